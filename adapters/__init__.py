@@ -1,0 +1,1 @@
+"""Platform adapters: each converts platform events to `bot.messages.Message` and renders `Reply`."""

@@ -1,0 +1,1 @@
+"""Handledarbot's platform-free core: knowledge base, matching, replies, reminders."""

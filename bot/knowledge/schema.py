@@ -1,0 +1,161 @@
+"""The shape of `knowledge/*.yaml`, checked at load time (unknown keys, missing fields, types).
+
+Pydantic validates the plain YAML data; `bot.knowledge.loader` maps each error back to a file and
+line. Cross-references (a role naming a course id that does not exist) are checked by the loader.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+Scope = Literal["national", "stockholm", "orebro", "skane"]
+# A match key: concept ids that must all occur in a question for the entry to be a candidate.
+MatchKey = Annotated[list[Id], Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """The same text in Swedish and English."""
+
+    sv: NonEmpty
+    en: NonEmpty
+
+
+class ScopeDef(Strict):
+    id: Scope
+    name: Text
+    # How an answer opens when it states this scope's guidance ("I Region Stockholm gäller").
+    lead: Text
+
+
+class Source(Strict):
+    id: Id
+    title: NonEmpty
+    publisher: NonEmpty
+    scope: Scope
+    url: HttpsUrl | None = None
+    seed: NonEmpty
+    source_date: NonEmpty | None = None
+    reviewed: date
+
+
+class Provenance(Strict):
+    id: Id
+    scope: Scope
+    source: Id
+    reviewed: date
+
+
+class Answerable(Provenance):
+    match: list[MatchKey] = Field(default_factory=list)
+    # Detail concepts (facets such as a date or a price) this entry can answer.
+    answers: list[Id] = Field(default_factory=list)
+    # Other entries whose text is added after this one's ("see also").
+    related: list[Id] = Field(default_factory=list)
+
+
+class Course(Answerable):
+    name: Text
+    aliases: list[NonEmpty] = Field(default_factory=list)
+    provider: Text | None = None
+    format: Text | None = None
+    duration: Text | None = None
+    credits: Text | None = None
+    apply: Text | None = None
+    links: list[HttpsUrl] = Field(default_factory=list)
+    prerequisites: list[Id] = Field(default_factory=list)
+    text: Text
+
+
+class Role(Answerable):
+    name: Text
+    aliases: list[NonEmpty] = Field(default_factory=list)
+    courses: list[Id] = Field(default_factory=list)
+    text: Text
+
+
+class Guidance(Answerable):
+    title: Text
+    text: Text
+
+
+CadenceKind = Literal["each_meeting", "every_months", "yearly", "end_of_year", "times_during_st"]
+
+
+class Cadence(Strict):
+    kind: CadenceKind
+    months: int | None = Field(None, ge=1, le=24)
+    times: int | None = Field(None, ge=1, le=20)
+    # How the source qualifies it ("Efter behov", "Regelbundet", "Planera i god tid").
+    note: Text | None = None
+
+
+class Topic(Provenance):
+    title: Text
+    detail: Text | None = None
+    cadence: Cadence
+
+
+class CadenceGroup(Answerable):
+    """An answer listing every topic of one cadence ("what do we cover every 3 months?")."""
+
+    cadence: CadenceKind
+    months: int | None = None
+    title: Text
+    text: Text
+
+
+class Clarification(Strict):
+    """Asks back when a question fits several entries, unless a more specific concept is there."""
+
+    id: Id
+    match: list[MatchKey] = Field(min_length=1)
+    unless: list[Id] = Field(default_factory=list)
+    question: Text
+    options: list[Id] = Field(min_length=2)
+
+
+class Concept(Strict):
+    """Words that mean one thing to the matcher; `*` at the end of a term matches any ending."""
+
+    id: Id
+    terms: list[NonEmpty] = Field(min_length=1)
+    weight: float = Field(1.0, ge=0.0, le=10.0)
+    # A detail (price, date, salary ...) that an entry must list in `answers` to answer it.
+    detail: Text | None = None
+    # A region: answers of another region's guidance get a caveat.
+    region: Scope | None = None
+
+
+class Contact(Provenance):
+    text: Text
+
+
+class KnowledgeFile(Strict):
+    """One YAML file. Any file may hold any section; the knowledge base is their union."""
+
+    scopes: list[ScopeDef] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    concepts: list[Concept] = Field(default_factory=list)
+    # Words that carry no meaning for matching ("hej", "undrar", "please").
+    filler: list[NonEmpty] = Field(default_factory=list)
+    # Whole messages that are only a greeting, thanks or a call for help.
+    greetings: list[NonEmpty] = Field(default_factory=list)
+    thanks: list[NonEmpty] = Field(default_factory=list)
+    help: list[NonEmpty] = Field(default_factory=list)
+    courses: list[Course] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+    guidance: list[Guidance] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list)
+    cadence_groups: list[CadenceGroup] = Field(default_factory=list)
+    clarifications: list[Clarification] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)

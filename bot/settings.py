@@ -1,0 +1,53 @@
+"""All configuration, read from the environment and an optional `.env` file in one place.
+
+Nothing else in the project touches `os.environ`: build a `Settings` with `load_settings()` at the
+entry point and pass what each part needs to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Deployment settings. Field docs name the environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    knowledge_dir: Path = Field(DEFAULT_KNOWLEDGE_DIR, validation_alias=_env("HANDLEDARBOT_KNOWLEDGE_DIR"))
+    contact_text_sv: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_SV", "HANDLEDARBOT_CONTACT_TEXT"))
+    contact_text_en: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_EN"))
+    timezone: str = Field("Europe/Stockholm", validation_alias=_env("HANDLEDARBOT_TIMEZONE"))
+
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    sqlite_path: Path = Field(Path("handledarbot.sqlite3"), validation_alias=_env("HANDLEDARBOT_SQLITE_PATH"))
+
+    host: str = Field("127.0.0.1", validation_alias=_env("HANDLEDARBOT_HOST"))
+    port: int = Field(3978, validation_alias=_env("PORT", "HANDLEDARBOT_PORT"))
+
+    slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_app_token: str | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_base_url: str | None = Field(None, validation_alias=_env("SLACK_API_BASE_URL"))
+
+    microsoft_app_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_ID"))
+    microsoft_app_password: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_PASSWORD"))
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TENANT_ID"))
+    microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MICROSOFT_APP_TYPE"))
+    teams_enabled: bool = Field(False, validation_alias=_env("HANDLEDARBOT_TEAMS"))
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read the settings; `env_file=None` ignores any `.env` (tests use that)."""
+    return Settings(_env_file=env_file)  # type: ignore[call-arg]
