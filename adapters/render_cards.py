@@ -1,0 +1,164 @@
+"""A core `Reply` as an Adaptive Card (schema 1.5) for Microsoft Teams, plus a plain-text fallback.
+
+Same content as the Slack blocks: the answer as paragraphs, each course's facts as a FactSet with
+labels from `bot.wording`, a link button per course link, clarifying options as `Action.Submit`
+buttons whose data is `{"choice": <Option.value>}`, and the source with its scope and reviewed date
+on a subtle line. Pure data in, JSON-ready dicts out: no SDK here.
+
+Every string that reaches a markdown-rendering TextBlock goes through `neutralise`, so that text
+a user typed (and the engine echoed) can form neither a disguised link `[text](url)`, nor
+emphasis, nor an `<at>` mention. Links only ever come from the knowledge base, as
+`Action.OpenUrl` buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.messages import CourseFact, Reply, SourceRef, Status
+from bot.wording import WORDING, Wording
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"
+MAX_TEXT = 4000  # per TextBlock; a Teams message must stay under about 28 kB
+MAX_ACTIONS = 6  # Teams shows at most six actions in a card
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~])")
+_URL = re.compile(r"^https?://[^\s<>\"]+$")
+
+Json = dict[str, Any]
+
+
+def neutralise(text: str) -> str:
+    """Escape what could form a link, mention, emphasis or code span; drop control characters.
+
+    `[`, `]`, `<`, `>` are enough to stop `[text](url)`, `<https://…>` and `<at>…</at>`; `*`, `_`,
+    backticks and `~` stop faked emphasis. Dashes, dots and digits stay as they are ("2–3 dagar").
+    """
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    return _MARKDOWN.sub(r"\\\1", cleaned[:MAX_TEXT])
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) URL, else None (never a javascript: or data: link)."""
+    return url if url and _URL.match(url) else None
+
+
+def render_card(reply: Reply) -> Json:
+    """The Adaptive Card content for `reply` (the `content` of a card attachment)."""
+    words = WORDING[reply.lang]
+    body: list[Json] = [_text(p) for p in reply.paragraphs if p.strip()]
+    if reply.status is Status.CLARIFY and reply.question:
+        body.append(_text(reply.question, weight="Bolder"))
+    for course in reply.courses:
+        body += _course(course, words)
+    if reply.sources:
+        body.append(_text(_sources_line(reply.sources, words), size="Small", subtle=True))
+        body += _link_set([(f"{words.source}: {s.title}", s.url) for s in reply.sources])
+    card: Json = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body or [_text(words.dont_know)],
+        "fallbackText": render_fallback(reply),
+        "msteams": {"width": "Full"},
+    }
+    actions = [
+        {"type": "Action.Submit", "title": _title(o.label), "data": {"choice": o.value}}
+        for o in reply.options[:MAX_ACTIONS]
+    ]
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def render_attachment(reply: Reply) -> Json:
+    """The card as a Bot Framework attachment dict."""
+    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(reply)}
+
+
+def render_fallback(reply: Reply) -> str:
+    """Plain text with the same content, for clients that cannot show the card."""
+    words = WORDING[reply.lang]
+    lines = [p for p in reply.paragraphs if p.strip()]
+    if reply.question:
+        lines.append(reply.question)
+    lines += [f"{n}. {o.label}" for n, o in enumerate(reply.options, start=1)]
+    for course in reply.courses:
+        facts = "; ".join(f"{label}: {value}" for label, value in _facts(course, words))
+        lines.append(f"{course.name}" + (f" – {facts}" if facts else ""))
+        lines += [link for link in course.links if safe_url(link)]
+    if reply.sources:
+        lines.append(_sources_line(reply.sources, words))
+    return "\n".join(lines)[:MAX_TEXT]
+
+
+def summary(reply: Reply) -> str:
+    """A one-line preview for notifications (the activity's `summary`)."""
+    first = next((p for p in (*reply.paragraphs, reply.question or "") if p.strip()), "")
+    line = " ".join(first.split())
+    return line if len(line) <= 120 else line[:119] + "…"
+
+
+def _text(text: str, *, weight: str | None = None, size: str | None = None,
+          subtle: bool = False) -> Json:
+    block: Json = {"type": "TextBlock", "text": neutralise(text), "wrap": True}
+    if weight:
+        block["weight"] = weight
+    if size:
+        block["size"] = size
+    if subtle:
+        block["isSubtle"] = True
+    return block
+
+
+def _title(label: str) -> str:
+    """Button titles are not markdown; keep them short and printable."""
+    clean = "".join(ch for ch in label if ch.isprintable())
+    return clean if len(clean) <= 80 else clean[:79] + "…"
+
+
+def _facts(course: CourseFact, words: Wording) -> list[tuple[str, str]]:
+    pairs = [
+        (words.provider, course.provider),
+        (words.format, course.format),
+        (words.duration, course.duration),
+        (words.credits, course.credits),
+        (words.apply, course.apply),
+        (words.prerequisites, "; ".join(course.prerequisites) or None),
+    ]
+    return [(label, value) for label, value in pairs if value]
+
+
+def _course(course: CourseFact, words: Wording) -> list[Json]:
+    elements: list[Json] = [_text(course.name, weight="Bolder")]
+    facts = _facts(course, words)
+    if facts:
+        elements.append({
+            "type": "FactSet",
+            "facts": [{"title": neutralise(label), "value": neutralise(value)}
+                      for label, value in facts],
+        })
+    elements += _link_set([(f"{words.link}: {course.name}", link) for link in course.links])
+    return elements
+
+
+def _link_set(links: list[tuple[str, str | None]]) -> list[Json]:
+    """An ActionSet of Action.OpenUrl buttons for the safe URLs among `links` (or nothing)."""
+    actions = [
+        {"type": "Action.OpenUrl", "title": _title(title), "url": url}
+        for title, url in ((t, safe_url(u)) for t, u in links)
+        if url
+    ]
+    return [{"type": "ActionSet", "actions": actions[:MAX_ACTIONS]}] if actions else []
+
+
+def _sources_line(sources: tuple[SourceRef, ...], words: Wording) -> str:
+    label = words.source if len(sources) == 1 else words.sources
+    parts = [
+        f"{s.title} ({s.publisher}) · {words.scope}: {s.scope} · {words.reviewed} "
+        f"{s.reviewed.isoformat()}"
+        for s in sources
+    ]
+    return f"{label}: " + " | ".join(parts)
