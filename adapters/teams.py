@@ -1,0 +1,355 @@
+"""Microsoft Teams: `POST /api/messages` through botbuilder's `CloudAdapter`, and proactive sends.
+
+Every botbuilder import of the project lives in this module. Microsoft archived the Bot Framework
+SDK (botbuilder-python; support ended 2025-12-31) in favour of the Microsoft 365 Agents SDK
+(`microsoft-agents-hosting-aiohttp` for Python); moving to it means rewriting this one file.
+
+The adapter is a converter: an Activity becomes one `bot.messages.Message` (the bot's own @-mention
+removed), `Service.handle` answers, and the `Reply` goes back as an Adaptive Card
+(`adapters.render_cards`). A card button click arrives as a message whose `value` is
+`{"choice": <Option.value>}`. The bot greets once per conversation when it is itself added
+(conversationUpdate).
+
+Authentication: `MICROSOFT_APP_ID` + `MICROSOFT_APP_PASSWORD` (+ `MICROSOFT_APP_TENANT_ID` for
+SingleTenant) turn on JWT validation, and a request without a valid token gets 401. With no app id
+it runs unauthenticated, for local testing only, and says so in the log when mounted.
+
+`Message.address` is JSON `{"reference": <ConversationReference>, "tenant_id": ...}`; the tenant
+is kept beside the reference because botbuilder 4.17 drops `conversation.tenantId` from it.
+`TeamsSender.send(address, reply)` continues that conversation: proactive sends land on
+`{serviceUrl}/v3/conversations/{id}/activities/<a new id>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import ClientError, web
+from azure.core.exceptions import DeserializationError
+from botbuilder.core import InvokeResponse, TurnContext  # type: ignore[import-untyped]
+from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import (  # type: ignore[import-untyped]
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ConversationReference,
+    ErrorResponseException,
+)
+
+from adapters import render_cards
+from bot.messages import Message, Reply
+from bot.ports import DeliveryError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/api/messages"
+MAX_TEXT = 4000  # characters of a user's message passed on to the core
+MAX_BODY = 256 * 1024  # bytes of an incoming activity
+MAX_GREETED = 50_000  # conversations remembered as already greeted
+RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
+PERMANENT_STATUSES = frozenset({401, 403, 404})
+REPLY_ATTEMPTS = 3  # a reply inside a turn is retried this often before giving up
+MAX_RETRY_WAIT = 5.0  # seconds a turn waits for one retry at most
+
+TEAMS_SENDER: web.AppKey[TeamsSender] = web.AppKey("teams_sender")
+
+
+class Service(Protocol):
+    """What this adapter needs of `bot.service.Service`."""
+
+    async def handle(self, message: Message) -> Reply: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _AuthConfig:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str | None
+
+
+def enabled(settings: Settings) -> bool:
+    """Teams is served when an app id is configured or HANDLEDARBOT_TEAMS=true (unauthenticated)."""
+    return bool(settings.microsoft_app_id) or settings.teams_enabled
+
+
+def authenticated(settings: Settings) -> bool:
+    return bool(settings.microsoft_app_id)
+
+
+def create_adapter(settings: Settings) -> CloudAdapter:
+    """A CloudAdapter fed from Settings; an app id without a password is a configuration error."""
+    app_id = settings.microsoft_app_id or ""
+    password = settings.microsoft_app_password or ""
+    if app_id and not password:
+        raise ValueError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is missing.")
+    app_type = settings.microsoft_app_type
+    if app_type.lower() == "singletenant" and app_id and not settings.microsoft_app_tenant_id:
+        raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
+    if not app_id:
+        app_type = "MultiTenant"  # the only type that allows authentication off
+    config = _AuthConfig(app_id, password, app_type, settings.microsoft_app_tenant_id)
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+
+
+def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
+    """Add `POST /api/messages` to `app`; the sender for reminders is then `app[TEAMS_SENDER]`."""
+    adapter = create_adapter(settings)
+    if not authenticated(settings):
+        log.warning(
+            "Teams: MICROSOFT_APP_ID is not set; /api/messages accepts unauthenticated requests. "
+            "Use this for local testing only."
+        )
+    bot = TeamsBot(service=service)
+    app.router.add_post(ROUTE, _handler(adapter, bot))
+    app[TEAMS_SENDER] = TeamsSender(adapter=adapter, app_id=settings.microsoft_app_id)
+
+
+def _handler(
+    adapter: CloudAdapter, bot: TeamsBot
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        activity = await _read_activity(request)
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            auth = await adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header
+            )
+        except Exception as error:  # PermissionError, or a malformed token with auth off
+            log.info("Teams: refused a request: %s", type(error).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            invoke: InvokeResponse | None = await adapter.process_activity(
+                auth, activity, bot.on_turn
+            )
+        except Exception:
+            log.exception("Teams: turn failed for a %s activity", activity.type)
+            return web.json_response({"error": "turn failed"}, status=500)
+        if invoke is not None:
+            return web.json_response(invoke.body, status=invoke.status)
+        return web.Response(status=201)
+
+    return handle
+
+
+async def _read_activity(request: web.Request) -> Activity:
+    """The request's Activity, or an HTTP error a sender can act on (400, 413, 415)."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="expected application/json")
+    size = request.content_length or 0
+    if size > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=size)
+    try:
+        body = json.loads(await request.read())
+        activity = Activity().deserialize(body) if isinstance(body, dict) else None
+    except (ValueError, DeserializationError):
+        activity = None
+    if activity is None or not activity.type:
+        raise web.HTTPBadRequest(text="expected a Bot Framework Activity as JSON")
+    return activity
+
+
+class TeamsBot:
+    """The turn logic: messages and card clicks to the core, a welcome when added."""
+
+    def __init__(self, *, service: Service) -> None:
+        self._service = service
+        self._greeted: OrderedDict[str, None] = OrderedDict()
+
+    async def on_turn(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        if activity.type == ActivityTypes.message:
+            await self._on_message(turn)
+        elif activity.type == ActivityTypes.conversation_update:
+            await self._on_conversation_update(turn)
+        # Other activity types (typing, reactions, installationUpdate...) need no answer.
+
+    async def _on_message(self, turn: TurnContext) -> None:
+        message = to_message(turn.activity)
+        if message is None:
+            return
+        reply = await self._service.handle(message)
+        await send_reply(turn, reply)
+
+    async def _on_conversation_update(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        added = [m.id for m in activity.members_added or []]
+        conversation_id = activity.conversation.id if activity.conversation else None
+        if not bot_id or bot_id not in added or not conversation_id:
+            return
+        if conversation_id in self._greeted:
+            return
+        self._greeted[conversation_id] = None
+        while len(self._greeted) > MAX_GREETED:
+            self._greeted.popitem(last=False)
+        english = (activity.locale or "").lower().startswith("en")
+        hello = Message(
+            text="help" if english else "hjälp",
+            user_id=bot_id,
+            conversation_id=conversation_id,
+            platform="teams",
+            address=address_of(activity),
+        )
+        await send_reply(turn, await self._service.handle(hello))
+
+
+def to_message(activity: Activity) -> Message | None:
+    """The core Message for a Teams message activity; None when it carries nothing to answer."""
+    conversation_id = activity.conversation.id if activity.conversation else None
+    sender = activity.from_property
+    if not conversation_id or sender is None:
+        return None
+    value = activity.value if isinstance(activity.value, dict) else {}
+    choice = value.get("choice")
+    choice = choice if isinstance(choice, str) and choice else None
+    text = strip_mentions(activity)[:MAX_TEXT]
+    if choice is None and not text and value:
+        return None  # some other card's submit, not ours
+    return Message(
+        text=text,
+        user_id=sender.aad_object_id or sender.id or "",
+        conversation_id=conversation_id,
+        platform="teams",
+        choice=choice,
+        address=address_of(activity),
+    )
+
+
+_AT = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+def strip_mentions(activity: Activity) -> str:
+    """The text without the bot's own @-mention; other mentions keep just the name.
+
+    Equivalent to `TurnContext.remove_recipient_mention`, which in 4.17 uses the mention text as a
+    regular expression (a bot name with "(" or "+" breaks it) and mutates the activity.
+    """
+    text = activity.text or ""
+    bot = activity.recipient
+    for entity in activity.entities or []:
+        if (entity.type or "").lower() != "mention":
+            continue
+        props: dict[str, Any] = getattr(entity, "additional_properties", None) or {}
+        mentioned = props.get("mentioned") or {}
+        mention_text = props.get("text")
+        ours = bot is not None and isinstance(mentioned, dict) and mentioned.get("id") == bot.id
+        if ours and isinstance(mention_text, str) and mention_text:
+            text = text.replace(mention_text, " ")
+    bot_name = (bot.name or "").strip().lower() if bot else ""
+
+    def unwrap(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        return " " if bot_name and inner.strip().lower() == bot_name else inner
+
+    return " ".join(_AT.sub(unwrap, text).split())
+
+
+def address_of(activity: Activity) -> str:
+    """Opaque JSON the core stores to reach this conversation later (reminders)."""
+    reference = TurnContext.get_conversation_reference(activity)
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
+    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
+    return json.dumps({"reference": reference.serialize(), "tenant_id": tenant_id})
+
+
+def reply_activity(reply: Reply) -> Activity:
+    """The Activity that carries `reply`: an Adaptive Card, its summary for notifications."""
+    attachment = render_cards.render_attachment(reply)
+    return Activity(
+        type=ActivityTypes.message,
+        summary=render_cards.summary(reply),
+        attachments=[
+            Attachment(content_type=attachment["contentType"], content=attachment["content"])
+        ],
+    )
+
+
+async def send_reply(turn: TurnContext, reply: Reply) -> None:
+    """Send `reply` in the turn, retrying 412/429/502/503/504 with backoff and jitter."""
+    for attempt in range(1, REPLY_ATTEMPTS + 1):
+        try:
+            await turn.send_activity(reply_activity(reply))
+            return
+        except ErrorResponseException as error:
+            status, retry_after = _status_of(error)
+            if status not in RETRY_STATUSES or attempt == REPLY_ATTEMPTS:
+                raise
+            await asyncio.sleep(_backoff(attempt, retry_after))
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    base = retry_after if retry_after is not None else 0.5 * 2 ** (attempt - 1)
+    return min(MAX_RETRY_WAIT, base) + random.uniform(0, 0.25)
+
+
+def _status_of(error: ErrorResponseException) -> tuple[int | None, float | None]:
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        retry_after: float | None = float(str(headers["Retry-After"]))
+    except (KeyError, TypeError, ValueError):
+        retry_after = None
+    return status, retry_after
+
+
+class TeamsSender:
+    """`bot.ports.Sender` for Teams: delivers a Reply to an address made by `address_of`."""
+
+    def __init__(self, *, adapter: CloudAdapter, app_id: str | None) -> None:
+        self._adapter = adapter
+        self._app_id = app_id or None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TeamsSender:
+        return cls(adapter=create_adapter(settings), app_id=settings.microsoft_app_id)
+
+    async def send(self, address: str, reply: Reply) -> None:
+        reference = _reference_of(address)
+
+        async def deliver(turn: TurnContext) -> None:
+            await turn.send_activity(reply_activity(reply))
+
+        try:
+            await self._adapter.continue_conversation(reference, deliver, self._app_id)
+        except ErrorResponseException as error:
+            status, retry_after = _status_of(error)
+            permanent = status in PERMANENT_STATUSES or (
+                status is not None and 400 <= status < 500 and status not in RETRY_STATUSES
+            )
+            raise DeliveryError(
+                f"Teams refused the message (HTTP {status})",
+                permanent=permanent,
+                retry_after=retry_after,
+            ) from error
+        except (TimeoutError, ClientError, OSError) as error:
+            raise DeliveryError(f"Teams unreachable: {error}", permanent=False) from error
+
+
+def _reference_of(address: str) -> ConversationReference:
+    try:
+        data = json.loads(address)
+        reference = ConversationReference().deserialize(data["reference"])
+    except (ValueError, KeyError, TypeError, DeserializationError) as error:
+        raise DeliveryError("not a Teams address", permanent=True) from error
+    if not reference.service_url or not reference.conversation:
+        raise DeliveryError("Teams address lacks serviceUrl or conversation", permanent=True)
+    if data.get("tenant_id") and not reference.conversation.tenant_id:
+        reference.conversation.tenant_id = data["tenant_id"]
+    return reference
