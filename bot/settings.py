@@ -25,13 +25,19 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
-    knowledge_dir: Path = Field(DEFAULT_KNOWLEDGE_DIR, validation_alias=_env("HANDLEDARBOT_KNOWLEDGE_DIR"))
-    contact_text_sv: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_SV", "HANDLEDARBOT_CONTACT_TEXT"))
+    knowledge_dir: Path = Field(
+        DEFAULT_KNOWLEDGE_DIR, validation_alias=_env("HANDLEDARBOT_KNOWLEDGE_DIR")
+    )
+    contact_text_sv: str | None = Field(
+        None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_SV", "HANDLEDARBOT_CONTACT_TEXT")
+    )
     contact_text_en: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_EN"))
     timezone: str = Field("Europe/Stockholm", validation_alias=_env("HANDLEDARBOT_TIMEZONE"))
 
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
-    sqlite_path: Path = Field(Path("handledarbot.sqlite3"), validation_alias=_env("HANDLEDARBOT_SQLITE_PATH"))
+    sqlite_path: Path = Field(
+        Path("handledarbot.sqlite3"), validation_alias=_env("HANDLEDARBOT_SQLITE_PATH")
+    )
 
     host: str = Field("127.0.0.1", validation_alias=_env("HANDLEDARBOT_HOST"))
     port: int = Field(3978, validation_alias=_env("PORT", "HANDLEDARBOT_PORT"))
@@ -42,8 +48,12 @@ class Settings(BaseSettings):
     slack_api_base_url: str | None = Field(None, validation_alias=_env("SLACK_API_BASE_URL"))
 
     microsoft_app_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_ID"))
-    microsoft_app_password: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_PASSWORD"))
-    microsoft_app_tenant_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TENANT_ID"))
+    microsoft_app_password: str | None = Field(
+        None, validation_alias=_env("MICROSOFT_APP_PASSWORD")
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        None, validation_alias=_env("MICROSOFT_APP_TENANT_ID")
+    )
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MICROSOFT_APP_TYPE"))
     teams_enabled: bool = Field(False, validation_alias=_env("HANDLEDARBOT_TEAMS"))
 

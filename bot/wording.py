@@ -30,6 +30,9 @@ class Wording:
     thanks: str
     more_detail: str
     option_not_understood: str
+    which_one: str
+    examples_lead: str
+    this_subject: str
 
 
 WORDING: dict[Lang, Wording] = {
@@ -49,9 +52,7 @@ WORDING: dict[Lang, Wording] = {
         dont_know="Det vet jag tyvärr inte – det finns inte i mina källor, och jag vill inte gissa.",
         ask_instead="Fråga gärna",
         unsupported_detail="Mina källor anger inte {detail} för {subject}.",
-        other_region=(
-            "Jag har inga uppgifter om detta för {asked}. Det jag har gäller {scope}:"
-        ),
+        other_region=("Jag har inga uppgifter om detta för {asked}. Det jag har gäller {scope}:"),
         intro=(
             "Hej! Jag är Handledarbot. Jag svarar på frågor om handledarutbildning och "
             "handledning i vården, utifrån nationella och regionala källor (Region Stockholm, "
@@ -66,6 +67,9 @@ WORDING: dict[Lang, Wording] = {
         thanks="Varsågod! Fråga gärna igen om du undrar något mer om handledning.",
         more_detail="Mer om detta",
         option_not_understood="Jag förstod inte vilket alternativ du menade.",
+        which_one="Din fråga passar flera saker. Vilket av detta menar du?",
+        examples_lead="Du kan till exempel fråga:",
+        this_subject="detta",
     ),
     "en": Wording(
         source="Source",
@@ -99,5 +103,8 @@ WORDING: dict[Lang, Wording] = {
         thanks="You're welcome! Ask again any time about supervision.",
         more_detail="More on this",
         option_not_understood="I did not understand which option you meant.",
+        which_one="Your question fits several things. Which of these do you mean?",
+        examples_lead="You can ask, for example:",
+        this_subject="this",
     ),
 }

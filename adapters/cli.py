@@ -1,0 +1,150 @@
+"""The `handledarbot` command: the one entry point that wires settings, core and adapters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import build_engine, build_service
+from bot.evaluation import format_report, load_questions, run
+from bot.knowledge.loader import KnowledgeError, load_knowledge
+from bot.matching import Engine
+from bot.messages import Reply
+from bot.render_text import render_text
+from bot.settings import Settings, load_settings
+
+DEFAULT_MIN_SHARE = 0.95
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    if getattr(args, "knowledge", None):
+        settings = settings.model_copy(update={"knowledge_dir": Path(args.knowledge)})
+    try:
+        return int(args.run(args, settings) or 0)
+    except KnowledgeError as error:
+        print(f"The knowledge base cannot be loaded:\n{error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="handledarbot", description=__doc__)
+    parser.add_argument("--knowledge", metavar="DIR", help="knowledge base directory")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="chat in the console (the embedded default)")
+    chat.set_defaults(run=_chat)
+
+    ask = sub.add_parser("ask", help="print the reply to one question ('-': one per stdin line)")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="one JSON object per reply")
+    ask.set_defaults(run=_ask)
+
+    evaluate = sub.add_parser("eval", help="run a question set and report the share right")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--min-share", type=float, default=DEFAULT_MIN_SHARE)
+    evaluate.set_defaults(run=_eval)
+
+    kb = sub.add_parser("kb", help="knowledge-base tools")
+    kb_sub = kb.add_subparsers(required=True, metavar="ACTION")
+    validate = kb_sub.add_parser("validate", help="check the knowledge base; exit 1 on problems")
+    validate.add_argument("directory", nargs="?", type=Path)
+    validate.set_defaults(run=_validate)
+
+    serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+
+    package = sub.add_parser("teams-package", help="write the Teams app package (zip)")
+    package.add_argument("--out", type=Path, default=Path("handledarbot-teams.zip"))
+    package.set_defaults(run=_teams_package)
+    return parser
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console import chat
+
+    asyncio.run(chat(build_service(settings)))
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = build_engine(settings)
+    if args.question == "-":
+        for line in sys.stdin:
+            if line.strip():
+                _print_reply(engine.answer(line.strip()), as_json=args.json, out=sys.stdout)
+        return 0
+    _print_reply(engine.answer(args.question), as_json=args.json, out=sys.stdout)
+    return 0
+
+
+def reply_json(reply: Reply) -> dict[str, object]:
+    return {
+        "status": str(reply.status),
+        "lang": reply.lang,
+        "text": render_text(reply),
+        "options": [asdict(option) for option in reply.options],
+        "sources": [{**asdict(s), "reviewed": s.reviewed.isoformat()} for s in reply.sources],
+    }
+
+
+def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(reply_json(reply), ensure_ascii=False), file=out, flush=True)
+    else:
+        print(render_text(reply), file=out, flush=True)
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    engine: Engine = build_engine(settings)
+    report = run(engine.answer, load_questions(args.file))
+    print(format_report(report))
+    failed = report.share_right < args.min_share or bool(report.out_of_scope_answered)
+    return 1 if failed else 0
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    directory = args.directory or settings.knowledge_dir
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as error:
+        print(f"{len(error.problems)} problem(s) in {directory}:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{directory}: OK — {len(knowledge.entries)} entries, {len(knowledge.concepts)} "
+          f"concepts, {len(knowledge.topics)} topics, version {knowledge.version}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters import server
+
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    problems = server.validate(settings)
+    if problems:
+        print("Cannot start: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    asyncio.run(server.serve(settings, build_service(settings)))
+    return 0
+
+
+def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.teams_package import build_package
+
+    build_package(settings, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The console chat: the embedded default, no account anywhere.
+
+Reads lines from standard input (with a prompt when it is a terminal, plain lines from a pipe)
+and prints each reply as text; the options of a clarifying question are picked by number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import TextIO
+
+from bot.messages import Message, Reply
+from bot.render_text import render_text
+from bot.service import Service
+
+QUIT = frozenset({"quit", "exit", "avsluta", "hejdå", ":q"})
+PROMPT = "> "
+
+
+def to_message(text: str, *, user: str) -> Message:
+    return Message(text=text, user_id=f"console:{user}", conversation_id=f"console:{user}",
+                   platform="console", address=f'{{"user": "{user}"}}')
+
+
+def render(reply: Reply) -> str:
+    return render_text(reply)
+
+
+async def chat(service: Service, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+               user: str | None = None) -> None:
+    interactive = stdin.isatty()
+    name = user or _user_name()
+    if interactive:
+        greeting = await service.handle(to_message("hjälp", user=name))
+        print(render(greeting), file=stdout, flush=True)
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        text = line.strip()
+        if text.lower() in QUIT:
+            break
+        if not text and not interactive:
+            continue
+        reply = await service.handle(to_message(text, user=name))
+        print(render(reply), file=stdout, flush=True)
+        print(file=stdout, flush=True)
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"

@@ -1,0 +1,134 @@
+"""Finds the knowledge base's concepts in what a person typed, typos and compounds included.
+
+Each vocabulary term is a token pattern: a word ("handledare"), a stem ("handled*", any ending),
+or several of those in sequence ("hur ofta"). A typed token matches a pattern word exactly, by
+stem prefix, as the head of a Swedish compound ("sjuksköterske|studenter"), or, failing those,
+within a small edit distance (rapidfuzz), so "handledarutbilning" still finds its concept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.knowledge.schema import Concept
+from bot.text import normalize
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzySettings:
+    """Typo tolerance, chosen on the question sets in `knowledge/` and `shared/eval/`."""
+
+    min_length: int = 5  # shorter tokens (ST, AKA, APL) must be typed right
+    long_length: int = 9  # from this length on, two typos are forgiven, below it one
+    min_compound_stem: int = 6  # a stem this long is also found inside a compound word
+    cache_size: int = 50_000
+
+
+Pattern = tuple[str, ...]
+
+
+class ConceptMatcher:
+    def __init__(self, concepts: Iterable[Concept], *, fuzzy: FuzzySettings | None = None) -> None:
+        self._fuzzy = fuzzy or FuzzySettings()
+        self._single: dict[str, set[str]] = defaultdict(set)
+        self._multi: dict[str, list[tuple[Pattern, str]]] = defaultdict(list)
+        for concept in concepts:
+            for term in concept.terms:
+                pattern = tuple(normalize(term))
+                if len(pattern) == 1:
+                    self._single[pattern[0]].add(concept.id)
+                elif pattern:
+                    self._multi[pattern[0]].append((pattern, concept.id))
+        words = {word for word in self._single} | {
+            word for patterns in self._multi.values() for pattern, _ in patterns for word in pattern
+        }
+        self._exact = {w for w in words if not w.endswith("*")}
+        self._stems = {w[:-1] for w in words if w.endswith("*") and len(w) > 1}
+        self._stem_lengths = sorted({len(s) for s in self._stems})
+        self._exact_by_length = _by_length(self._exact)
+        self._stems_by_length = _by_length(self._stems)
+        self.words_of = lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
+
+    def find(self, tokens: list[str], *, skip: frozenset[str] = frozenset()) -> set[str]:
+        """The ids of the concepts whose terms occur in `tokens`."""
+        words = [self.words_of(token, token in skip) for token in tokens]
+        found: set[str] = set()
+        for position, matched in enumerate(words):
+            for word in matched:
+                found.update(self._single.get(word, ()))
+                for pattern, concept in self._multi.get(word, ()):
+                    if _sequence_at(pattern, words, position):
+                        found.add(concept)
+        return found
+
+    def _words_of(self, token: str, is_filler: bool) -> frozenset[str]:
+        """The vocabulary pattern words (`stem*` for stems) that this typed token matches."""
+        matched: set[str] = set()
+        if token in self._exact:
+            matched.add(token)
+        for length in self._stem_lengths:
+            if length > len(token):
+                break
+            if token[:length] in self._stems:
+                matched.add(token[:length] + "*")
+        if len(token) >= self._fuzzy.min_compound_stem + 2:
+            matched |= self._compound_heads(token)
+        if not matched and not is_filler and len(token) >= self._fuzzy.min_length:
+            matched |= self._near(token)
+        return frozenset(matched)
+
+    def _compound_heads(self, token: str) -> set[str]:
+        found = set()
+        minimum = self._fuzzy.min_compound_stem
+        for start in range(1, len(token) - minimum + 1):
+            tail = token[start:]
+            if tail in self._exact and len(tail) >= minimum:
+                found.add(tail)
+            for length in self._stem_lengths:
+                if length >= minimum and token[start : start + length] in self._stems:
+                    found.add(token[start : start + length] + "*")
+        return found
+
+    def _near(self, token: str) -> set[str]:
+        limit = 1 if len(token) < self._fuzzy.long_length else 2
+        found = set()
+        candidates = [
+            w
+            for n in range(len(token) - limit, len(token) + limit + 1)
+            for w in self._exact_by_length.get(n, ())
+        ]
+        best = process.extractOne(
+            token, candidates, scorer=Levenshtein.distance, score_cutoff=limit
+        )
+        if best is not None:
+            found.add(best[0])
+        for length in self._stem_lengths:
+            if length < self._fuzzy.min_length or length > len(token) + 1:
+                continue
+            stems = self._stems_by_length.get(length, ())
+            for prefix in {token[: length - 1], token[:length], token[: length + 1]}:
+                near = process.extractOne(
+                    prefix, stems, scorer=Levenshtein.distance, score_cutoff=1
+                )
+                if near is not None:
+                    found.add(near[0] + "*")
+        return found
+
+
+def _sequence_at(pattern: Pattern, words: list[frozenset[str]], position: int) -> bool:
+    if position + len(pattern) > len(words):
+        return False
+    return all(word in words[position + offset] for offset, word in enumerate(pattern))
+
+
+def _by_length(words: Iterable[str]) -> Mapping[int, list[str]]:
+    table: dict[int, list[str]] = defaultdict(list)
+    for word in words:
+        table[len(word)].append(word)
+    return table

@@ -1,0 +1,103 @@
+"""Runs a question set against the engine: the knowledge base's regression test.
+
+The format is that of `shared/eval/questions-dev.yaml`: `q`, `lang`, `expect` (answer | clarify |
+no_match), `must_include` (case-insensitive substrings, `a|b` = either; `?` in a clarify item means
+the reply asks back) and `category`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.messages import Reply, Status
+from bot.render_text import render_text
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    q: str
+    lang: str
+    expect: str
+    must_include: tuple[str, ...]
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    question: Question
+    status: str
+    lang: str
+    text: str
+    problems: tuple[str, ...]
+
+    @property
+    def right(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def share_right(self) -> float:
+        return sum(o.right for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
+
+    @property
+    def out_of_scope_answered(self) -> list[Outcome]:
+        return [o for o in self.outcomes
+                if o.question.expect == Status.NO_MATCH and o.status == Status.ANSWER]
+
+    def by_category(self) -> dict[str, tuple[int, int]]:
+        table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for outcome in self.outcomes:
+            table[outcome.question.category][0] += outcome.right
+            table[outcome.question.category][1] += 1
+        return {c: (r, n) for c, (r, n) in sorted(table.items())}
+
+
+def load_questions(path: Path) -> list[Question]:
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [
+        Question(q=str(i["q"]), lang=str(i.get("lang", "sv")), expect=str(i["expect"]),
+                 must_include=tuple(str(m) for m in i.get("must_include") or ()),
+                 category=str(i.get("category", "-")))
+        for i in items
+    ]
+
+
+def judge(question: Question, reply: Reply) -> Outcome:
+    text = render_text(reply)
+    problems = []
+    if reply.status != question.expect:
+        problems.append(f"expected {question.expect}, got {reply.status}")
+    if reply.lang != question.lang:
+        problems.append(f"expected a reply in {question.lang}, got {reply.lang}")
+    lowered = text.lower()
+    for required in question.must_include:
+        if not any(alt.lower() in lowered for alt in required.split("|")):
+            problems.append(f"missing '{required}'")
+    return Outcome(question, str(reply.status), reply.lang, text, tuple(problems))
+
+
+def run(ask: Callable[[str], Reply], questions: Sequence[Question]) -> Report:
+    return Report(tuple(judge(q, ask(q.q)) for q in questions))
+
+
+def format_report(report: Report) -> str:
+    lines = [f"{len(report.outcomes)} questions, {report.share_right:.1%} right"]
+    for category, (right, total) in report.by_category().items():
+        lines.append(f"  category {category}: {right}/{total} ({right / total:.0%})")
+    wrong = [o for o in report.outcomes if not o.right]
+    if report.out_of_scope_answered:
+        lines.append(f"OUT-OF-SCOPE ANSWERED: {len(report.out_of_scope_answered)}")
+    for outcome in wrong:
+        lines.append(f"\nFAIL [{outcome.question.category}] {outcome.question.q}")
+        lines += [f"  - {p}" for p in outcome.problems]
+        lines.append("  reply: " + outcome.text.replace("\n", "\n         ")[:600])
+    return "\n".join(lines)

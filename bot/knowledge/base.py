@@ -1,0 +1,94 @@
+"""The loaded knowledge base: every file's sections merged, indexed by id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TypeVar
+
+from bot.knowledge.schema import (
+    Answerable,
+    CadenceGroup,
+    Clarification,
+    Concept,
+    Contact,
+    Course,
+    Guidance,
+    KnowledgeFile,
+    Role,
+    ScopeDef,
+    Source,
+    Topic,
+)
+
+T = TypeVar("T", ScopeDef, Source, Concept, Course, Role, Guidance, CadenceGroup, Clarification)
+
+Entry = Course | Role | Guidance | CadenceGroup
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    version: str
+    scopes: Mapping[str, ScopeDef]
+    sources: Mapping[str, Source]
+    concepts: Mapping[str, Concept]
+    courses: Mapping[str, Course]
+    roles: Mapping[str, Role]
+    guidance: Mapping[str, Guidance]
+    cadence_groups: Mapping[str, CadenceGroup]
+    clarifications: Mapping[str, Clarification]
+    topics: tuple[Topic, ...]
+    contacts: tuple[Contact, ...]
+    filler: tuple[str, ...]
+    greetings: tuple[str, ...]
+    thanks: tuple[str, ...]
+    help: tuple[str, ...]
+    # Everything that can be the answer to a question, by id.
+    entries: Mapping[str, Entry]
+
+    @classmethod
+    def build(cls, files: Sequence[KnowledgeFile], *, version: str) -> KnowledgeBase:
+        def merged(section: str) -> tuple[str, ...]:
+            return tuple(item for f in files for item in getattr(f, section))
+
+        courses: Mapping[str, Course] = _index(c for f in files for c in f.courses)
+        roles: Mapping[str, Role] = _index(r for f in files for r in f.roles)
+        guidance: Mapping[str, Guidance] = _index(g for f in files for g in f.guidance)
+        groups: Mapping[str, CadenceGroup] = _index(g for f in files for g in f.cadence_groups)
+        entries: dict[str, Entry] = {}
+        for table in (groups, guidance, courses, roles):
+            entries.update(table)
+        return cls(
+            version=version,
+            entries=MappingProxyType(entries),
+            scopes=_index(s for f in files for s in f.scopes),
+            sources=_index(s for f in files for s in f.sources),
+            concepts=_index(c for f in files for c in f.concepts),
+            courses=courses,
+            roles=roles,
+            guidance=guidance,
+            cadence_groups=groups,
+            clarifications=_index(c for f in files for c in f.clarifications),
+            topics=tuple(t for f in files for t in f.topics),
+            contacts=tuple(c for f in files for c in f.contacts),
+            filler=merged("filler"),
+            greetings=merged("greetings"),
+            thanks=merged("thanks"),
+            help=merged("help"),
+        )
+
+    def answerables(self) -> Sequence[Answerable]:
+        return [
+            *self.courses.values(),
+            *self.roles.values(),
+            *self.guidance.values(),
+            *self.cadence_groups.values(),
+        ]
+
+
+def _index(items: object) -> Mapping[str, T]:
+    table: dict[str, T] = {}
+    for item in items:  # type: ignore[attr-defined]
+        table.setdefault(item.id, item)
+    return MappingProxyType(table)

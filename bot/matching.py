@@ -1,0 +1,205 @@
+"""Decides what a question is about: one answer, a question back, or an honest "I don't know".
+
+A question's concepts (bot.concepts) are compared with each entry's match keys. An entry whose
+whole key is present is a candidate, scored by the weights of that key. Then, in this order:
+- a detail nobody can answer (a price, a course date) makes it a no-match that says so;
+- a clarification entry, or several different entries scoring alike, ask back with options;
+- the best candidate above `min_score` is the answer; below it there is no match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.compose import Composer
+from bot.concepts import ConceptMatcher, FuzzySettings
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.schema import Answerable, Clarification
+from bot.language import detect_language
+from bot.messages import Lang, Option, Reply
+from bot.text import normalize
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    """Named thresholds, chosen by measurement on the question sets (see README, "Matching")."""
+
+    min_score: float = 1.5  # below this, a candidate is too weak to answer with
+    tie_margin: float = 0.35  # different entries this close to the best are asked back about
+    mention_bonus: float = 0.25  # share of weight for other question concepts an entry mentions
+    max_options: int = 5
+    option_label_ratio: float = 80.0  # how closely typed words must match an option's label
+    fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entry: Answerable | Clarification
+    score: float
+
+
+class Engine:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        *,
+        settings: MatchSettings | None = None,
+        contact_sv: str | None = None,
+        contact_en: str | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.version = knowledge.version
+        self._settings = settings or MatchSettings()
+        self._concepts = ConceptMatcher(knowledge.concepts.values(), fuzzy=self._settings.fuzzy)
+        self._weights = {c.id: c.weight for c in knowledge.concepts.values()}
+        self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
+        self._regions = {c.id: c.region for c in knowledge.concepts.values() if c.region}
+        self._filler = frozenset(t for phrase in knowledge.filler for t in normalize(phrase))
+        self._social = _SocialPhrases(knowledge)
+        self._entries: list[Answerable | Clarification] = [
+            *knowledge.answerables(),
+            *knowledge.clarifications.values(),
+        ]
+        self._by_concept: dict[str, list[int]] = {}
+        for index, entry in enumerate(self._entries):
+            for concept in {c for key in entry.match for c in key}:
+                self._by_concept.setdefault(concept, []).append(index)
+        self._composer = Composer(knowledge, contact_sv=contact_sv, contact_en=contact_en)
+
+    def answer(self, text: str) -> Reply:
+        lang = detect_language(text)
+        tokens = normalize(text)
+        social = self._social.kind(tokens, self._filler)
+        if social is not None:
+            return self._composer.social(social, lang)
+        concepts = self._concepts.find(tokens, skip=self._filler)
+        return self._decide(concepts, lang)
+
+    def concepts_of(self, text: str) -> set[str]:
+        """The concept ids found in `text` (for coordinators and tests)."""
+        return self._concepts.find(normalize(text), skip=self._filler)
+
+    def answer_option(self, value: str, lang: str | None) -> Reply:
+        """The reply for an option the user picked; `value` is an entry id."""
+        chosen: Lang = "en" if lang == "en" else "sv"
+        entry = self.knowledge.entries.get(value)
+        if entry is None:
+            return self._composer.no_match(chosen)
+        return self._composer.entry(entry, chosen, score=None, regions=set())
+
+    def pick_option(self, options: Sequence[Option], typed: str) -> Option | None:
+        """Which of `options` the user meant by `typed`: its number, its value or its words."""
+        cleaned = typed.strip().rstrip(".)").strip()
+        for option in options:
+            if cleaned == option.value:
+                return option
+        digits = [t for t in normalize(cleaned) if t.isdigit()]
+        if len(digits) == 1 and len(normalize(cleaned)) <= 3:
+            number = int(digits[0])
+            return options[number - 1] if 1 <= number <= len(options) else None
+        typed_words = " ".join(normalize(cleaned))
+        scored = [
+            (fuzz.token_set_ratio(typed_words, " ".join(normalize(o.label))), o) for o in options
+        ]
+        best = max(scored, key=lambda pair: pair[0], default=None)
+        if best is not None and best[0] >= self._settings.option_label_ratio:
+            return best[1]
+        return None
+
+    def _decide(self, concepts: set[str], lang: Lang) -> Reply:
+        candidates = self._candidates(concepts)
+        regions = {self._regions[c] for c in concepts if c in self._regions}
+        asked_details = concepts & self._details
+        if asked_details:
+            unanswered = [c for c in candidates if not asked_details <= set(_answers(c.entry))]
+            if len(unanswered) == len(candidates):
+                subject = candidates[0].entry if candidates else None
+                return self._composer.unsupported_detail(asked_details, subject, lang)
+            candidates = [c for c in candidates if c not in unanswered]
+        if not candidates:
+            return self._composer.no_match(lang)
+        best = candidates[0]
+        # Asking back is never a wrong confident answer, so no minimum applies to it.
+        if isinstance(best.entry, Clarification):
+            return self._composer.clarification(best.entry, lang, best.score)
+        if best.score < self._settings.min_score:
+            return self._composer.no_match(lang)
+        close = [
+            c
+            for c in candidates
+            if best.score - c.score <= self._settings.tie_margin
+            and not isinstance(c.entry, Clarification)
+        ]
+        if len(close) > 1:
+            entries = [c.entry for c in close[: self._settings.max_options]]
+            return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
+        return self._composer.entry(best.entry, lang, score=best.score, regions=regions)
+
+    def _candidates(self, concepts: set[str]) -> list[Candidate]:
+        found = []
+        indexes = {i for concept in concepts for i in self._by_concept.get(concept, ())}
+        for index in sorted(indexes):
+            entry = self._entries[index]
+            score = self._score(entry, concepts)
+            if score is not None:
+                found.append(Candidate(entry, score))
+        found.sort(key=lambda c: c.score, reverse=True)
+        return found
+
+    def _score(self, entry: Answerable | Clarification, concepts: set[str]) -> float | None:
+        if isinstance(entry, Clarification) and concepts & set(entry.unless):
+            return None
+        best: float | None = None
+        best_key: list[str] = []
+        for key in entry.match:
+            if all(c in concepts for c in key):
+                weight = sum(self._weights[c] for c in key)
+                if best is None or weight > best:
+                    best, best_key = weight, key
+        if best is None:
+            return None
+        mentioned = {c for key in entry.match for c in key} & concepts
+        extra = sum(self._weights[c] for c in mentioned - set(best_key))
+        return best + self._settings.mention_bonus * extra
+
+
+def _answers(entry: Answerable | Clarification) -> list[str]:
+    return list(getattr(entry, "answers", ()))
+
+
+class _SocialPhrases:
+    """Greetings, thanks and calls for help that make up a whole message."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self._phrases = [
+            (tuple(normalize(p)), kind)
+            for kind, phrases in (
+                ("help", knowledge.help),
+                ("thanks", knowledge.thanks),
+                ("greeting", knowledge.greetings),
+            )
+            for p in phrases
+        ]
+        self._phrases.sort(key=lambda pair: len(pair[0]), reverse=True)
+
+    def kind(self, tokens: list[str], filler: frozenset[str]) -> str | None:
+        if not tokens:
+            return "help"
+        kinds: set[str] = set()
+        position = 0
+        while position < len(tokens):
+            for phrase, kind in self._phrases:
+                if tuple(tokens[position : position + len(phrase)]) == phrase:
+                    kinds.add(kind)
+                    position += len(phrase)
+                    break
+            else:
+                if tokens[position] not in filler:
+                    return None
+                position += 1
+        if not kinds:
+            return None
+        return "help" if "help" in kinds or "greeting" in kinds else "thanks"

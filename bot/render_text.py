@@ -1,0 +1,42 @@
+"""A `Reply` as plain text: what the console prints and what `ask --json` calls "text"."""
+
+from __future__ import annotations
+
+from bot.messages import CourseFact, Reply
+from bot.wording import WORDING
+
+
+def render_text(reply: Reply) -> str:
+    words = WORDING[reply.lang]
+    parts = list(reply.paragraphs)
+    parts += [_course(course, reply) for course in reply.courses]
+    if reply.question:
+        parts.append(reply.question)
+    if reply.options:
+        numbered = "\n".join(f"  {n}. {o.label}" for n, o in enumerate(reply.options, start=1))
+        parts.append(f"{numbered}\n{words.choose_number}")
+    parts += [_source(reply, index) for index in range(len(reply.sources))]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _course(course: CourseFact, reply: Reply) -> str:
+    words = WORDING[reply.lang]
+    rows = [
+        (words.provider, course.provider),
+        (words.format, course.format),
+        (words.duration, course.duration),
+        (words.credits, course.credits),
+        (words.apply, course.apply),
+        (words.link, " ".join(course.links) or None),
+        (words.prerequisites, ", ".join(course.prerequisites) or None),
+    ]
+    lines = [f"▸ {course.name}"] + [f"  {label}: {value}" for label, value in rows if value]
+    return "\n".join(lines)
+
+
+def _source(reply: Reply, index: int) -> str:
+    words = WORDING[reply.lang]
+    source = reply.sources[index]
+    line = (f"{words.source}: {source.title} ({source.publisher}). {words.scope}: {source.scope}, "
+            f"{words.reviewed} {source.reviewed.isoformat()}")
+    return f"{line}. {source.url}" if source.url else f"{line}."
