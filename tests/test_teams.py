@@ -221,7 +221,14 @@ async def test_malformed_token_with_authentication_off_is_401_not_500(start: Sta
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "x" * 40_000, "🙂🙂 " + QUESTION + " 👍🏽", "מה שלומך? ما هذا؟", "<at>Handledarbot</at>"],
+    [
+        "",
+        "   ",
+        "x" * 40_000,
+        "🙂🙂 " + QUESTION + " 👍🏽",
+        "מה שלומך? ما هذا؟",
+        "<at>Handledarbot</at>",
+    ],
     ids=["empty", "blank", "40kB", "emoji", "rtl", "mention-only"],
 )
 async def test_odd_text_gets_a_clean_card(start: Start, text: str) -> None:

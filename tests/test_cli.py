@@ -1,0 +1,57 @@
+"""The command line as a coordinator or a script uses it: ask, --json, batches, a piped chat."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def handledarbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin,
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_ask_prints_the_answer_with_its_source() -> None:
+    result = handledarbot("ask", "Hur lång är Skolverkets handledarutbildning?")
+    assert result.returncode == 0, result.stderr
+    assert "5–6 timmar" in result.stdout
+    assert "Region Stockholm" in result.stdout
+
+
+def test_ask_json_has_the_documented_fields() -> None:
+    result = handledarbot("ask", "--json", "Jag handleder studenter, vilken kurs ska jag gå?")
+    reply = json.loads(result.stdout)
+    assert set(reply) == {"status", "lang", "text", "options", "sources"}
+    assert reply["status"] == "clarify"
+    assert reply["lang"] == "sv"
+    assert len(reply["options"]) >= 2
+    assert all(option["label"] in reply["text"] for option in reply["options"])
+
+
+def test_ask_json_from_stdin_answers_one_line_per_question() -> None:
+    questions = "Hur ofta ska ST-handledning ske?\nWhat's the max dose of paracetamol?\n\nhej\n"
+    result = handledarbot("ask", "--json", "-", stdin=questions)
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["status"] for r in replies] == ["answer", "no_match", "answer"]
+    assert [r["lang"] for r in replies] == ["sv", "en", "sv"]
+    assert "per vecka" in replies[0]["text"]
+    assert replies[0]["sources"][0]["reviewed"]
+
+
+def test_chat_fed_from_a_pipe_answers_a_clarification_by_number() -> None:
+    result = handledarbot("chat", stdin="jag handleder studenter\n3\n")
+    assert result.returncode == 0, result.stderr
+    question_at = result.stdout.index("?")
+    assert "  3. " in result.stdout
+    assert "Källa" in result.stdout[question_at:]
+
+
+@pytest.mark.parametrize("command", [["kb", "validate"], ["eval", str(ROOT / "knowledge" / "questions.yaml")]])
+def test_coordinator_commands_succeed_on_the_shipped_base(command: list[str]) -> None:
+    result = handledarbot(*command)
+    assert result.returncode == 0, result.stdout + result.stderr
