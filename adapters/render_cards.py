@@ -48,7 +48,7 @@ def safe_url(url: str | None) -> str | None:
 def render_card(reply: Reply) -> Json:
     """The Adaptive Card content for `reply` (the `content` of a card attachment)."""
     words = WORDING[reply.lang]
-    body: list[Json] = [_text(p) for p in reply.paragraphs if p.strip()]
+    body: list[Json] = [block for p in reply.paragraphs if p.strip() for block in _paragraph(p)]
     if reply.status is Status.CLARIFY and reply.question:
         body.append(_text(reply.question, weight="Bolder"))
     for course in reply.courses:
@@ -111,6 +111,15 @@ def _text(text: str, *, weight: str | None = None, size: str | None = None,
     if subtle:
         block["isSubtle"] = True
     return block
+
+
+def _paragraph(text: str) -> list[Json]:
+    """One TextBlock per line (markdown would join single newlines), lines set close together."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    blocks = [_text(line) for line in lines]
+    for block in blocks[1:]:
+        block["spacing"] = "None"
+    return blocks
 
 
 def _title(label: str) -> str:

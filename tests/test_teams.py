@@ -15,16 +15,21 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
-from fakes.connector import FakeConnector, Posted
 
 from adapters import render_cards, teams
 from bot.messages import CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.settings import Settings, load_settings
+from tests.fakes.connector import FakeConnector, Posted
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_ID = "28:handledarbot-id"
 QUESTION = "Vilken utbildning behöver en ST-handledare?"
+AMBIGUOUS = "Hur lång är handledarutbildningen?"
+KB = ROOT / "knowledge"
+if not any(KB.glob("*.yaml")):  # TEMPORARY until the knowledge base lands
+    KB = ROOT / "tests" / "fixtures" / "small_kb"
+    AMBIGUOUS = "Vad gäller för studenter?"
 
 
 def _real_service(settings: Settings) -> Any:
@@ -86,9 +91,9 @@ def activity(fake: FakeConnector, text: str | None, **extra: Any) -> dict[str, A
     return body
 
 
-def mention(text: str, conversation: str = "19:group@thread.v2") -> dict[str, Any]:
+def mention(conversation: str = "19:group@thread.v2") -> dict[str, Any]:
+    """The parts of a group-chat activity that @-mentions the bot."""
     return {
-        "text": text,
         "conversation": {"id": conversation, "conversationType": "groupChat"},
         "entities": [{
             "type": "mention",
@@ -117,7 +122,7 @@ async def start() -> AsyncIterator[Start]:
 
     async def _start(**overrides: Any) -> Server:
         settings = load_settings(env_file=None).model_copy(
-            update={"teams_enabled": True, **overrides}
+            update={"teams_enabled": True, "knowledge_dir": KB, **overrides}
         )
         fake = await FakeConnector.start()
         spy = Spy(_real_service(settings))
@@ -149,7 +154,7 @@ async def test_question_gets_adaptive_card_with_the_answer(start: Start) -> None
 
 async def test_card_submit_answers_the_clarifying_question(start: Start) -> None:
     server = await start()
-    first = await server.ask(activity(server.fake, "Hur lång är handledarutbildningen?"))
+    first = await server.ask(activity(server.fake, AMBIGUOUS))
     buttons = submits(first)
     assert buttons, f"expected clarifying buttons, got {card_text(first)}"
     click = activity(server.fake, None, value=buttons[0]["data"], id="click-1")
@@ -184,7 +189,7 @@ async def test_someone_else_joining_is_not_greeted(start: Start) -> None:
 async def test_group_chat_mention_is_stripped(start: Start) -> None:
     server = await start()
     posted = await server.ask(activity(server.fake, f"<at>Handledarbot</at> {QUESTION}",
-                                       **mention(f"<at>Handledarbot</at> {QUESTION}")))
+                                       **mention()))
     seen = server.spy.seen[-1]
     assert seen.text == QUESTION
     assert seen.user_id == "aad-anna"
@@ -233,10 +238,12 @@ async def test_malformed_token_with_authentication_off_is_401_not_500(start: Sta
 )
 async def test_odd_text_gets_a_clean_card(start: Start, text: str) -> None:
     server = await start()
-    extra = mention(text) if "<at>" in text else {}
+    extra = mention() if "<at>" in text else {}
     posted = await server.ask(activity(server.fake, text, **extra))
     assert posted.cards()[0]["body"], "an empty card"
     assert len(server.spy.seen[-1].text) <= teams.MAX_TEXT
+    if "👍" in text:
+        assert "dagar" in card_text(posted)
     await _still_up(server)
 
 
@@ -286,7 +293,7 @@ async def test_reply_is_retried_after_429(start: Start) -> None:
 
 async def test_proactive_send_lands_on_the_stored_conversation(start: Start) -> None:
     server = await start()
-    await server.ask(activity(server.fake, QUESTION, **mention(QUESTION)))
+    await server.ask(activity(server.fake, QUESTION, **mention()))
     address = server.spy.seen[-1].address or ""
     reminder = Reply(status=Status.ANSWER, lang="sv", paragraphs=("Dags för handledning!",))
     await server.app[teams.TEAMS_SENDER].send(address, reminder)
@@ -391,6 +398,12 @@ def test_clarifying_options_become_submit_buttons() -> None:
         {"type": "Action.Submit", "title": "AT-läkare", "data": {"choice": "at"}},
     ]
     assert "1. ST-läkare" in card["fallbackText"]
+
+
+def test_lines_of_a_paragraph_become_close_text_blocks() -> None:
+    card = render_cards.render_card(_reply(paragraphs=("Du kan fråga:\n• A\n• B",), courses=()))
+    lines = [(b["text"], b.get("spacing")) for b in card["body"][:3]]
+    assert lines == [("Du kan fråga:", None), ("• A", "None"), ("• B", "None")]
 
 
 def test_user_text_cannot_inject_links_or_mentions() -> None:
