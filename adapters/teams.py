@@ -95,9 +95,9 @@ def create_adapter(settings: Settings) -> CloudAdapter:
     """A CloudAdapter fed from Settings; an app id without a password is a configuration error."""
     app_id = settings.microsoft_app_id or ""
     password = settings.microsoft_app_password or ""
-    if app_id and not password:
-        raise ValueError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is missing.")
     app_type = settings.microsoft_app_type
+    if app_id and not password and app_type.lower() != "userassignedmsi":
+        raise ValueError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is missing.")
     if app_type.lower() == "singletenant" and app_id and not settings.microsoft_app_tenant_id:
         raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
     if not app_id:

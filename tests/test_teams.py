@@ -17,6 +17,7 @@ import pytest
 from aiohttp import ClientSession, web
 
 from adapters import render_cards, teams
+from adapters.server import create_app
 from bot.messages import CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.settings import Settings, load_settings
@@ -126,8 +127,7 @@ async def start() -> AsyncIterator[Start]:
         )
         fake = await FakeConnector.start()
         spy = Spy(_real_service(settings))
-        app = web.Application()
-        teams.mount(app, settings=settings, service=spy)
+        app = create_app(settings=settings, service=spy)  # type: ignore[arg-type]
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
