@@ -1,0 +1,188 @@
+"""A core `Reply` as a Slack message: Block Kit blocks plus the plain `text` fallback.
+
+Every string that reaches an mrkdwn field is escaped (`&`, `<`, `>`): replies can echo what the
+user typed and carry knowledge-base text, and neither may ping a channel (`<!channel>`), mention
+someone (`<@U…>`) or disguise a link (`<https://evil|click>`). Plain-text fields (button labels)
+are not parsed by Slack and need no escaping, only Slack's length limits.
+
+Clarifying options become buttons whose `value` is `Option.value`; their `action_id` starts with
+`OPTION_ACTION_PREFIX` and the block's `block_id` carries the conversation id the adapter passed,
+so a click lands in the same conversation. Course link buttons (`LINK_ACTION_PREFIX`) only open
+their URL, but Slack still sends the click to the app, which must acknowledge it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages import CourseFact, Reply, SourceRef
+from bot.wording import WORDING, Wording
+
+Block = dict[str, Any]
+
+OPTION_ACTION_PREFIX = "clarify_option_"
+LINK_ACTION_PREFIX = "course_link_"
+CLARIFY_BLOCK_PREFIX = "clarify:"
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_BUTTON_TEXT = 75
+MAX_BUTTONS_PER_ACTIONS = 5
+MAX_BLOCK_ID = 255
+MAX_FALLBACK_TEXT = 3000
+
+_SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """What `chat.postMessage` needs besides the channel: blocks and the notification text."""
+
+    blocks: list[Block]
+    text: str
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_reply(reply: Reply, *, conversation_id: str | None = None) -> SlackMessage:
+    """Lay out `reply` as Block Kit; `conversation_id` is stored in the option buttons' block."""
+    words = WORDING[reply.lang]
+    head = [_section(p) for paragraph in reply.paragraphs for p in _chunks(escape(paragraph))]
+    if reply.question:
+        head.append(_section(f"*{escape(reply.question)}*"))
+    courses = [block for course in reply.courses for block in _course_blocks(course, words)]
+    options = _option_blocks(reply, conversation_id)
+    sources = [_source_block(source, words) for source in reply.sources]
+    blocks = _within_limit(head + courses, options, sources)
+    return SlackMessage(blocks=blocks, text=fallback_text(reply))
+
+
+def fallback_text(reply: Reply) -> str:
+    """The plain text Slack shows in notifications and where blocks cannot be shown."""
+    lines = list(reply.paragraphs)
+    if reply.question:
+        lines.append(reply.question)
+    lines.extend(f"{n}. {option.label}" for n, option in enumerate(reply.options, start=1))
+    text = "\n".join(lines).strip() or WORDING[reply.lang].dont_know
+    return escape(text[:MAX_FALLBACK_TEXT])
+
+
+def option_block_id(index: int, conversation_id: str | None) -> str:
+    block_id = f"{CLARIFY_BLOCK_PREFIX}{index}:{conversation_id or ''}"
+    return block_id if len(block_id) <= MAX_BLOCK_ID else f"{CLARIFY_BLOCK_PREFIX}{index}:"
+
+
+def conversation_from_block_id(block_id: str) -> str | None:
+    """The conversation id `render_reply` stored in an options block, if any."""
+    if not block_id.startswith(CLARIFY_BLOCK_PREFIX):
+        return None
+    _, _, conversation_id = block_id[len(CLARIFY_BLOCK_PREFIX) :].partition(":")
+    return conversation_id or None
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _chunks(escaped: str, size: int = MAX_SECTION_TEXT) -> list[str]:
+    """Split already-escaped text into section-sized pieces without cutting an entity."""
+    pieces: list[str] = []
+    while len(escaped) > size:
+        cut = size
+        amp = escaped.rfind("&", cut - 5, cut)
+        if amp != -1 and ";" not in escaped[amp:cut]:
+            cut = amp
+        pieces.append(escaped[:cut])
+        escaped = escaped[cut:]
+    if escaped.strip():
+        pieces.append(escaped)
+    return pieces
+
+
+def _course_blocks(course: CourseFact, words: Wording) -> list[Block]:
+    facts = (
+        (words.duration, course.duration),
+        (words.format, course.format),
+        (words.credits, course.credits),
+        (words.apply, course.apply),
+        (words.provider, course.provider),
+        (words.prerequisites, ", ".join(course.prerequisites) or None),
+    )
+    fields = [
+        {"type": "mrkdwn", "text": f"*{label}*\n{escape(value)}"[:MAX_FIELD_TEXT]}
+        for label, value in facts
+        if value
+    ]
+    section: Block = _section(f"*{escape(course.name)}*"[:MAX_SECTION_TEXT])
+    if fields:
+        section["fields"] = fields
+    links = [url for url in course.links if _SAFE_URL.match(url)]
+    if len(links) == 1:
+        section["accessory"] = _link_button(links[0], words.link, 0)
+        return [section]
+    blocks = [section]
+    for start in range(0, len(links), MAX_BUTTONS_PER_ACTIONS):
+        group = links[start : start + MAX_BUTTONS_PER_ACTIONS]
+        buttons = [
+            _link_button(url, f"{words.link} {start + n}", start + n - 1)
+            for n, url in enumerate(group, start=1)
+        ]
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
+
+
+def _link_button(url: str, label: str, index: int) -> Block:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label[:MAX_BUTTON_TEXT]},
+        "url": url,
+        "action_id": f"{LINK_ACTION_PREFIX}{index}",
+    }
+
+
+def _option_blocks(reply: Reply, conversation_id: str | None) -> list[Block]:
+    blocks: list[Block] = []
+    options = reply.options
+    for start in range(0, len(options), MAX_BUTTONS_PER_ACTIONS):
+        buttons = [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": _label(option.label), "emoji": True},
+                "value": option.value,
+                "action_id": f"{OPTION_ACTION_PREFIX}{start + n}",
+            }
+            for n, option in enumerate(options[start : start + MAX_BUTTONS_PER_ACTIONS])
+        ]
+        block_id = option_block_id(start // MAX_BUTTONS_PER_ACTIONS, conversation_id)
+        blocks.append({"type": "actions", "block_id": block_id, "elements": buttons})
+    return blocks
+
+
+def _label(label: str) -> str:
+    label = label.strip() or "?"
+    return label if len(label) <= MAX_BUTTON_TEXT else label[: MAX_BUTTON_TEXT - 1] + "…"
+
+
+def _source_block(source: SourceRef, words: Wording) -> Block:
+    title = escape(source.title)
+    if source.url and _SAFE_URL.match(source.url):
+        title = f"<{source.url.replace('&', '&amp;')}|{title}>"
+    text = (
+        f"{words.source}: {escape(source.publisher)} – {title} · "
+        f"{words.scope}: {escape(source.scope)} · {words.reviewed} {source.reviewed.isoformat()}"
+    )
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}]}
+
+
+def _within_limit(content: list[Block], options: list[Block], sources: list[Block]) -> list[Block]:
+    """Keep Slack's 50-block limit: options first, then the answer, then as many sources as fit."""
+    room = MAX_BLOCKS - len(options)
+    content = content[:room]
+    sources = sources[: max(0, room - len(content))]
+    return content + options + sources

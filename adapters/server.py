@@ -1,0 +1,219 @@
+"""One aiohttp server for every configured platform, plus `GET /healthz`.
+
+- Slack over HTTP (`POST /slack/events`) when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are
+  set; Slack Socket Mode instead when `SLACK_APP_TOKEN` is set too (no public URL needed: the
+  socket is opened when the server starts and closed when it stops).
+- Teams (`POST /api/messages`) when `adapters.teams.enabled(settings)`.
+
+`validate` names every missing or contradictory setting so that `serve` fails before binding a
+port; `serve` stops gracefully on SIGTERM and SIGINT, letting answers in progress finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from adapters import teams
+from adapters.slack import SlackApp, SlackSender
+from bot.service import Service
+from bot.settings import Settings
+
+SLACK_APP: web.AppKey[SlackApp] = web.AppKey("slack_app")
+SLACK_SOCKET: web.AppKey[AsyncSocketModeHandler] = web.AppKey("slack_socket")
+SLACK_SENDER: web.AppKey[SlackSender] = web.AppKey("slack_sender")
+ADAPTERS: web.AppKey[list[str]] = web.AppKey("adapters")
+SERVICE: web.AppKey[Service] = web.AppKey("service")
+
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+SHUTDOWN_TIMEOUT = 10.0
+
+
+class ConfigurationError(Exception):
+    """The settings cannot start a server; `problems` says what to set, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Incomplete configuration:\n" + "\n".join(f"- {p}" for p in problems))
+        self.problems = problems
+
+
+def slack_mode(settings: Settings) -> str | None:
+    """ "socket", "http", or None when Slack is not configured (or configured incompletely)."""
+    if not settings.slack_bot_token:
+        return None
+    if settings.slack_app_token:
+        return "socket"
+    return "http" if settings.slack_signing_secret else None
+
+
+def validate(settings: Settings) -> list[str]:
+    """Every missing or contradictory setting, each as a sentence saying what to set."""
+    return [*_slack_problems(settings), *_teams_problems(settings), *_nothing_on(settings)]
+
+
+def _slack_problems(settings: Settings) -> list[str]:
+    bot, secret, app = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+    )
+    problems: list[str] = []
+    if bot and not bot.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be the app's bot token (it starts with xoxb-).")
+    if app and not app.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-).")
+    if app and not bot:
+        problems.append("SLACK_APP_TOKEN is set (Socket Mode) but SLACK_BOT_TOKEN is missing.")
+    if bot and not app and not secret:
+        problems.append(
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is missing: the HTTP Events API "
+            "needs it to verify requests (or set SLACK_APP_TOKEN to use Socket Mode)."
+        )
+    if secret and not bot:
+        problems.append("SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is missing.")
+    return problems
+
+
+def _teams_problems(settings: Settings) -> list[str]:
+    app_id, password = settings.microsoft_app_id, settings.microsoft_app_password
+    problems: list[str] = []
+    if password and not app_id:
+        problems.append("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is missing.")
+    if app_id and not password and settings.microsoft_app_type != "UserAssignedMSI":
+        problems.append("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is missing.")
+    if settings.microsoft_app_type not in APP_TYPES:
+        problems.append(
+            f"MICROSOFT_APP_TYPE is {settings.microsoft_app_type!r}; use one of "
+            + ", ".join(APP_TYPES)
+            + "."
+        )
+    single = settings.microsoft_app_type == "SingleTenant"
+    if app_id and single and not settings.microsoft_app_tenant_id:
+        problems.append("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
+    return problems
+
+
+def _nothing_on(settings: Settings) -> list[str]:
+    anything = any(
+        (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+    ) or teams.enabled(settings)
+    if anything:
+        return []
+    return [
+        "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) "
+        "or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD "
+        "(or HANDLEDARBOT_TEAMS=true for unauthenticated local testing)."
+    ]
+
+
+def create_app(*, settings: Settings, service: Service) -> web.Application:
+    """The web application for what `settings` configures; assumes `validate` found nothing."""
+    app = web.Application()
+    app[SERVICE] = service
+    app[ADAPTERS] = []
+    mode = slack_mode(settings)
+    if mode is not None:
+        _mount_slack(app, settings=settings, service=service, mode=mode)
+    if teams.enabled(settings):
+        teams.mount(app, settings=settings, service=service)
+        app[ADAPTERS].append("teams")
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+def _mount_slack(app: web.Application, *, settings: Settings, service: Service, mode: str) -> None:
+    slack = SlackApp.from_settings(settings=settings, service=service)
+    app[SLACK_APP] = slack
+    app[SLACK_SENDER] = SlackSender.from_settings(settings)
+    if mode == "socket":
+        app[SLACK_SOCKET] = slack.socket_mode_handler(settings.slack_app_token or "")
+        app.on_startup.append(_connect_socket)
+        app.on_shutdown.append(_close_socket)
+    else:
+        app.router.add_post("/slack/events", slack.dispatch)
+    app.on_shutdown.append(_drain_slack)
+    app[ADAPTERS].append(f"slack-{mode}")
+
+
+async def _connect_socket(app: web.Application) -> None:
+    await app[SLACK_SOCKET].connect_async()  # type: ignore[no-untyped-call]
+
+
+async def _close_socket(app: web.Application) -> None:
+    await app[SLACK_SOCKET].close_async()  # type: ignore[no-untyped-call]
+
+
+async def _drain_slack(app: web.Application) -> None:
+    await app[SLACK_APP].drain(SHUTDOWN_TIMEOUT)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    body: dict[str, Any] = {
+        "status": "ok",
+        "knowledge_version": getattr(service.engine, "version", None),
+        "adapters": request.app[ADAPTERS],
+    }
+    return web.json_response(body)
+
+
+async def serve(
+    settings: Settings,
+    service: Service,
+    *,
+    port: int | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Run until SIGTERM or SIGINT; raises `ConfigurationError` before binding when incomplete.
+
+    `announce` receives one line naming the listening address and the adapters that are on
+    (default: printed to stderr).
+    """
+    problems = validate(settings)
+    if problems:
+        raise ConfigurationError(problems)
+    app = create_app(settings=settings, service=service)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port if port is None else port)
+        await site.start()
+        _announce(runner, app, announce)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+
+
+def _announce(
+    runner: web.AppRunner, app: web.Application, announce: Callable[[str], None] | None
+) -> None:
+    urls = ", ".join(f"http://{host}:{port}" for host, port, *_ in runner.addresses)
+    adapters: list[str] = app[ADAPTERS]
+    line = f"handledarbot: listening on {urls} ({', '.join(adapters) or 'no adapters'})"
+    (announce or _to_stderr)(line)
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run(settings: Settings, service: Service, *, port: int | None = None) -> int:
+    """`handledarbot serve`: the exit status (2 for an incomplete configuration)."""
+    try:
+        asyncio.run(serve(settings, service, port=port))
+    except ConfigurationError as error:
+        print(f"handledarbot serve: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,403 @@
+"""Slack: events, the slash command and button clicks in; Block Kit replies out.
+
+A converter, nothing more: each Slack payload becomes one `bot.messages.Message`, the service
+answers, and `render_slack` lays the `Reply` out. bolt's `AsyncApp` verifies every HTTP request's
+signature and timestamp with the signing secret and acknowledges before the listener runs, so
+Slack's 3-second limit holds however long an answer takes.
+
+Conversations: a channel mention is `team:channel:thread` (the reply goes in that thread), a
+direct message `team:channel`, a slash command `team:channel:user` (its replies are ephemeral).
+Addresses, for later proactive messages, are JSON `{"channel": ..., "thread_ts": ...}`; a slash
+command's address is the user's DM with the app.
+
+Slack re-delivers an event it thinks timed out. A delivery whose `event_id` was seen before, or a
+retry Slack made because of a timeout (we acknowledge at once, so the first delivery arrived),
+is acknowledged and dropped: a question is never answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.render_slack import (
+    CLARIFY_BLOCK_PREFIX,
+    LINK_ACTION_PREFIX,
+    OPTION_ACTION_PREFIX,
+    conversation_from_block_id,
+    escape,
+    render_reply,
+)
+from bot.messages import Message, Reply
+from bot.ports import DeliveryError
+from bot.settings import Settings
+
+log = logging.getLogger("handledarbot.slack")
+
+PLATFORM = "slack"
+HELP_TEXT = "hjälp"
+SEEN_EVENTS_LIMIT = 10_000
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "account_inactive",
+        "is_archived",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+    }
+)
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+class Handler(Protocol):
+    async def handle(self, message: Message) -> Reply: ...
+
+
+def build_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
+    """A Web API client for the bot token, at `SLACK_API_BASE_URL` when that is set."""
+    client = AsyncWebClient(token=settings.slack_bot_token, logger=log)
+    if settings.slack_api_base_url:
+        client.base_url = settings.slack_api_base_url.rstrip("/") + "/"
+    if retry_rate_limits:
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+class SeenEvents:
+    """Event ids already taken in; the oldest are forgotten beyond `limit`."""
+
+    def __init__(self, limit: int = SEEN_EVENTS_LIMIT) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, event_id: str) -> bool:
+        """Remember `event_id`; False if it was already there."""
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        while len(self._ids) > self._limit:
+            self._ids.popitem(last=False)
+        return True
+
+
+class SlackApp:
+    """The bolt app with Handledarbot's listeners, for HTTP (`dispatch`) or Socket Mode."""
+
+    def __init__(self, *, service: Handler, client: AsyncWebClient, signing_secret: str) -> None:
+        self.bolt = AsyncApp(
+            client=client, signing_secret=signing_secret, name="handledarbot", logger=log
+        )
+        self._service = service
+        self._seen = SeenEvents()
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self.bolt.use(self._drop_redeliveries)
+        self.bolt.event("app_mention")(self._tracked(self._on_mention))
+        self.bolt.event("message")(self._tracked(self._on_message))
+        self.bolt.event(re.compile(".*"))(_ignore)
+        self.bolt.command("/handledning")(self._tracked(self._on_command))
+        self.bolt.action(re.compile(f"^{OPTION_ACTION_PREFIX}"))(self._tracked(self._on_option))
+        self.bolt.action(re.compile(f"^{LINK_ACTION_PREFIX}"))(_acknowledge)
+
+    @classmethod
+    def from_settings(cls, *, settings: Settings, service: Handler) -> SlackApp:
+        return cls(
+            service=service,
+            client=build_client(settings),
+            signing_secret=settings.slack_signing_secret or "",
+        )
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        """The aiohttp handler for POST /slack/events (events, commands, interactivity)."""
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:
+            return web.json_response({"error": "body is neither JSON nor a form"}, status=400)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def socket_mode_handler(self, app_token: str) -> AsyncSocketModeHandler:
+        return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=log)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for answers already being worked on (graceful shutdown)."""
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=timeout)
+
+    def _tracked(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        @functools.wraps(listener)
+        async def run(**kwargs: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.add(task)
+            try:
+                await listener(**kwargs)
+            finally:
+                if task is not None:
+                    self._inflight.discard(task)
+
+        return run
+
+    async def _drop_redeliveries(
+        self,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[None]],
+    ) -> BoltResponse:
+        event_id = body.get("event_id")
+        if isinstance(event_id, str):
+            fresh = self._seen.add(event_id)
+            reasons = req.headers.get("x-slack-retry-reason") or []
+            reason = reasons[0] if reasons else None
+            if not fresh or reason == "http_timeout":
+                log.info("dropped re-delivered event %s (retry reason %s)", event_id, reason)
+                return BoltResponse(status=200, body="")
+        await next()
+        return resp
+
+    async def _on_mention(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        channel = str(event.get("channel", ""))
+        if event.get("channel_type") == "im" or channel.startswith("D"):
+            return  # the message.im listener answers direct messages
+        thread = str(event.get("thread_ts") or event.get("ts", ""))
+        team = _team(context, event)
+        message = Message(
+            text=_question(event.get("text"), context.bot_user_id),
+            user_id=f"{team}:{event.get('user', '')}",
+            conversation_id=f"{team}:{channel}:{thread}",
+            platform=PLATFORM,
+            address=address(channel, thread),
+        )
+        await self._answer(message, client, channel, thread)
+
+    async def _on_message(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        channel = str(event.get("channel", ""))
+        thread = event.get("thread_ts")
+        team = _team(context, event)
+        message = Message(
+            text=_question(event.get("text"), context.bot_user_id),
+            user_id=f"{team}:{event.get('user', '')}",
+            conversation_id=f"{team}:{channel}",
+            platform=PLATFORM,
+            address=address(channel, thread),
+        )
+        await self._answer(message, client, channel, thread)
+
+    async def _on_command(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        team = context.team_id or command.get("team_id", "")
+        user = command.get("user_id", "")
+        conversation = f"{team}:{command.get('channel_id', '')}:{user}"
+        message = Message(
+            text=_question(command.get("text"), context.bot_user_id),
+            user_id=f"{team}:{user}",
+            conversation_id=conversation,
+            platform=PLATFORM,
+            address=address(user, None),
+        )
+        rendered = render_reply(await self._service.handle(message), conversation_id=conversation)
+        await respond(blocks=rendered.blocks, text=rendered.text, response_type="ephemeral")
+
+    async def _on_option(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+        thread = container.get("thread_ts")
+        team = context.team_id or ""
+        user = (body.get("user") or {}).get("id", "")
+        label = str((action.get("text") or {}).get("text", ""))
+        conversation = conversation_from_block_id(str(action.get("block_id", "")))
+        message = Message(
+            text=label,
+            choice=str(action.get("value", "")),
+            user_id=f"{team}:{user}",
+            conversation_id=conversation or _click_conversation(team, channel, user, container),
+            platform=PLATFORM,
+            address=address(channel, thread),
+        )
+        reply = await self._service.handle(message)
+        rendered = render_reply(reply, conversation_id=message.conversation_id)
+        if container.get("is_ephemeral") or "message_ts" not in container:
+            await respond(blocks=rendered.blocks, text=rendered.text, replace_original=True)
+            return
+        original = (body.get("message") or {}).get("blocks") or []
+        await client.chat_update(
+            channel=channel,
+            ts=container["message_ts"],
+            blocks=_answered(original, label),
+            text=escape(label),
+        )
+        await self._post(client, channel, thread, reply, message.conversation_id)
+
+    async def _answer(
+        self, message: Message, client: AsyncWebClient, channel: str, thread: str | None
+    ) -> None:
+        reply = await self._service.handle(message)
+        await self._post(client, channel, thread, reply, message.conversation_id)
+
+    async def _post(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        thread: str | None,
+        reply: Reply,
+        conversation_id: str | None,
+    ) -> None:
+        await post_reply(client, channel, thread, reply, conversation_id=conversation_id)
+
+
+async def post_reply(
+    client: AsyncWebClient,
+    channel: str,
+    thread: str | None,
+    reply: Reply,
+    *,
+    conversation_id: str | None = None,
+) -> None:
+    """chat.postMessage the rendered reply, then upload its attachments to the same place."""
+    rendered = render_reply(reply, conversation_id=conversation_id)
+    await client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread,
+        blocks=rendered.blocks,
+        text=rendered.text,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
+    for attachment in reply.attachments:
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread,
+            content=attachment.data,
+            filename=attachment.filename,
+            title=attachment.filename,
+        )
+
+
+class SlackSender:
+    """`bot.ports.Sender` for Slack: delivers a reply to an address this module made."""
+
+    def __init__(self, *, client: AsyncWebClient) -> None:
+        self._client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackSender:
+        """A sender whose 429s surface as `DeliveryError.retry_after`, not as waits here."""
+        return cls(client=build_client(settings, retry_rate_limits=False))
+
+    async def send(self, address: str, reply: Reply) -> None:
+        channel, thread = parse_address(address)
+        try:
+            await post_reply(self._client, channel, thread, reply)
+        except SlackApiError as error:
+            raise delivery_error(error) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryError(f"Slack unreachable: {error!r}", permanent=False) from error
+
+
+def delivery_error(error: SlackApiError) -> DeliveryError:
+    code = str(error.response.get("error", "unknown_error"))
+    retry_after: float | None = None
+    if error.response.status_code == 429:
+        header = error.response.headers.get("Retry-After") or error.response.headers.get(
+            "retry-after"
+        )
+        retry_after = float(header) if header is not None else 1.0
+    return DeliveryError(
+        f"Slack refused the message: {code}",
+        permanent=code in PERMANENT_ERRORS,
+        retry_after=retry_after,
+    )
+
+
+def address(channel: str, thread: str | None) -> str:
+    return json.dumps({"channel": channel, "thread_ts": thread})
+
+
+def parse_address(raw: str) -> tuple[str, str | None]:
+    """Channel and thread of an address; a malformed one can never be delivered."""
+    try:
+        data = json.loads(raw)
+        channel, thread = data["channel"], data.get("thread_ts")
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise DeliveryError(f"not a Slack address: {raw!r}", permanent=True) from error
+    if not isinstance(channel, str) or not channel or not isinstance(thread, str | None):
+        raise DeliveryError(f"not a Slack address: {raw!r}", permanent=True)
+    return channel, thread
+
+
+def _question(text: object, bot_user_id: str | None) -> str:
+    """The user's words without the bot's own mention; a bare mention asks for help."""
+    raw = text if isinstance(text, str) else ""
+    cleaned = _MENTION.sub(lambda m: "" if m.group(1) == bot_user_id else m.group(0), raw)
+    return cleaned.strip() or HELP_TEXT
+
+
+def _team(context: AsyncBoltContext, event: dict[str, Any]) -> str:
+    return str(context.team_id or event.get("team") or "")
+
+
+def _click_conversation(team: str, channel: str, user: str, container: dict[str, Any]) -> str:
+    if container.get("is_ephemeral"):
+        return f"{team}:{channel}:{user}"
+    thread = container.get("thread_ts")
+    return f"{team}:{channel}:{thread}" if thread else f"{team}:{channel}"
+
+
+def _answered(blocks: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+    """The clicked message with its option buttons replaced by the choice made."""
+    chosen = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"→ {escape(label)}"}]}
+    kept: list[dict[str, Any]] = []
+    for block in blocks:
+        if str(block.get("block_id", "")).startswith(CLARIFY_BLOCK_PREFIX):
+            if chosen not in kept:
+                kept.append(chosen)
+        else:
+            kept.append(block)
+    return kept
+
+
+async def _ignore() -> None:
+    """Events we do not subscribe to on purpose still get their 200."""
+
+
+async def _acknowledge(ack: Callable[..., Awaitable[None]]) -> None:
+    await ack()
