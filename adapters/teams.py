@@ -46,6 +46,13 @@ from botbuilder.schema import (  # type: ignore[import-untyped]
     ConversationReference,
     ErrorResponseException,
 )
+from botframework.connector.auth import (  # type: ignore[import-untyped]
+    AuthenticateRequestResult,
+    ClaimsIdentity,
+    ConnectorFactory,
+    JwtTokenValidation,
+    UserTokenClient,
+)
 
 from adapters import render_cards
 from bot.messages import Message, Reply
@@ -103,7 +110,82 @@ def create_adapter(settings: Settings) -> CloudAdapter:
     if not app_id:
         app_type = "MultiTenant"  # the only type that allows authentication off
     config = _AuthConfig(app_id, password, app_type, settings.microsoft_app_tenant_id)
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    return CloudAdapter(_ReusingAuthentication(config))
+
+
+class _ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
+    """Keeps connector and token clients across turns instead of building them per activity.
+
+    botbuilder 4.17 builds two msrest clients per turn; each computes a ~500,000-step retry table
+    and opens its own `requests` session (new TCP connection per reply). Reusing them per
+    (app id, serviceUrl, audience) made /api/messages several times faster. The credentials
+    inside a client fetch and refresh their own tokens, so reuse is safe.
+    """
+
+    def __init__(self, configuration: Any) -> None:
+        super().__init__(configuration)
+        self._connectors: OrderedDict[tuple[str | None, str, str | None], Any] = OrderedDict()
+        self._token_clients: dict[str | None, UserTokenClient] = {}
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = _ReusingFactory(
+                result.connector_factory, self._connectors, _app_id(result.claims_identity)
+            )
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        inner = super().create_connector_factory(claims_identity)
+        return _ReusingFactory(inner, self._connectors, _app_id(claims_identity))
+
+    async def close(self) -> None:
+        """Close the kept connector clients' HTTP sessions (on server shutdown)."""
+        clients, self._connectors = list(self._connectors.values()), OrderedDict()
+        for client in clients:
+            try:
+                await client.__aexit__(None, None, None)
+            except Exception:  # closing is best effort
+                log.debug("Teams: closing a connector client failed", exc_info=True)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        key = _app_id(claims_identity)
+        if key not in self._token_clients:
+            self._token_clients[key] = await super().create_user_token_client(claims_identity)
+        return self._token_clients[key]
+
+
+class _ReusingFactory(ConnectorFactory):  # type: ignore[misc]
+    MAX_CLIENTS = 64  # Teams uses a handful of regional service URLs
+
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        cache: OrderedDict[tuple[str | None, str, str | None], Any],
+        app_id: str | None,
+    ) -> None:
+        self._inner = inner
+        self._cache = cache
+        self._app_id = app_id
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        key = (self._app_id, service_url, audience)
+        client = self._cache.get(key)
+        if client is None:
+            client = await self._inner.create(service_url, audience)
+            self._cache[key] = client
+            while len(self._cache) > self.MAX_CLIENTS:
+                self._cache.popitem(last=False)
+        return client
+
+
+def _app_id(identity: ClaimsIdentity | None) -> str | None:
+    if identity is None or not identity.claims:
+        return None
+    app_id: str | None = JwtTokenValidation.get_app_id_from_claims(identity.claims)
+    return app_id
 
 
 def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
@@ -116,7 +198,13 @@ def mount(app: web.Application, *, settings: Settings, service: Service) -> None
         )
     bot = TeamsBot(service=service)
     app.router.add_post(ROUTE, _handler(adapter, bot))
-    app[TEAMS_SENDER] = TeamsSender(adapter=adapter, app_id=settings.microsoft_app_id)
+    sender = TeamsSender(adapter=adapter, app_id=settings.microsoft_app_id)
+    app[TEAMS_SENDER] = sender
+
+    async def close(_: web.Application) -> None:
+        await sender.close()
+
+    app.on_cleanup.append(close)
 
 
 def _handler(
@@ -319,6 +407,12 @@ class TeamsSender:
     @classmethod
     def from_settings(cls, settings: Settings) -> TeamsSender:
         return cls(adapter=create_adapter(settings), app_id=settings.microsoft_app_id)
+
+    async def close(self) -> None:
+        """Close the HTTP sessions kept for replies and proactive sends."""
+        auth = self._adapter.bot_framework_authentication
+        if isinstance(auth, _ReusingAuthentication):
+            await auth.close()
 
     async def send(self, address: str, reply: Reply) -> None:
         reference = _reference_of(address)

@@ -4,6 +4,7 @@ It records every `POST /v3/conversations/{conversationId}/activities[/{activityI
 `{"id": "..."}` as the real connector does. `throttle(n, retry_after=...)` makes the next `n`
 posts answer 429 with a Retry-After header (`status=` picks 412, 502, 503, 504, 403, 404 instead).
 Start it with `await FakeConnector.start()` (port 0 on 127.0.0.1) and `await fake.close()`.
+`listeners` are called with each recorded post (the benchmark times replies with them).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class FakeConnector:
     _retry_after: str | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    listeners: list[Callable[[Posted], None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls) -> FakeConnector:
@@ -111,4 +113,6 @@ class FakeConnector:
         async with self._changed:
             self.posted.append(posted)
             self._changed.notify_all()
+        for listener in self.listeners:
+            listener(posted)
         return web.json_response({"id": f"fake-{next(self._ids)}"})
