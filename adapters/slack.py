@@ -74,9 +74,19 @@ class Handler(Protocol):
 
 def build_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
     """A Web API client for the bot token, at `SLACK_API_BASE_URL` when that is set."""
-    client = AsyncWebClient(token=settings.slack_bot_token, logger=log)
-    if settings.slack_api_base_url:
-        client.base_url = settings.slack_api_base_url.rstrip("/") + "/"
+    return configure_client(
+        AsyncWebClient(token=settings.slack_bot_token, logger=log),
+        base_url=settings.slack_api_base_url,
+        retry_rate_limits=retry_rate_limits,
+    )
+
+
+def configure_client(
+    client: AsyncWebClient, *, base_url: str | None, retry_rate_limits: bool
+) -> AsyncWebClient:
+    """Point `client` at `base_url`; with `retry_rate_limits`, a 429 is waited out twice."""
+    if base_url:
+        client.base_url = base_url.rstrip("/") + "/"
     if retry_rate_limits:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
@@ -102,10 +112,13 @@ class SeenEvents:
 class SlackApp:
     """The bolt app with Handledarbot's listeners, for HTTP (`dispatch`) or Socket Mode."""
 
-    def __init__(self, *, service: Handler, client: AsyncWebClient, signing_secret: str) -> None:
+    def __init__(
+        self, *, service: Handler, token: str, signing_secret: str, api_base_url: str | None = None
+    ) -> None:
         self.bolt = AsyncApp(
-            client=client, signing_secret=signing_secret, name="handledarbot", logger=log
+            token=token, signing_secret=signing_secret, name="handledarbot", logger=log
         )
+        configure_client(self.bolt.client, base_url=api_base_url, retry_rate_limits=True)
         self._service = service
         self._seen = SeenEvents()
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -121,8 +134,9 @@ class SlackApp:
     def from_settings(cls, *, settings: Settings, service: Handler) -> SlackApp:
         return cls(
             service=service,
-            client=build_client(settings),
+            token=settings.slack_bot_token or "",
             signing_secret=settings.slack_signing_secret or "",
+            api_base_url=settings.slack_api_base_url,
         )
 
     async def dispatch(self, request: web.Request) -> web.Response:

@@ -33,6 +33,7 @@ class Call:
     params: dict[str, Any]
     token: str | None = None
     data: bytes = b""
+    answered: str = "ok"  # or the error code the fake answered with
 
 
 @dataclass
@@ -107,7 +108,7 @@ class FakeSlackApi:
                 await asyncio.wait_for(self._changed.wait_for(found), timeout)
             except TimeoutError:
                 seen = [c.method for c in self.calls]
-                message = f"no matching {method} within {timeout}s; got {seen}"
+                message = f"no matching {method} within {timeout}s; got {seen}: {self.calls[-3:]}"
                 raise AssertionError(message) from None
         call = found()
         assert call is not None
@@ -123,8 +124,9 @@ class FakeSlackApi:
         params = await _params(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or params.get("token")
-        await self._record(Call(method, params, token))
         failure = self._take_failure(method)
+        answered = (failure.error or "failed") if failure is not None else "ok"
+        await self._record(Call(method, params, token, answered=answered))
         if failure is not None:
             headers = {}
             if failure.retry_after is not None:
@@ -173,13 +175,12 @@ class FakeSlackApi:
 
 async def _params(request: web.Request) -> dict[str, Any]:
     body = await request.read()
-    if not body:
-        return dict(request.query)
-    if request.content_type == "application/json":
-        params: dict[str, Any] = json.loads(body)
-    else:
-        params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json" and body:
+        params.update(json.loads(body))
+    elif body:
+        params.update(parse_qsl(body.decode(), keep_blank_values=True))
     for key in ("blocks", "files"):
-        if isinstance(params.get(key), str):
+        while isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
