@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aiohttp import ClientError, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from azure.core.exceptions import DeserializationError
 from botbuilder.core import InvokeResponse, TurnContext  # type: ignore[import-untyped]
 from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
@@ -46,13 +46,20 @@ from botbuilder.schema import (  # type: ignore[import-untyped]
     ConversationReference,
     ErrorResponseException,
 )
+from botframework.connector.aio import ConnectorClient  # type: ignore[import-untyped]
 from botframework.connector.auth import (  # type: ignore[import-untyped]
+    AppCredentials,
     AuthenticateRequestResult,
     ClaimsIdentity,
     ConnectorFactory,
     JwtTokenValidation,
     UserTokenClient,
 )
+from msrest.pipeline import Request, Response
+from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http.async_abc import AsyncClientResponse
+from multidict import CIMultiDict
 
 from adapters import render_cards
 from bot.messages import Message, Reply
@@ -69,6 +76,7 @@ RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
 PERMANENT_STATUSES = frozenset({401, 403, 404})
 REPLY_ATTEMPTS = 3  # a reply inside a turn is retried this often before giving up
 MAX_RETRY_WAIT = 5.0  # seconds a turn waits for one retry at most
+CONNECTOR_TIMEOUT = 30.0  # seconds for one call to the Bot Framework connector
 
 TEAMS_SENDER: web.AppKey[TeamsSender] = web.AppKey("teams_sender")
 
@@ -117,15 +125,22 @@ class _ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: 
     """Keeps connector and token clients across turns instead of building them per activity.
 
     botbuilder 4.17 builds two msrest clients per turn; each computes a ~500,000-step retry table
-    and opens its own `requests` session (new TCP connection per reply). Reusing them per
-    (app id, serviceUrl, audience) made /api/messages several times faster. The credentials
-    inside a client fetch and refresh their own tokens, so reuse is safe.
+    and sends through `requests` in worker threads with its own session (a new TCP connection per
+    reply). Here a connector client is made once per (app id, serviceUrl, audience) and sends over
+    one aiohttp session; its AppCredentials fetch and refresh the token (`_BearerPolicy`).
     """
 
     def __init__(self, configuration: Any) -> None:
         super().__init__(configuration)
-        self._connectors: OrderedDict[tuple[str | None, str, str | None], Any] = OrderedDict()
+        self.connectors: OrderedDict[tuple[str | None, str, str | None], Any] = OrderedDict()
         self._token_clients: dict[str | None, UserTokenClient] = {}
+        self._session: ClientSession | None = None
+
+    def session(self) -> ClientSession:
+        """The aiohttp session replies and proactive sends go through (made on first use)."""
+        if self._session is None or self._session.closed:
+            self._session = ClientSession(timeout=ClientTimeout(total=CONNECTOR_TIMEOUT))
+        return self._session
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -133,22 +148,20 @@ class _ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: 
         result = await super().authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = _ReusingFactory(
-                result.connector_factory, self._connectors, _app_id(result.claims_identity)
+                result.connector_factory, self, _app_id(result.claims_identity)
             )
         return result
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         inner = super().create_connector_factory(claims_identity)
-        return _ReusingFactory(inner, self._connectors, _app_id(claims_identity))
+        return _ReusingFactory(inner, self, _app_id(claims_identity))
 
     async def close(self) -> None:
-        """Close the kept connector clients' HTTP sessions (on server shutdown)."""
-        clients, self._connectors = list(self._connectors.values()), OrderedDict()
-        for client in clients:
-            try:
-                await client.__aexit__(None, None, None)
-            except Exception:  # closing is best effort
-                log.debug("Teams: closing a connector client failed", exc_info=True)
+        """Close the HTTP session replies and proactive sends use (on server shutdown)."""
+        self.connectors.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         key = _app_id(claims_identity)
@@ -157,24 +170,111 @@ class _ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: 
         return self._token_clients[key]
 
 
+@dataclass(frozen=True, slots=True)
+class _RawResponse:
+    """What msrest's HttpOperationError keeps as `.response` (status and headers for retries)."""
+
+    status_code: int
+    headers: CIMultiDict[str]
+    reason: str | None
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise OSError(f"HTTP {self.status_code} {self.reason or ''}".strip())
+
+
+class _AioResponse(AsyncClientResponse):
+    def __init__(self, request: Any, status: int, headers: Any, reason: str | None,
+                 body: bytes) -> None:
+        raw = _RawResponse(status, CIMultiDict(headers), reason)
+        super().__init__(request, raw)
+        self.status_code = status
+        self.headers = raw.headers
+        self.reason = reason
+        self._body = body
+
+    def body(self) -> bytes:
+        return self._body
+
+
+class _AioSender(AsyncHTTPSender[Any, Any]):
+    """msrest transport over one shared aiohttp session (msrest's runs `requests` in threads)."""
+
+    def __init__(self, session: Callable[[], ClientSession]) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> _AioSender:
+        return self
+
+    async def __aexit__(self, *exc_details: object) -> None:
+        return None
+
+    def build_context(self) -> None:
+        return None
+
+    async def send(self, request: Request[Any], **config: Any) -> Response[Any, Any]:
+        http = request.http_request
+        async with self._session().request(
+            http.method, http.url, headers=dict(http.headers), data=http.data
+        ) as response:
+            body = await response.read()
+            result = _AioResponse(http, response.status, response.headers, response.reason, body)
+        return Response(request, result)
+
+
+class _BearerPolicy(AsyncHTTPPolicy[Any, Any]):
+    """Adds the bot's token as AppCredentials.signed_session does for `requests` sessions."""
+
+    def __init__(self, credentials: AppCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: Request[Any], **kwargs: Any) -> Response[Any, Any]:
+        if self._credentials.microsoft_app_id:
+            token = await asyncio.to_thread(self._credentials.get_access_token)
+            request.http_request.headers["Authorization"] = f"Bearer {token}"
+        assert self.next is not None
+        return await self.next.send(request, **kwargs)
+
+
+def _aiohttp_client(
+    original: Any, service_url: str, session: Callable[[], ClientSession]
+) -> Any:
+    """The same connector client (credentials, user agent) sending over aiohttp."""
+    credentials = original.config.credentials
+    if not isinstance(credentials, AppCredentials):
+        return original  # some other credential type: keep botbuilder's own transport
+
+    def pipeline(config: Any) -> AsyncPipeline[Any, Any]:
+        policies = [config.user_agent_policy, _BearerPolicy(credentials), RawDeserializer(),
+                    config.http_logger_policy]
+        return AsyncPipeline(policies, _AioSender(session))
+
+    client = ConnectorClient(credentials, base_url=service_url, pipeline_type=pipeline)
+    client.config.user_agent_policy = original.config.user_agent_policy
+    return client
+
+
 class _ReusingFactory(ConnectorFactory):  # type: ignore[misc]
     MAX_CLIENTS = 64  # Teams uses a handful of regional service URLs
 
     def __init__(
         self,
         inner: ConnectorFactory,
-        cache: OrderedDict[tuple[str | None, str, str | None], Any],
+        owner: _ReusingAuthentication,
         app_id: str | None,
     ) -> None:
         self._inner = inner
-        self._cache = cache
+        self._owner = owner
+        self._cache = owner.connectors
         self._app_id = app_id
 
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         key = (self._app_id, service_url, audience)
         client = self._cache.get(key)
         if client is None:
-            client = await self._inner.create(service_url, audience)
+            original = await self._inner.create(service_url, audience)
+            client = _aiohttp_client(original, service_url, self._owner.session)
             self._cache[key] = client
             while len(self._cache) > self.MAX_CLIENTS:
                 self._cache.popitem(last=False)
