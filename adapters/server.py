@@ -15,6 +15,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -26,13 +27,21 @@ from bot.service import Service
 from bot.settings import Settings
 
 SLACK_APP: web.AppKey[SlackApp] = web.AppKey("slack_app")
-SLACK_SOCKET: web.AppKey[AsyncSocketModeHandler] = web.AppKey("slack_socket")
+SLACK_SOCKET: web.AppKey[SocketMode] = web.AppKey("slack_socket")
 SLACK_SENDER: web.AppKey[SlackSender] = web.AppKey("slack_sender")
 ADAPTERS: web.AppKey[list[str]] = web.AppKey("adapters")
 SERVICE: web.AppKey[Service] = web.AppKey("service")
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 SHUTDOWN_TIMEOUT = 10.0
+
+
+@dataclass
+class SocketMode:
+    """Slack Socket Mode for this app: the handler exists from start-up until shutdown."""
+
+    app_token: str
+    handler: AsyncSocketModeHandler | None = None
 
 
 class ConfigurationError(Exception):
@@ -132,7 +141,7 @@ def _mount_slack(app: web.Application, *, settings: Settings, service: Service, 
     app[SLACK_APP] = slack
     app[SLACK_SENDER] = SlackSender.from_settings(settings)
     if mode == "socket":
-        app[SLACK_SOCKET] = slack.socket_mode_handler(settings.slack_app_token or "")
+        app[SLACK_SOCKET] = SocketMode(app_token=settings.slack_app_token or "")
         app.on_startup.append(_connect_socket)
         app.on_shutdown.append(_close_socket)
     else:
@@ -142,11 +151,16 @@ def _mount_slack(app: web.Application, *, settings: Settings, service: Service, 
 
 
 async def _connect_socket(app: web.Application) -> None:
-    await app[SLACK_SOCKET].connect_async()  # type: ignore[no-untyped-call]
+    socket = app[SLACK_SOCKET]
+    socket.handler = app[SLACK_APP].socket_mode_handler(socket.app_token)
+    await socket.handler.connect_async()  # type: ignore[no-untyped-call]
 
 
 async def _close_socket(app: web.Application) -> None:
-    await app[SLACK_SOCKET].close_async()  # type: ignore[no-untyped-call]
+    socket = app[SLACK_SOCKET]
+    if socket.handler is not None:
+        await socket.handler.close_async()  # type: ignore[no-untyped-call]
+        socket.handler = None
 
 
 async def _drain_slack(app: web.Application) -> None:

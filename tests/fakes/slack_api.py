@@ -3,7 +3,9 @@
 Point `AsyncWebClient(base_url=fake.base_url)` (or `SLACK_API_BASE_URL`) at it. It answers what
 bolt and our adapter call: `auth.test`, `chat.postMessage`, `chat.update`, the external file
 upload (`files.getUploadURLExternal`, the upload URL it hands out, `files.completeUploadExternal`)
-and any `response_url` made with `response_url()`. Other methods answer `{"ok": true}`.
+any `response_url` made with `response_url()`, and Socket Mode (`apps.connections.open` hands
+out a websocket on the fake; `push` sends an envelope down it). Other methods answer
+`{"ok": true}`.
 `rate_limit` makes the next calls answer 429 with Retry-After; `fail` makes a method answer an
 error code. `wait_for` awaits a call instead of sleeping.
 """
@@ -56,12 +58,14 @@ class FakeSlackApi:
     _port: int = 0
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     async def start(self) -> FakeSlackApi:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -70,6 +74,8 @@ class FakeSlackApi:
         return self
 
     async def close(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -152,6 +158,8 @@ class FakeSlackApi:
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             message = {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             upload_url = f"http://127.0.0.1:{self._port}/upload/{file_id}"
@@ -161,6 +169,24 @@ class FakeSlackApi:
             done = [{"id": f.get("id"), "title": f.get("title")} for f in files]
             return {"ok": True, "files": done}
         return {"ok": True}
+
+    async def push(self, envelope: dict[str, Any], timeout: float = 5.0) -> None:
+        """Send a Socket Mode envelope over the app's open socket (waiting for it to connect)."""
+        await self.wait_for("socket_open", timeout=timeout)
+        await self._sockets[-1].send_json(envelope)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: records `socket_open`, each message the app sends, and `socket_closed`."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        await self._record(Call("socket_open", {}))
+        async for frame in socket:
+            await self._record(Call("socket_message", json.loads(frame.data)))
+        self._sockets.remove(socket)
+        await self._record(Call("socket_closed", {}))
+        return socket
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
