@@ -1,0 +1,85 @@
+"""Which knowledge-base topics are due at a given meeting of a series.
+
+- each_meeting: every meeting.
+- every_months N: the first meeting on or after each N-month mark, counted from the trainee's ST
+  start if known, else from the series start (marks before the series start are not carried in).
+- yearly, and times_during_st (the Skåne table lists these in its yearly column): as every 12 months.
+- end_of_year: the last meeting of the series that falls in December.
+Skipped meetings are not meetings: what was due at one moves to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from bot.knowledge.schema import Topic
+from bot.reminders.model import Reminder, to_epoch
+
+_MAX_SKIPS = 500
+
+
+def next_meeting(reminder: Reminder, after: datetime, *, inclusive: bool = False) -> datetime | None:
+    """The first meeting after (or at) `after` that the user has not skipped."""
+    found = reminder.schedule.after(after, inclusive=inclusive)
+    for _ in range(_MAX_SKIPS):
+        if found is None or to_epoch(found) not in reminder.skipped:
+            return found
+        found = reminder.schedule.after(found)
+    return None
+
+
+def previous_meeting(reminder: Reminder, meeting: datetime) -> datetime | None:
+    found = reminder.schedule.before(meeting)
+    for _ in range(_MAX_SKIPS):
+        if found is None or to_epoch(found) not in reminder.skipped:
+            return found
+        found = reminder.schedule.before(found)
+    return None
+
+
+def due_topics(topics: Sequence[Topic], reminder: Reminder, meeting: datetime) -> list[Topic]:
+    """The topics for `meeting` (aware), in knowledge-base order."""
+    previous = previous_meeting(reminder, meeting)
+    following = next_meeting(reminder, meeting)
+    local = reminder.schedule.local(meeting).date()
+    since = (
+        reminder.schedule.local(previous).date()
+        if previous is not None
+        else reminder.series_start - timedelta(days=1)
+    )
+    reference = reminder.st_start or reminder.series_start
+    last_in_december = local.month == 12 and (
+        following is None or reminder.schedule.local(following).year > local.year
+    )
+    return [
+        t for t in topics if _is_due(t, since, local, reference, last_in_december)
+    ]
+
+
+def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_december: bool) -> bool:
+    kind = topic.cadence.kind
+    if kind == "each_meeting":
+        return True
+    if kind == "end_of_year":
+        return last_in_december
+    months = topic.cadence.months if kind == "every_months" else 12
+    return _mark_between(reference, months or 12, since, day)
+
+
+def _mark_between(reference: date, months: int, since: date, day: date) -> bool:
+    """Is there a mark reference + k*months (k >= 1) with since < mark <= day?"""
+    k = max(1, _months_between(reference, since) // months - 1)
+    while True:
+        mark = reference + relativedelta(months=k * months)
+        if mark > day:
+            return False
+        if mark > since:
+            return True
+        k += 1
+
+
+def _months_between(first: date, second: date) -> int:
+    return (second.year - first.year) * 12 + second.month - first.month

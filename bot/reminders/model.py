@@ -1,0 +1,142 @@
+"""Reminders as values: who owns one, the meeting series it follows, and a claimed delivery.
+
+Meeting times are wall-clock times in the reminder's time zone: "tisdag kl 14" stays 14:00 across
+daylight-saving changes. An occurrence is identified by its UTC instant (whole seconds).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
+
+from bot.messages import Lang
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+ReminderStatus = Literal["active", "paused"]
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """Weekly every `interval` weeks on `weekday`, or monthly on the `nth` `weekday` (-1 = last)."""
+
+    freq: Literal["weekly", "monthly"]
+    weekday: int  # 0 = Monday
+    interval: int = 1
+    nth: int | None = None
+
+    def to_rule(self) -> str:
+        day = WEEKDAY_CODES[self.weekday]
+        if self.freq == "monthly":
+            return f"FREQ=MONTHLY;INTERVAL={self.interval};BYDAY={self.nth:+d}{day}"
+        return f"FREQ=WEEKLY;INTERVAL={self.interval};BYDAY={day}"
+
+    @classmethod
+    def from_rule(cls, rule: str) -> Recurrence:
+        parts = dict(p.split("=", 1) for p in rule.split(";"))
+        found = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", parts["BYDAY"])
+        if found is None:
+            raise ValueError(f"unsupported BYDAY in rule {rule!r}")
+        nth = int(found.group(1)) if found.group(1) else None
+        freq: Literal["weekly", "monthly"] = "monthly" if parts["FREQ"] == "MONTHLY" else "weekly"
+        day = WEEKDAY_CODES.index(found.group(2))
+        return cls(freq=freq, weekday=day, interval=int(parts.get("INTERVAL", "1")), nth=nth)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A meeting series: `recurrence` from the local wall-clock time `start` in `timezone`."""
+
+    recurrence: Recurrence
+    start: datetime  # naive, local wall-clock time of the first possible meeting
+    timezone: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def rule(self) -> rrule:
+        r = self.recurrence
+        day = weekday(r.weekday, r.nth)  # nth None = every such weekday
+        freq: Literal[1, 2] = MONTHLY if r.freq == "monthly" else WEEKLY
+        return rrule(freq, interval=r.interval, byweekday=day, dtstart=self.start)
+
+    def localize(self, naive: datetime) -> datetime:
+        return naive.replace(tzinfo=self.zone)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` (aware) as naive local wall-clock time."""
+        return moment.astimezone(self.zone).replace(tzinfo=None)
+
+    def after(self, moment: datetime, *, inclusive: bool = False) -> datetime | None:
+        found = self.rule().after(self.local(moment), inc=inclusive)
+        return self.localize(found) if found is not None else None
+
+    def before(self, moment: datetime) -> datetime | None:
+        found = self.rule().before(self.local(moment))
+        return self.localize(found) if found is not None else None
+
+    def between(self, first: datetime, last: datetime) -> Iterator[datetime]:
+        for naive in self.rule().between(self.local(first), self.local(last), inc=True):
+            yield self.localize(naive)
+
+
+def to_epoch(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewReminder:
+    """A confirmed request, not yet stored."""
+
+    owner: Owner
+    address: str
+    label: str
+    lang: Lang
+    schedule: Schedule
+    st_start: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: int
+    owner: Owner
+    address: str
+    label: str
+    lang: Lang
+    schedule: Schedule
+    st_start: date | None
+    status: ReminderStatus
+    skipped: frozenset[int]  # occurrences (epoch seconds) the user chose to skip
+
+    @property
+    def series_start(self) -> date:
+        return self.schedule.start.date()
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One delivery a scheduler holds under a lease: meeting `occurrence`, `seq` 0 or a snooze."""
+
+    job_id: int
+    reminder: Reminder
+    occurrence: datetime
+    seq: int
+    scheduled_at: datetime
+    attempts: int
+    token: str

@@ -1,0 +1,86 @@
+"""Reminder replies: what is due at a meeting, each topic with its cadence and its source."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.knowledge.schema import Source, Topic
+from bot.messages import Lang, Option, Reply, SourceRef, Status
+from bot.reminders.due import due_topics
+from bot.reminders.model import Reminder, to_epoch
+from bot.reminders.phrases import PHRASES
+
+SNOOZE_HOUR = 3600
+SNOOZE_DAY = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """The part of the knowledge base reminders need."""
+
+    topics: Sequence[Topic]
+    sources: Mapping[str, Source]
+
+
+def what(reminder: Reminder, lang: Lang) -> str:
+    words = PHRASES[lang]
+    return words.with_label.format(label=reminder.label) if reminder.label else words.without_label
+
+
+def topic_lines(knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang) -> list[str]:
+    words = PHRASES[lang]
+    lines = []
+    for topic in due_topics(knowledge.topics, reminder, meeting):
+        note = getattr(topic.cadence.note, lang) if topic.cadence.note else ""
+        lines.append(words.topic_line.format(
+            title=getattr(topic.title, lang), cadence=words.cadence(topic.cadence),
+            note=f" ({note})" if note else "", source=words.source,
+            citation=_citation(knowledge.sources.get(topic.source), topic.source),
+        ))
+    return lines
+
+
+def used_sources(knowledge: Knowledge, reminder: Reminder, meeting: datetime) -> tuple[SourceRef, ...]:
+    seen: dict[str, SourceRef] = {}
+    for topic in due_topics(knowledge.topics, reminder, meeting):
+        source = knowledge.sources.get(topic.source)
+        if source is not None and source.id not in seen:
+            seen[source.id] = SourceRef(source.title, source.publisher, source.scope,
+                                        source.reviewed, source.url)
+    return tuple(seen.values())
+
+
+def meeting_text(knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang) -> str:
+    words = PHRASES[lang]
+    lines = topic_lines(knowledge, reminder, meeting, lang)
+    return "\n".join([words.to_cover, *lines]) if lines else words.nothing_due
+
+
+def delivered(
+    knowledge: Knowledge, reminder: Reminder, occurrence: datetime, seq: int, *,
+    late_since: datetime | None,
+) -> Reply:
+    """The proactive reminder; its options come back as `reminder:snooze|skip:...` choices."""
+    lang = reminder.lang
+    words = PHRASES[lang]
+    local = reminder.schedule.local(occurrence)
+    paragraphs = [words.reminder.format(what=what(reminder, lang), date=words.when(local))]
+    if late_since is not None:
+        paragraphs.append(words.late.format(date=words.when(reminder.schedule.local(late_since))))
+    paragraphs.append(meeting_text(knowledge, reminder, occurrence, lang))
+    key = f"{reminder.id}:{to_epoch(occurrence)}:{seq}"
+    options = (
+        Option(words.snooze_hour, f"reminder:snooze:{key}:{SNOOZE_HOUR}"),
+        Option(words.snooze_day, f"reminder:snooze:{key}:{SNOOZE_DAY}"),
+        Option(words.skip, f"reminder:skip:{key}"),
+    )
+    return Reply(Status.ANSWER, lang, tuple(paragraphs), options=options, kind="reminder",
+                 sources=used_sources(knowledge, reminder, occurrence))
+
+
+def _citation(source: Source | None, source_id: str) -> str:
+    if source is None:
+        return source_id
+    return f"{source.title} ({source.publisher})"
