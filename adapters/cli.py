@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--knowledge", metavar="DIR", help="knowledge base directory")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
+    run_bot = sub.add_parser("run", help="serve Slack/Teams if configured, else the console chat")
+    run_bot.set_defaults(run=_run)
+
     chat = sub.add_parser("chat", help="chat in the console (the embedded default)")
     chat.set_defaults(run=_chat)
 
@@ -66,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--out", type=Path, default=Path("handledarbot-teams.zip"))
     package.set_defaults(run=_teams_package)
     return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    platforms = settings.slack_bot_token or settings.slack_app_token or settings.microsoft_app_id
+    if platforms or settings.teams_enabled:
+        args.port = None
+        return _serve(args, settings)
+    return _chat(args, settings)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,8 +13,11 @@ from bot.settings import Settings
 
 def build_engine(settings: Settings) -> Engine:
     """Load the knowledge base named by the settings; raises `KnowledgeError` if it is broken."""
-    return Engine(load_knowledge(settings.knowledge_dir), contact_sv=settings.contact_text_sv,
-                  contact_en=settings.contact_text_en)
+    return Engine(
+        load_knowledge(settings.knowledge_dir),
+        contact_sv=settings.contact_text_sv,
+        contact_en=settings.contact_text_en,
+    )
 
 
 def build_service(settings: Settings, *, commands: Sequence[CommandHandler] = ()) -> Service:

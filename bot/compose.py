@@ -32,9 +32,7 @@ class Composer:
         self._kb = knowledge
         self._contact = {"sv": contact_sv, "en": contact_en or contact_sv}
 
-    def entry(
-        self, entry: Answerable, lang: Lang, *, score: float | None, regions: set[str]
-    ) -> Reply:
+    def entry(self, entry: Entry, lang: Lang, *, score: float | None, regions: set[str]) -> Reply:
         paragraphs = [*self._region_caveat(entry, regions, lang), _say(entry_text(entry), lang)]
         related = [self._kb.entries[r] for r in entry.related if r in self._kb.entries]
         paragraphs += [_say(entry_text(r), lang) for r in related]

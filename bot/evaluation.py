@@ -50,8 +50,11 @@ class Report:
 
     @property
     def out_of_scope_answered(self) -> list[Outcome]:
-        return [o for o in self.outcomes
-                if o.question.expect == Status.NO_MATCH and o.status == Status.ANSWER]
+        return [
+            o
+            for o in self.outcomes
+            if o.question.expect == Status.NO_MATCH and o.status == Status.ANSWER
+        ]
 
     def by_category(self) -> dict[str, tuple[int, int]]:
         table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -64,9 +67,13 @@ class Report:
 def load_questions(path: Path) -> list[Question]:
     items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return [
-        Question(q=str(i["q"]), lang=str(i.get("lang", "sv")), expect=str(i["expect"]),
-                 must_include=tuple(str(m) for m in i.get("must_include") or ()),
-                 category=str(i.get("category", "-")))
+        Question(
+            q=str(i["q"]),
+            lang=str(i.get("lang", "sv")),
+            expect=str(i["expect"]),
+            must_include=tuple(str(m) for m in i.get("must_include") or ()),
+            category=str(i.get("category", "-")),
+        )
         for i in items
     ]
 

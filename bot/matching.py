@@ -16,8 +16,8 @@ from rapidfuzz import fuzz
 
 from bot.compose import Composer
 from bot.concepts import ConceptMatcher, FuzzySettings
-from bot.knowledge.base import KnowledgeBase
-from bot.knowledge.schema import Answerable, Clarification
+from bot.knowledge.base import Entry, KnowledgeBase
+from bot.knowledge.schema import Clarification
 from bot.language import detect_language
 from bot.messages import Lang, Option, Reply
 from bot.text import normalize
@@ -37,7 +37,7 @@ class MatchSettings:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    entry: Answerable | Clarification
+    entry: Entry | Clarification
     score: float
 
 
@@ -56,10 +56,12 @@ class Engine:
         self._concepts = ConceptMatcher(knowledge.concepts.values(), fuzzy=self._settings.fuzzy)
         self._weights = {c.id: c.weight for c in knowledge.concepts.values()}
         self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
-        self._regions = {c.id: c.region for c in knowledge.concepts.values() if c.region}
+        self._regions: dict[str, str] = {
+            c.id: c.region for c in knowledge.concepts.values() if c.region
+        }
         self._filler = frozenset(t for phrase in knowledge.filler for t in normalize(phrase))
         self._social = _SocialPhrases(knowledge)
-        self._entries: list[Answerable | Clarification] = [
+        self._entries: list[Entry | Clarification] = [
             *knowledge.answerables(),
             *knowledge.clarifications.values(),
         ]
@@ -111,7 +113,7 @@ class Engine:
 
     def _decide(self, concepts: set[str], lang: Lang) -> Reply:
         candidates = self._candidates(concepts)
-        regions = {self._regions[c] for c in concepts if c in self._regions}
+        regions: set[str] = {self._regions[c] for c in concepts if c in self._regions}
         asked_details = concepts & self._details
         if asked_details:
             unanswered = [c for c in candidates if not asked_details <= set(_answers(c.entry))]
@@ -149,7 +151,7 @@ class Engine:
         found.sort(key=lambda c: c.score, reverse=True)
         return found
 
-    def _score(self, entry: Answerable | Clarification, concepts: set[str]) -> float | None:
+    def _score(self, entry: Entry | Clarification, concepts: set[str]) -> float | None:
         if isinstance(entry, Clarification) and concepts & set(entry.unless):
             return None
         best: float | None = None
@@ -166,7 +168,7 @@ class Engine:
         return best + self._settings.mention_bonus * extra
 
 
-def _answers(entry: Answerable | Clarification) -> list[str]:
+def _answers(entry: Entry | Clarification) -> list[str]:
     return list(getattr(entry, "answers", ()))
 
 

@@ -37,6 +37,8 @@ def _course(course: CourseFact, reply: Reply) -> str:
 def _source(reply: Reply, index: int) -> str:
     words = WORDING[reply.lang]
     source = reply.sources[index]
-    line = (f"{words.source}: {source.title} ({source.publisher}). {words.scope}: {source.scope}, "
-            f"{words.reviewed} {source.reviewed.isoformat()}")
+    line = (
+        f"{words.source}: {source.title} ({source.publisher}). {words.scope}: {source.scope}, "
+        f"{words.reviewed} {source.reviewed.isoformat()}"
+    )
     return f"{line}. {source.url}" if source.url else f"{line}."

@@ -19,12 +19,20 @@ class Chat:
     replies: list[Reply] = field(default_factory=list)
 
     async def say(self, text: str) -> Reply:
-        return await self._send(Message(text=text, user_id=self.user, conversation_id=self.user,
-                                        platform=self.platform))
+        return await self._send(
+            Message(text=text, user_id=self.user, conversation_id=self.user, platform=self.platform)
+        )
 
     async def click(self, value: str) -> Reply:
-        return await self._send(Message(text="", user_id=self.user, conversation_id=self.user,
-                                        platform=self.platform, choice=value))
+        return await self._send(
+            Message(
+                text="",
+                user_id=self.user,
+                conversation_id=self.user,
+                platform=self.platform,
+                choice=value,
+            )
+        )
 
     async def _send(self, message: Message) -> Reply:
         reply = await self.service.handle(message)

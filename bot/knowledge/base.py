@@ -8,7 +8,6 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from bot.knowledge.schema import (
-    Answerable,
     CadenceGroup,
     Clarification,
     Concept,
@@ -78,7 +77,7 @@ class KnowledgeBase:
             help=merged("help"),
         )
 
-    def answerables(self) -> Sequence[Answerable]:
+    def answerables(self) -> Sequence[Entry]:
         return [
             *self.courses.values(),
             *self.roles.values(),

@@ -88,8 +88,8 @@ def _file_references(kb: KnowledgeBase, index: int, file: KnowledgeFile) -> Iter
     for position, role in enumerate(file.roles):
         for course in role.courses:
             yield from missing(("roles", position, "courses"), "course", course, kb.courses)
-    for position, course in enumerate(file.courses):
-        for other in course.prerequisites:
+    for position, entry in enumerate(file.courses):
+        for other in entry.prerequisites:
             yield from missing(("courses", position, "prerequisites"), "course", other, kb.courses)
     for position, clarification in enumerate(file.clarifications):
         for option in clarification.options:
