@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
+from adapters import slack as slack_adapter
 from adapters import teams
 from adapters.slack import SlackApp, SlackSender
 from bot.service import Service
@@ -145,7 +146,7 @@ def _mount_slack(app: web.Application, *, settings: Settings, service: Service, 
         app.on_startup.append(_connect_socket)
         app.on_shutdown.append(_close_socket)
     else:
-        app.router.add_post("/slack/events", slack.dispatch)
+        app.router.add_post(slack_adapter.ROUTE, slack.dispatch)
     app.on_shutdown.append(_drain_slack)
     app[ADAPTERS].append(f"slack-{mode}")
 

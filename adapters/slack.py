@@ -52,6 +52,9 @@ from bot.settings import Settings
 log = logging.getLogger("handledarbot.slack")
 
 PLATFORM = "slack"
+ROUTE = "/slack/events"  # events, the slash command and interactivity all arrive here
+COMMAND = "/handledning"
+EVENTS = ("app_mention", "message.im")
 HELP_TEXT = "hjälp"
 SEEN_EVENTS_LIMIT = 10_000
 PERMANENT_ERRORS = frozenset(
@@ -126,7 +129,7 @@ class SlackApp:
         self.bolt.event("app_mention")(self._tracked(self._on_mention))
         self.bolt.event("message")(self._tracked(self._on_message))
         self.bolt.event(re.compile(".*"))(_ignore)
-        self.bolt.command("/handledning")(self._tracked(self._on_command))
+        self.bolt.command(COMMAND)(self._tracked(self._on_command))
         self.bolt.action(re.compile(f"^{OPTION_ACTION_PREFIX}"))(self._tracked(self._on_option))
         self.bolt.action(re.compile(f"^{LINK_ACTION_PREFIX}"))(_acknowledge)
 
@@ -140,7 +143,7 @@ class SlackApp:
         )
 
     async def dispatch(self, request: web.Request) -> web.Response:
-        """The aiohttp handler for POST /slack/events (events, commands, interactivity)."""
+        """The aiohttp handler for POST `ROUTE` (events, commands, interactivity)."""
         try:
             bolt_request = await to_bolt_request(request)
         except ValueError:

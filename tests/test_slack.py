@@ -13,18 +13,19 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+import yaml
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.render_slack import escape, render_reply
 from adapters.server import create_app
-from adapters.slack import SlackSender, address, parse_address
+from adapters.slack import COMMAND, EVENTS, ROUTE, SlackSender, address, parse_address
 from bot.app import build_service
 from bot.messages import Attachment, CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.service import Service
 from bot.settings import load_settings
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, ROOT
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, Call, FakeSlackApi
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -741,3 +742,23 @@ async def test_messages_carry_conversation_and_address(server: SlackServer) -> N
     assert json.loads(first.address or "") == {"channel": CHANNEL, "thread_ts": event["ts"]}
     assert second.conversation_id == f"{TEAM_ID}:D0IDS"
     assert json.loads(second.address or "") == {"channel": "D0IDS", "thread_ts": None}
+
+
+def test_manifest_matches_what_the_adapter_serves() -> None:
+    manifest = yaml.safe_load((ROOT / "manifests" / "slack.yaml").read_text(encoding="utf-8"))
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == set(EVENTS)
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == COMMAND
+    urls = [
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+        command["url"],
+    ]
+    assert all(url.startswith("https://") and url.endswith(ROUTE) for url in urls)
+    assert settings["interactivity"]["is_enabled"] is True
+    assert "socket_mode_enabled" in settings
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
+        "app_mentions:read", "chat:write", "im:history", "im:read", "im:write", "commands",
+        "files:write",
+    }  # fmt: skip
