@@ -141,6 +141,7 @@ def _mount_slack(app: web.Application, *, settings: Settings, service: Service, 
     slack = SlackApp.from_settings(settings=settings, service=service)
     app[SLACK_APP] = slack
     app[SLACK_SENDER] = SlackSender.from_settings(settings)
+    app.on_startup.append(_open_slack_session)
     if mode == "socket":
         app[SLACK_SOCKET] = SocketMode(app_token=settings.slack_app_token or "")
         app.on_startup.append(_connect_socket)
@@ -148,7 +149,17 @@ def _mount_slack(app: web.Application, *, settings: Settings, service: Service, 
     else:
         app.router.add_post(slack_adapter.ROUTE, slack.dispatch)
     app.on_shutdown.append(_drain_slack)
+    app.on_cleanup.append(_close_slack_session)
     app[ADAPTERS].append(f"slack-{mode}")
+
+
+async def _open_slack_session(app: web.Application) -> None:
+    app[SLACK_SENDER].client.session = await app[SLACK_APP].open_session()
+
+
+async def _close_slack_session(app: web.Application) -> None:
+    app[SLACK_SENDER].client.session = None
+    await app[SLACK_APP].close_session()
 
 
 async def _connect_socket(app: web.Application) -> None:

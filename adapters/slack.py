@@ -125,6 +125,7 @@ class SlackApp:
         self._service = service
         self._seen = SeenEvents()
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._session: aiohttp.ClientSession | None = None
         self.bolt.use(self._drop_redeliveries)
         self.bolt.event("app_mention")(self._tracked(self._on_mention))
         self.bolt.event("message")(self._tracked(self._on_message))
@@ -152,6 +153,20 @@ class SlackApp:
 
     def socket_mode_handler(self, app_token: str) -> AsyncSocketModeHandler:
         return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=log)
+
+    async def open_session(self) -> aiohttp.ClientSession:
+        """One connection pool for every Web API call (else the SDK opens one per call)."""
+        if self._session is None:
+            timeout = aiohttp.ClientTimeout(total=self.bolt.client.timeout)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+            self.bolt.client.session = self._session
+        return self._session
+
+    async def close_session(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self.bolt.client.session = None
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for answers already being worked on (graceful shutdown)."""
@@ -333,7 +348,7 @@ class SlackSender:
     """`bot.ports.Sender` for Slack: delivers a reply to an address this module made."""
 
     def __init__(self, *, client: AsyncWebClient) -> None:
-        self._client = client
+        self.client = client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackSender:
@@ -343,7 +358,7 @@ class SlackSender:
     async def send(self, address: str, reply: Reply) -> None:
         channel, thread = parse_address(address)
         try:
-            await post_reply(self._client, channel, thread, reply)
+            await post_reply(self.client, channel, thread, reply)
         except SlackApiError as error:
             raise delivery_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:
