@@ -1,0 +1,159 @@
+"""The scheduler in-process: a controllable clock, real stores, a local fake HTTP endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.messages import Message, Reply
+from bot.reminders.clock import FakeClock, SystemClock
+from bot.reminders.commands import ReminderCommands
+from bot.reminders.model import NewReminder, Owner, Recurrence, Schedule
+from bot.reminders.scheduler import Scheduler, SchedulerConfig
+from tests.reminder_worker import KNOWLEDGE, FakeEndpoint, HttpSender, StoreFactory, wait_until
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+OWNER = Owner("test", "U1")
+FAST = SchedulerConfig(batch=50, concurrency=10, lease=timedelta(seconds=30), send_timeout=2.0,
+                       poll_interval=0.02)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+
+    async def send(self, address: str, reply: Reply) -> None:
+        self.sent.append((address, reply))
+
+
+@pytest.fixture(params=BACKENDS)
+async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    async with StoreFactory(request.param, tmp_path) as f:
+        yield f
+
+
+def weekly(start: datetime, weekday: int = 1, st_start: date | None = None,
+           address: str = "addr") -> NewReminder:
+    return NewReminder(OWNER, address, "Anna", "sv",
+                       Schedule(Recurrence("weekly", weekday), start, "Europe/Stockholm"), st_start)
+
+
+async def test_due_reminder_delivered_once_with_topics_then_the_next_meeting(
+    factory: StoreFactory,
+) -> None:
+    store = await factory.open()
+    clock = FakeClock(datetime(2025, 9, 2, 11, 59, tzinfo=UTC))
+    first = datetime(2025, 9, 2, 12, 0, tzinfo=UTC)  # 14:00 in Stockholm
+    await store.add(weekly(datetime(2025, 9, 2, 14, 0), st_start=date(2025, 6, 2)), first=first,
+                    now=clock.now())
+    recorder = Recorder()
+    scheduler = Scheduler(store=store, senders={"test": recorder}, clock=clock,
+                          knowledge=KNOWLEDGE, config=FAST)
+    assert await scheduler.run_once() == 0
+    clock.advance(timedelta(minutes=1))
+    assert await scheduler.run_once() == 1
+    assert await scheduler.run_once() == 0
+    [(address, reply)] = recorder.sent
+    text = "\n".join(reply.paragraphs)
+    assert address == "addr" and reply.kind == "reminder"
+    assert "tisdag 2 september 2025 kl. 14:00" in text and "sent" not in text
+    assert "Fallbaserad diskussion — var 3:e månad" in text  # 3 months after ST start 2 June
+    assert "Källa: Verktygslåda för ST-handledare (Region Skåne)" in text
+    assert [o.value.split(":")[1] for o in reply.options] == ["snooze", "snooze", "skip"]
+    clock.advance(timedelta(days=7))
+    assert await scheduler.run_once() == 1
+    assert "tisdag 9 september 2025" in recorder.sent[1][1].paragraphs[0]
+    assert "Fallbaserad" not in "\n".join(recorder.sent[1][1].paragraphs)
+
+
+async def test_missed_while_down_is_delivered_once_marked_late_then_resumes_future(
+    factory: StoreFactory,
+) -> None:
+    store = await factory.open()
+    start = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)  # Monday 08:00 local
+    await store.add(weekly(datetime(2025, 9, 1, 8, 0), weekday=0), first=start, now=start)
+    clock = FakeClock(start + timedelta(days=22))  # down for three weeks
+    recorder = Recorder()
+    scheduler = Scheduler(store=store, senders={"test": recorder}, clock=clock,
+                          knowledge=KNOWLEDGE, config=FAST)
+    assert await scheduler.run_once() == 1
+    assert await scheduler.run_once() == 0
+    assert "Skickas sent" in recorder.sent[0][1].paragraphs[1]
+    clock.set(datetime(2025, 9, 29, 6, 0, tzinfo=UTC))
+    assert await scheduler.run_once() == 1
+    assert "måndag 29 september 2025" in recorder.sent[1][1].paragraphs[0]
+
+
+async def test_snooze_and_skip_buttons(factory: StoreFactory) -> None:
+    store = await factory.open()
+    clock = FakeClock(datetime(2025, 9, 1, 6, 0, tzinfo=UTC))
+    await store.add(weekly(datetime(2025, 9, 1, 8, 0), weekday=0), first=clock.now(),
+                    now=clock.now())
+    recorder = Recorder()
+    scheduler = Scheduler(store=store, senders={"test": recorder}, clock=clock,
+                          knowledge=KNOWLEDGE, config=FAST)
+    commands = ReminderCommands(store=store, clock=clock, knowledge=KNOWLEDGE)
+    await scheduler.run_once()
+    snooze, _, skip = recorder.sent[0][1].options
+
+    def click(value: str) -> Message:
+        return Message("", OWNER.user_id, "c", OWNER.platform, choice=value)
+
+    answer = await commands.try_handle(click(snooze.value))
+    assert answer is not None and "måndag 1 september 2025 kl. 09:00" in answer.paragraphs[0]
+    await commands.try_handle(click(snooze.value))  # a double click snoozes once
+    clock.advance(timedelta(hours=1))
+    assert await scheduler.run_once() == 1
+    assert await scheduler.run_once() == 0
+    skipped = await commands.try_handle(click(skip.value))
+    assert skipped is not None and "måndag 8 september 2025" in skipped.paragraphs[0]
+    clock.set(datetime(2025, 9, 8, 6, 0, tzinfo=UTC))
+    assert await scheduler.run_once() == 1
+
+
+async def test_permanent_failure_pauses_the_reminder_and_is_logged(
+    factory: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await factory.open()
+    endpoint = FakeEndpoint(gone=frozenset({"gone"}))
+    await endpoint.start()
+    now = datetime.now(UTC)
+    await store.add(weekly(datetime(2025, 9, 1, 8, 0), address="gone"), first=now, now=now)
+    await store.add(weekly(datetime(2025, 9, 1, 8, 0), address="fine"), first=now, now=now)
+    async with aiohttp.ClientSession() as session:
+        sender = HttpSender(base_url=endpoint.url, session=session)
+        scheduler = Scheduler(store=store, senders={"test": sender}, clock=SystemClock(),
+                              knowledge=KNOWLEDGE, config=FAST)
+        assert await scheduler.run_once() == 2
+    await endpoint.stop()
+    statuses = {r.address: r.status for r in await store.mine(OWNER)}
+    assert statuses == {"gone": "paused", "fine": "active"}
+    assert "paused: HTTP 404" in caplog.text
+    assert len(endpoint.delivered) == 1
+
+
+async def test_429_with_retry_after_loses_nothing_and_duplicates_nothing(
+    factory: StoreFactory,
+) -> None:
+    store = await factory.open()
+    endpoint = FakeEndpoint(throttle=40, retry_after="1")
+    await endpoint.start()
+    now = datetime.now(UTC)
+    for n in range(30):
+        await store.add(weekly(datetime(2025, 9, 1, 8, 0), address=f"a{n}"),
+                        first=now - timedelta(seconds=n), now=now)
+    async with aiohttp.ClientSession() as session:
+        sender = HttpSender(base_url=endpoint.url, session=session)
+        scheduler = Scheduler(store=store, senders={"test": sender}, clock=SystemClock(),
+                              knowledge=KNOWLEDGE, config=FAST)
+        scheduler.start()
+        await wait_until(lambda: len(endpoint.delivered) >= 30, timeout=30)
+        await scheduler.stop()
+    await endpoint.stop()
+    assert endpoint.throttled == 40
+    assert len(endpoint.delivered) == len(set(endpoint.delivered)) == 30
+    assert {b["address"] for b in endpoint.bodies} == {f"a{n}" for n in range(30)}
