@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -24,9 +25,11 @@ from adapters.server import (
 )
 from adapters.slack import SlackSender
 from bot.app import build_service
+from bot.messages import Message, Reply, Status
 from bot.settings import Settings, load_settings
 from tests.conftest import ROOT
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlackApi
+from tests.test_slack import sign
 
 BOT_TOKEN = "xoxb-1-handledarbot"
 APP_TOKEN = "xapp-1-A0HANDLED-1-abc"
@@ -182,6 +185,7 @@ SERVE = """
 import sys
 from adapters.server import run
 from bot.app import build_service
+from bot.messages import Message, Reply, Status
 from bot.settings import load_settings
 settings = load_settings(env_file=None)
 sys.exit(run(settings, build_service(settings), port=0))
@@ -237,3 +241,45 @@ def test_run_reports_problems_without_starting(
     settings = settings_with(monkeypatch, SLACK_APP_TOKEN=APP_TOKEN)
     assert run(settings, build_service(settings), port=0) == 2
     assert "SLACK_BOT_TOKEN is missing" in capsys.readouterr().err
+
+
+class HeldAnswer:
+    """A command whose answer waits for `release`: an answer still being worked on."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def try_handle(self, message: Message) -> Reply | None:
+        if message.text != "vänta":
+            return None
+        self.started.set()
+        await self.release.wait()
+        return Reply(status=Status.ANSWER, lang="sv", paragraphs=("Klart efter väntan",))
+
+
+async def test_shutdown_lets_answers_in_progress_finish(
+    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession
+) -> None:
+    api = await FakeSlackApi().start()
+    settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                             SLACK_API_BASE_URL=api.base_url)  # fmt: skip
+    held = HeldAnswer()
+    service = build_service(settings, commands=[held])
+    runner, url = await start(create_app(settings=settings, service=service))
+    body = json.dumps({"type": "event_callback", "team_id": TEAM_ID, "event_id": "Ev0HELD",
+                       "event": {"type": "message", "channel_type": "im", "channel": "D0HELD",
+                                 "user": "U0NURSE", "text": "vänta", "ts": "1.7"}})  # fmt: skip
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
+               "X-Slack-Signature": sign(stamp, body, SECRET)}  # fmt: skip
+    async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
+        assert response.status == 200
+    await asyncio.wait_for(held.started.wait(), 5)
+    stopping = asyncio.create_task(runner.cleanup())
+    done, _ = await asyncio.wait({stopping}, timeout=0.3)
+    assert not done, "shutdown did not wait for the answer in progress"
+    held.release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert [c for c in api.calls_to("chat.postMessage") if c.params["channel"] == "D0HELD"]
+    await api.close()
