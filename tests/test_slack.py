@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.render_slack import escape, render_reply
 from adapters.server import create_app
-from adapters.slack import COMMAND, EVENTS, ROUTE, SlackSender, address, parse_address
+from adapters.slack import COMMAND, EVENTS, ROUTE, SeenEvents, SlackSender, address, parse_address
 from bot.app import build_service
 from bot.messages import Attachment, CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
@@ -762,3 +762,10 @@ def test_manifest_matches_what_the_adapter_serves() -> None:
         "app_mentions:read", "chat:write", "im:history", "im:read", "im:write", "commands",
         "files:write",
     }  # fmt: skip
+
+
+def test_seen_event_ids_are_bounded() -> None:
+    seen = SeenEvents(limit=3)
+    assert [seen.add(e) for e in ("a", "b", "a", "c", "d")] == [True, True, False, True, True]
+    assert seen.add("a") is True  # forgotten: the oldest beyond the limit
+    assert seen.add("d") is False

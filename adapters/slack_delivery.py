@@ -1,0 +1,135 @@
+"""Delivering a `Reply` to Slack: the Web API client, `chat.postMessage` plus file uploads, and
+`SlackSender`, the `bot.ports.Sender` that reminders use to reach an address stored earlier.
+
+An address is JSON `{"channel": ..., "thread_ts": ...}` made by `address()`; only this module and
+`adapters.slack` read it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.render_slack import render_reply
+from bot.messages import Reply
+from bot.ports import DeliveryError
+from bot.settings import Settings
+
+log = logging.getLogger("handledarbot.slack")
+
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "account_inactive",
+        "is_archived",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+    }
+)
+
+
+def build_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
+    """A Web API client for the bot token, at `SLACK_API_BASE_URL` when that is set."""
+    return configure_client(
+        AsyncWebClient(token=settings.slack_bot_token, logger=log),
+        base_url=settings.slack_api_base_url,
+        retry_rate_limits=retry_rate_limits,
+    )
+
+
+def configure_client(
+    client: AsyncWebClient, *, base_url: str | None, retry_rate_limits: bool
+) -> AsyncWebClient:
+    """Point `client` at `base_url`; with `retry_rate_limits`, a 429 is waited out twice."""
+    if base_url:
+        client.base_url = base_url.rstrip("/") + "/"
+    if retry_rate_limits:
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+async def post_reply(
+    client: AsyncWebClient,
+    channel: str,
+    thread: str | None,
+    reply: Reply,
+    *,
+    conversation_id: str | None = None,
+) -> None:
+    """chat.postMessage the rendered reply, then upload its attachments to the same place."""
+    rendered = render_reply(reply, conversation_id=conversation_id)
+    await client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread,
+        blocks=rendered.blocks,
+        text=rendered.text,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
+    for attachment in reply.attachments:
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread,
+            content=attachment.data,
+            filename=attachment.filename,
+            title=attachment.filename,
+        )
+
+
+class SlackSender:
+    """`bot.ports.Sender` for Slack: delivers a reply to an address this module made."""
+
+    def __init__(self, *, client: AsyncWebClient) -> None:
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackSender:
+        """A sender whose 429s surface as `DeliveryError.retry_after`, not as waits here."""
+        return cls(client=build_client(settings, retry_rate_limits=False))
+
+    async def send(self, address: str, reply: Reply) -> None:
+        channel, thread = parse_address(address)
+        try:
+            await post_reply(self.client, channel, thread, reply)
+        except SlackApiError as error:
+            raise delivery_error(error) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryError(f"Slack unreachable: {error!r}", permanent=False) from error
+
+
+def delivery_error(error: SlackApiError) -> DeliveryError:
+    code = str(error.response.get("error", "unknown_error"))
+    retry_after: float | None = None
+    if error.response.status_code == 429:
+        header = error.response.headers.get("Retry-After") or error.response.headers.get(
+            "retry-after"
+        )
+        retry_after = float(header) if header is not None else 1.0
+    return DeliveryError(
+        f"Slack refused the message: {code}",
+        permanent=code in PERMANENT_ERRORS,
+        retry_after=retry_after,
+    )
+
+
+def address(channel: str, thread: str | None) -> str:
+    return json.dumps({"channel": channel, "thread_ts": thread})
+
+
+def parse_address(raw: str) -> tuple[str, str | None]:
+    """Channel and thread of an address; a malformed one can never be delivered."""
+    try:
+        data = json.loads(raw)
+        channel, thread = data["channel"], data.get("thread_ts")
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise DeliveryError(f"not a Slack address: {raw!r}", permanent=True) from error
+    if not isinstance(channel, str) or not channel or not isinstance(thread, str | None):
+        raise DeliveryError(f"not a Slack address: {raw!r}", permanent=True)
+    return channel, thread
