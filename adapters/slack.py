@@ -60,6 +60,7 @@ PLATFORM = "slack"
 ROUTE = "/slack/events"  # events, the slash command and interactivity all arrive here
 COMMAND = "/handledning"
 EVENTS = ("app_mention", "message.im")
+ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")  # a DM with words to answer
 HELP_TEXT = "hjälp"
 SEEN_EVENTS_LIMIT = 10_000
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
@@ -199,8 +200,10 @@ class SlackApp:
     async def _on_message(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("channel_type") != "im" or event.get("bot_id"):
             return
+        if event.get("subtype") not in ANSWERED_SUBTYPES:
+            return  # edits, deletions, joins ...
         channel = str(event.get("channel", ""))
         thread = event.get("thread_ts")
         team = _team(context, event)

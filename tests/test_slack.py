@@ -36,6 +36,7 @@ DM = "D0NURSE"
 ST_QUESTION = "Vilken handledarutbildning behöver jag som ST-handledare?"
 ST_ANSWERS = ("2-3 dagar", "2–3 dagar")
 CLARIFY_QUESTION = "Vilken utbildning behöver jag för att handleda studenter?"
+CLARIFY_PICK = "ST"  # part of the label of the option that leads to the ST answer
 INTRO = "Handledarbot"
 _ids = count(1)
 
@@ -256,64 +257,83 @@ async def clarifying_reply(server: SlackServer) -> Call:
 
 
 def click_payload(
-    posted: Call, button: dict[str, Any], block: dict[str, Any], response_url: str
+    blocks: list[dict[str, Any]],
+    channel: str,
+    response_url: str,
+    *,
+    thread_ts: str | None = None,
+    ephemeral: bool = False,
 ) -> dict[str, str]:
+    """A click on the option button for ST supervisors, as Slack sends it."""
+    block, button = next(
+        (b, e)
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if CLARIFY_PICK in e["text"]["text"]
+    )
     ts = "1700003000.000001"
+    container = {"type": "message", "message_ts": ts, "channel_id": channel,
+                 "is_ephemeral": ephemeral}  # fmt: skip
+    if thread_ts:
+        container["thread_ts"] = thread_ts
     payload = {
         "type": "block_actions",
         "user": {"id": USER, "team_id": TEAM_ID},
         "api_app_id": "A0HANDLED",
         "token": "legacy",
         "team": {"id": TEAM_ID, "domain": "handled"},
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": posted.params["channel"],
-            "is_ephemeral": False,
-        },
-        "channel": {"id": posted.params["channel"], "name": "directmessage"},
-        "message": {
-            "type": "message",
-            "ts": ts,
-            "user": BOT_USER_ID,
-            "text": posted.params["text"],
-            "blocks": posted.params["blocks"],
-        },
+        "container": container,
+        "channel": {"id": channel, "name": "directmessage"},
         "response_url": response_url,
         "trigger_id": "1.2.4",
-        "actions": [
-            {
-                "type": "button",
-                "action_id": button["action_id"],
-                "block_id": block["block_id"],
-                "text": button["text"],
-                "value": button["value"],
-                "action_ts": "1700003001.1",
-            }
-        ],
-    }
+        "actions": [{"type": "button", "action_id": button["action_id"],
+                     "block_id": block["block_id"], "text": button["text"],
+                     "value": button["value"], "action_ts": "1700003001.1"}],
+    }  # fmt: skip
+    if not ephemeral:
+        payload["message"] = {"type": "message", "ts": ts, "user": BOT_USER_ID, "text": "…",
+                              "blocks": blocks, "thread_ts": thread_ts}  # fmt: skip
     return {"payload": json.dumps(payload)}
 
 
 async def test_click_on_a_clarifying_option_answers(server: SlackServer) -> None:
     posted = await clarifying_reply(server)
-    block = next(b for b in posted.params["blocks"] if b["type"] == "actions")
-    button = next(
-        e
-        for b in posted.params["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if "ST" in e["text"]["text"]
-    )
-    block = next(b for b in posted.params["blocks"] if button in b.get("elements", []))
-    response = await server.form(click_payload(posted, button, block, server.api.response_url("x")))
+    click = click_payload(posted.params["blocks"], DM, server.api.response_url("x"))
+    response = await server.form(click)
     assert response.status == 200
     answer = await server.api.wait_for("chat.postMessage", answers_st)
-    assert answer.params["channel"] == DM
+    assert answer.params["channel"] == DM and answer.params.get("thread_ts") is None
     update = await server.api.wait_for("chat.update")
     assert update.params["ts"] == "1700003000.000001"
     assert "actions" not in blocks_text(update)  # the buttons cannot be clicked twice
-    assert button["text"]["text"] in blocks_text(update)
+    assert CLARIFY_PICK in blocks_text(update)
+
+
+async def test_click_in_a_channel_thread_answers_in_that_thread(server: SlackServer) -> None:
+    event = mention(f"<@{BOT_USER_ID}> {CLARIFY_QUESTION}")
+    await server.event(event)
+    posted = await server.api.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"]
+    )
+    assert "actions" in blocks_text(posted)
+    click = click_payload(posted.params["blocks"], CHANNEL, server.api.response_url("t"),
+                          thread_ts=event["ts"])  # fmt: skip
+    await server.form(click)
+    answer = await server.api.wait_for("chat.postMessage", answers_st)
+    assert (answer.params["channel"], answer.params["thread_ts"]) == (CHANNEL, event["ts"])
+
+
+async def test_click_on_a_slash_command_answer_replaces_it(server: SlackServer) -> None:
+    await server.form(command_fields(CLARIFY_QUESTION, server.api.response_url("ask")))
+    asked = await server.api.wait_for("response_url", lambda c: c.params["name"] == "ask")
+    assert "actions" in blocks_text(asked)
+    click = click_payload(asked.params["blocks"], CHANNEL, server.api.response_url("clicked"),
+                          ephemeral=True)  # fmt: skip
+    await server.form(click)
+    answer = await server.api.wait_for("response_url", lambda c: c.params["name"] == "clicked")
+    assert answers_st(answer) and answer.params["replace_original"] is True
+    assert not server.api.calls_to("chat.postMessage")  # the answer stays private
 
 
 async def test_buttons_carry_option_values_five_per_row(server: SlackServer) -> None:
@@ -476,6 +496,12 @@ async def test_odd_direct_messages_get_a_clean_answer(server: SlackServer, text:
     call = await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == channel)
     assert call.params["text"] and call.params["blocks"]
     assert await server.healthz() == 200
+
+
+async def test_direct_message_with_a_file_is_answered(server: SlackServer) -> None:
+    await server.event({**dm(ST_QUESTION, channel="D0FILE"), "subtype": "file_share"})
+    call = await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0FILE")
+    assert answers_st(call)
 
 
 async def test_mention_only_gets_the_introduction(server: SlackServer) -> None:
