@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.reminders.due import due_topics, next_meeting
 from bot.reminders.model import Owner, Recurrence, Reminder, Schedule, to_epoch
 from tests.reminder_worker import TOPICS
@@ -83,3 +86,23 @@ def test_first_monday_of_every_month() -> None:
     r = reminder(Recurrence("monthly", 0, nth=1), datetime(2025, 8, 21, 10, 0))
     assert [m.date() for m in meetings(r, 3)] == [date(2025, 9, 1), date(2025, 10, 6),
                                                    date(2025, 11, 3)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    weekday=st.integers(0, 6), interval=st.integers(1, 4), nth=st.sampled_from([None, 1, 2, -1]),
+    offset=st.integers(0, 1500), hour=st.integers(0, 23),
+)
+def test_fast_forwarded_rule_gives_the_same_meetings_as_iterating_from_the_start(
+    weekday: int, interval: int, nth: int | None, offset: int, hour: int
+) -> None:
+    rec = (Recurrence("monthly", weekday, interval=interval, nth=nth) if nth
+           else Recurrence("weekly", weekday, interval=interval))
+    schedule = Schedule(rec, datetime(2024, 1, 10, hour, 0), TZ)
+    moment = schedule.localize(datetime(2024, 1, 10, 12, 0) + timedelta(days=offset))
+    slow = schedule.rule()
+    local = schedule.local(moment)
+    assert schedule.after(moment) == schedule.localize(slow.after(local))
+    expected_before = slow.before(local)
+    found_before = schedule.before(moment)
+    assert found_before == (schedule.localize(expected_before) if expected_before else None)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
 from bot.messages import Lang
@@ -66,11 +67,26 @@ class Schedule:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def rule(self) -> rrule:
+    def rule(self, near: datetime | None = None) -> rrule:
+        """The rrule; with `near` (naive local) its start is moved forward by whole periods to
+        shortly before `near`, which keeps every occurrence but skips iterating from the start."""
         r = self.recurrence
         day = weekday(r.weekday, r.nth)  # nth None = every such weekday
         freq: Literal[1, 2] = MONTHLY if r.freq == "monthly" else WEEKLY
-        return rrule(freq, interval=r.interval, byweekday=day, dtstart=self.start)
+        return rrule(freq, interval=r.interval, byweekday=day, dtstart=self._anchor(near))
+
+    def _anchor(self, near: datetime | None) -> datetime:
+        if near is None or near <= self.start:
+            return self.start
+        r = self.recurrence
+        if r.freq == "weekly":
+            periods = (near - self.start).days // (7 * r.interval) - 2
+            return self.start + timedelta(weeks=max(0, periods) * r.interval)
+        months = (near.year - self.start.year) * 12 + near.month - self.start.month
+        periods = months // r.interval - 3
+        if periods <= 0:
+            return self.start
+        return (self.start + relativedelta(months=periods * r.interval)).replace(day=1)
 
     def localize(self, naive: datetime) -> datetime:
         return naive.replace(tzinfo=self.zone)
@@ -80,15 +96,18 @@ class Schedule:
         return moment.astimezone(self.zone).replace(tzinfo=None)
 
     def after(self, moment: datetime, *, inclusive: bool = False) -> datetime | None:
-        found = self.rule().after(self.local(moment), inc=inclusive)
+        local = self.local(moment)
+        found = self.rule(local).after(local, inc=inclusive)
         return self.localize(found) if found is not None else None
 
     def before(self, moment: datetime) -> datetime | None:
-        found = self.rule().before(self.local(moment))
+        local = self.local(moment)
+        found = self.rule(local).before(local)
         return self.localize(found) if found is not None else None
 
     def between(self, first: datetime, last: datetime) -> Iterator[datetime]:
-        for naive in self.rule().between(self.local(first), self.local(last), inc=True):
+        start = self.local(first)
+        for naive in self.rule(start).between(start, self.local(last), inc=True):
             yield self.localize(naive)
 
 

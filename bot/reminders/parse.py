@@ -69,10 +69,7 @@ _TRIGGER = re.compile(
     r"^\s*(?:/handledning\s+)?(?:påminn|remind)\w*|\bpåminn\w*\s+(?:mig|oss)\b|\bremind\s+(?:me|us)\b"
 )
 _FILLER = frozenset(
-    "mig oss me us om about handledning handledningen supervision supervising session meeting "
-    "meetings möte mötet möten mötena the a an och and den det på on at kl kl. klockan med with "
-    "till to for för please tack gärna vår våra our my min mina ett en of in i som when när har "
-    "vi we have ha st-läkaren st-läkare trainee".split()
+    ["mig", "oss", "me", "us", "om", "about", "handledning", "handledningen", "supervision", "supervising", "session", "meeting", "meetings", "möte", "mötet", "möten", "mötena", "the", "a", "an", "och", "and", "den", "det", "på", "on", "at", "kl", "kl.", "klockan", "med", "with", "till", "to", "for", "för", "please", "tack", "gärna", "vår", "våra", "our", "my", "min", "mina", "ett", "en", "of", "in", "i", "som", "when", "när", "har", "vi", "we", "have", "ha", "st-läkaren", "st-läkare", "trainee"]
 )
 
 

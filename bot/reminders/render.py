@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from bot.knowledge.schema import Source, Topic
@@ -32,7 +33,7 @@ def what(reminder: Reminder, lang: Lang) -> str:
 def topic_lines(knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang) -> list[str]:
     words = PHRASES[lang]
     lines = []
-    for topic in due_topics(knowledge.topics, reminder, meeting):
+    for topic in _due(tuple(knowledge.topics), reminder, meeting):
         note = getattr(topic.cadence.note, lang) if topic.cadence.note else ""
         lines.append(words.topic_line.format(
             title=getattr(topic.title, lang), cadence=words.cadence(topic.cadence),
@@ -44,7 +45,7 @@ def topic_lines(knowledge: Knowledge, reminder: Reminder, meeting: datetime, lan
 
 def used_sources(knowledge: Knowledge, reminder: Reminder, meeting: datetime) -> tuple[SourceRef, ...]:
     seen: dict[str, SourceRef] = {}
-    for topic in due_topics(knowledge.topics, reminder, meeting):
+    for topic in _due(tuple(knowledge.topics), reminder, meeting):
         source = knowledge.sources.get(topic.source)
         if source is not None and source.id not in seen:
             seen[source.id] = SourceRef(source.title, source.publisher, source.scope,
@@ -78,6 +79,11 @@ def delivered(
     )
     return Reply(Status.ANSWER, lang, tuple(paragraphs), options=options, kind="reminder",
                  sources=used_sources(knowledge, reminder, occurrence))
+
+
+@lru_cache(maxsize=256)
+def _due(topics: tuple[Topic, ...], reminder: Reminder, meeting: datetime) -> tuple[Topic, ...]:
+    return tuple(due_topics(topics, reminder, meeting))
 
 
 def _citation(source: Source | None, source_id: str) -> str:
