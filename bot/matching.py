@@ -17,10 +17,13 @@ from rapidfuzz import fuzz
 from bot.compose import Composer
 from bot.concepts import ConceptMatcher, FuzzySettings
 from bot.knowledge.base import Entry, KnowledgeBase
-from bot.knowledge.schema import Clarification
+from bot.knowledge.schema import Clarification, Concept, Course, Role
 from bot.language import detect_language
 from bot.messages import Lang, Option, Reply
 from bot.text import normalize
+
+
+ALIAS_PREFIX = "alias--"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class MatchSettings:
     tie_margin: float = 0.35  # different entries this close to the best are asked back about
     mention_bonus: float = 0.25  # share of weight for other question concepts an entry mentions
     max_options: int = 5
+    alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
@@ -53,8 +57,10 @@ class Engine:
         self.knowledge = knowledge
         self.version = knowledge.version
         self._settings = settings or MatchSettings()
-        self._concepts = ConceptMatcher(knowledge.concepts.values(), fuzzy=self._settings.fuzzy)
-        self._weights = {c.id: c.weight for c in knowledge.concepts.values()}
+        aliases = _alias_concepts(knowledge, self._settings.alias_weight)
+        concepts = [*knowledge.concepts.values(), *aliases]
+        self._concepts = ConceptMatcher(concepts, fuzzy=self._settings.fuzzy)
+        self._weights = {c.id: c.weight for c in concepts}
         self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
         self._regions: dict[str, str] = {
             c.id: c.region for c in knowledge.concepts.values() if c.region
@@ -67,7 +73,7 @@ class Engine:
         ]
         self._by_concept: dict[str, list[int]] = {}
         for index, entry in enumerate(self._entries):
-            for concept in {c for key in entry.match for c in key}:
+            for concept in {c for key in _keys(entry) for c in key}:
                 self._by_concept.setdefault(concept, []).append(index)
         self._composer = Composer(knowledge, contact_sv=contact_sv, contact_en=contact_en)
 
@@ -156,16 +162,31 @@ class Engine:
             return None
         best: float | None = None
         best_key: list[str] = []
-        for key in entry.match:
+        for key in _keys(entry):
             if all(c in concepts for c in key):
                 weight = sum(self._weights[c] for c in key)
                 if best is None or weight > best:
                     best, best_key = weight, key
         if best is None:
             return None
-        mentioned = {c for key in entry.match for c in key} & concepts
+        mentioned = {c for key in _keys(entry) for c in key} & concepts
         extra = sum(self._weights[c] for c in mentioned - set(best_key))
         return best + self._settings.mention_bonus * extra
+
+
+def _alias_concepts(knowledge: KnowledgeBase, weight: float) -> list[Concept]:
+    """Each entry's aliases ("ST-handledare", "AKA") become a concept that alone finds it."""
+    return [
+        Concept(id=ALIAS_PREFIX + entry.id, terms=list(entry.aliases), weight=weight)
+        for entry in knowledge.entries.values()
+        if isinstance(entry, Course | Role) and entry.aliases
+    ]
+
+
+def _keys(entry: Entry | Clarification) -> list[list[str]]:
+    if isinstance(entry, Course | Role) and entry.aliases:
+        return [*entry.match, [ALIAS_PREFIX + entry.id]]
+    return entry.match
 
 
 def _answers(entry: Entry | Clarification) -> list[str]:

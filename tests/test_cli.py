@@ -51,7 +51,7 @@ def test_chat_fed_from_a_pipe_answers_a_clarification_by_number() -> None:
     assert "Källa" in result.stdout[question_at:]
 
 
-@pytest.mark.parametrize("command", [["kb", "validate"], ["eval", str(ROOT / "knowledge" / "questions.yaml")]])
+@pytest.mark.parametrize("command", [["kb", "validate"], ["eval", str(ROOT / "knowledge" / "eval" / "questions.yaml")]])
 def test_coordinator_commands_succeed_on_the_shipped_base(command: list[str]) -> None:
     result = handledarbot(*command)
     assert result.returncode == 0, result.stdout + result.stderr

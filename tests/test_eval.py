@@ -13,7 +13,7 @@ from tests.conftest import KNOWLEDGE, SHARED
 MIN_SHARE = 0.95
 SETS = {
     "shared dev set": SHARED / "eval" / "questions-dev.yaml",
-    "project set": KNOWLEDGE / "questions.yaml",
+    "project set": KNOWLEDGE / "eval" / "questions.yaml",
 }
 
 
