@@ -18,6 +18,7 @@ from aiohttp import ClientSession, web
 
 from adapters import render_cards, teams
 from adapters.server import create_app
+from bot.app import build_service
 from bot.messages import CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.settings import Settings, load_settings
@@ -27,21 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_ID = "28:handledarbot-id"
 QUESTION = "Vilken utbildning behöver en ST-handledare?"
 AMBIGUOUS = "Hur lång är handledarutbildningen?"
-KB = ROOT / "knowledge"
-try:  # TEMPORARY until the knowledge base lands
-    from bot.knowledge.loader import load_knowledge
-    from bot.matching import Engine
-
-    assert "dagar" in " ".join(Engine(load_knowledge(KB)).answer(QUESTION).paragraphs)
-except Exception:
-    KB = ROOT / "tests" / "fixtures" / "small_kb"
-    AMBIGUOUS = "Vad gäller för studenter?"
 
 
 def _real_service(settings: Settings) -> Any:
-    from bot.app import build_service
-
-    return build_service(settings)
+    return build_service(settings)  # the real knowledge base in knowledge/
 
 
 @dataclass
@@ -128,7 +118,7 @@ async def start() -> AsyncIterator[Start]:
 
     async def _start(**overrides: Any) -> Server:
         settings = load_settings(env_file=None).model_copy(
-            update={"teams_enabled": True, "knowledge_dir": KB, **overrides}
+            update={"teams_enabled": True, **overrides}
         )
         spy = Spy(_real_service(settings))
         fake = await FakeConnector.start()
