@@ -25,13 +25,13 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.reminders.clock import SystemClock  # noqa: E402
-from bot.reminders.model import Recurrence, Schedule, to_epoch  # noqa: E402
-from bot.reminders.scheduler import Scheduler, SchedulerConfig  # noqa: E402
-from bot.reminders.store import SqlReminderStore  # noqa: E402
-from bot.reminders.store_postgres import open_postgres_store  # noqa: E402
-from bot.reminders.store_sqlite import open_sqlite_store  # noqa: E402
-from tests.reminder_worker import KNOWLEDGE, HttpSender  # noqa: E402
+from bot.reminders.clock import SystemClock
+from bot.reminders.model import Recurrence, Schedule, to_epoch
+from bot.reminders.scheduler import Scheduler, SchedulerConfig
+from bot.reminders.store import SqlReminderStore
+from bot.reminders.store_postgres import open_postgres_store
+from bot.reminders.store_sqlite import open_sqlite_store
+from tests.reminder_worker import KNOWLEDGE, HttpSender
 
 
 async def endpoint() -> tuple[web.AppRunner, str, list[int]]:
@@ -64,14 +64,22 @@ async def fill(store: SqlReminderStore, count: int) -> None:
                     "INSERT INTO reminders (platform, user_id, address, label, lang, rule,"
                     " start_local, timezone, created_at) VALUES ('bench', $1, $2, $3, 'sv', $4,"
                     " '2025-09-01T08:00:00', 'Europe/Stockholm', $5) RETURNING id",
-                    f"u{n % 1000}", f"a{n}", f"T{n}", rule, due)
+                    f"u{n % 1000}",
+                    f"a{n}",
+                    f"T{n}",
+                    rule,
+                    due,
+                )
                 await conn.execute(
                     "INSERT INTO deliveries (reminder_id, occurrence, seq, scheduled_at, due_at)"
-                    " VALUES ($1, $2, 0, $2, $2)", rows[0]["id"], due)
+                    " VALUES ($1, $2, 0, $2, $2)",
+                    rows[0]["id"],
+                    due,
+                )
     _ = Schedule
 
 
-async def run(count: int, postgres: str | None) -> None:
+async def run(count: int, postgres: str | None, trace: bool = True) -> None:
     if postgres:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         import asyncpg
@@ -87,18 +95,25 @@ async def run(count: int, postgres: str | None) -> None:
     await fill(store, count)
     print(f"stored {count} due reminders in {time.perf_counter() - t0:.1f}s")
     runner, url, received = await endpoint()
-    config = SchedulerConfig(batch=200, concurrency=50, send_timeout=5.0,
-                             lease=timedelta(minutes=2), poll_interval=0.05)
+    config = SchedulerConfig(
+        batch=200, concurrency=50, send_timeout=5.0, lease=timedelta(minutes=2), poll_interval=0.05
+    )
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as session:
         sender = HttpSender(base_url=url, session=session)
-        scheduler = Scheduler(store=store, senders={"bench": sender}, clock=SystemClock(),
-                              knowledge=KNOWLEDGE, config=config)
-        tracemalloc.start()
+        scheduler = Scheduler(
+            store=store,
+            senders={"bench": sender},
+            clock=SystemClock(),
+            knowledge=KNOWLEDGE,
+            config=config,
+        )
+        if trace:
+            tracemalloc.start()
         start = time.perf_counter()
         while await scheduler.run_once():
             pass
         elapsed = time.perf_counter() - start
-        _, peak = tracemalloc.get_traced_memory()
+        peak = tracemalloc.get_traced_memory()[1] if trace else 0
         tracemalloc.stop()
     await runner.cleanup()
     await store.close()
@@ -108,17 +123,20 @@ async def run(count: int, postgres: str | None) -> None:
         await conn.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     backend = "postgres" if postgres else "sqlite"
-    print(f"{backend}: delivered {received[0]} of {count} in {elapsed:.1f}s = "
-          f"{received[0] / elapsed:.0f}/s; tracemalloc peak during delivery "
-          f"{peak / 1e6:.1f} MB; ru_maxrss {rss:.0f} MB")
+    print(
+        f"{backend}: delivered {received[0]} of {count} in {elapsed:.1f}s = "
+        f"{received[0] / elapsed:.0f}/s; tracemalloc peak during delivery "
+        f"{peak / 1e6:.1f} MB (0 = not traced); ru_maxrss {rss:.0f} MB"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--postgres")
+    parser.add_argument("--no-trace", action="store_true", help="rate without tracemalloc's cost")
     args = parser.parse_args()
-    asyncio.run(run(args.count, args.postgres))
+    asyncio.run(run(args.count, args.postgres, trace=not args.no_trace))
 
 
 if __name__ == "__main__":

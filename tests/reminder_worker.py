@@ -29,27 +29,52 @@ from bot.reminders.store import SqlReminderStore
 from bot.reminders.store_postgres import open_postgres_store
 from bot.reminders.store_sqlite import open_sqlite_store
 
-SOURCE = Source(id="skane-verktygslada", title="Verktygslåda för ST-handledare",
-                publisher="Region Skåne", scope="skane", seed="x.txt", reviewed=date(2026, 11, 1))
+SOURCE = Source(
+    id="skane-verktygslada",
+    title="Verktygslåda för ST-handledare",
+    publisher="Region Skåne",
+    scope="skane",
+    seed="x.txt",
+    reviewed=date(2026, 11, 1),
+)
 
 
 def _topic(tid: str, sv: str, en: str, kind: str, **extra: object) -> Topic:
     note = extra.pop("note", None)
     cadence = Cadence.model_validate({"kind": kind, **extra, "note": note})
-    return Topic(id=tid, scope="skane", source=SOURCE.id, reviewed=date(2026, 11, 1),
-                 title=Text(sv=sv, en=en), cadence=cadence)
+    return Topic(
+        id=tid,
+        scope="skane",
+        source=SOURCE.id,
+        reviewed=date(2026, 11, 1),
+        title=Text(sv=sv, en=en),
+        cadence=cadence,
+    )
 
 
 TOPICS = (
-    _topic("plan-followup", "Uppföljning av utbildningsplanen", "Follow-up of the education plan",
-           "each_meeting"),
+    _topic(
+        "plan-followup",
+        "Uppföljning av utbildningsplanen",
+        "Follow-up of the education plan",
+        "each_meeting",
+    ),
     _topic("cbd", "Fallbaserad diskussion", "Case-based discussion", "every_months", months=3),
     _topic("half-year", "Halvårsavstämning", "Half-yearly review", "every_months", months=6),
-    _topic("plan-revision", "Revidering av utbildningsplanen", "Revision of the education plan",
-           "yearly"),
+    _topic(
+        "plan-revision",
+        "Revidering av utbildningsplanen",
+        "Revision of the education plan",
+        "yearly",
+    ),
     _topic("annual-report", "Årsrapport", "Annual report", "end_of_year"),
-    _topic("kollegium", "Specialistkollegium", "Specialist colleague review", "times_during_st",
-           times=3),
+    _topic(
+        "kollegium",
+        "Specialistkollegium",
+        "Specialist colleague review",
+        "times_during_st",
+        times=3,
+    ),
     _topic("360", "360-graders bedömning", "360-degree assessment", "times_during_st", times=2),
 )
 KNOWLEDGE = Knowledge(topics=TOPICS, sources=MappingProxyType({SOURCE.id: SOURCE}))
@@ -63,15 +88,21 @@ class HttpSender:
         self._session = session
 
     async def send(self, address: str, reply: Reply) -> None:
-        body = {"address": address, "paragraphs": list(reply.paragraphs),
-                "options": [o.value for o in reply.options], "kind": reply.kind}
+        body = {
+            "address": address,
+            "paragraphs": list(reply.paragraphs),
+            "options": [o.value for o in reply.options],
+            "kind": reply.kind,
+        }
         async with self._session.post(self._url, json=body) as response:
             if response.status < 300:
                 return
             retry_after = response.headers.get("Retry-After")
-            raise DeliveryError(f"HTTP {response.status}", permanent=response.status < 500
-                                and response.status != 429,
-                                retry_after=float(retry_after) if retry_after else None)
+            raise DeliveryError(
+                f"HTTP {response.status}",
+                permanent=response.status < 500 and response.status != 429,
+                retry_after=float(retry_after) if retry_after else None,
+            )
 
 
 @dataclass
@@ -151,13 +182,25 @@ async def _main(args: argparse.Namespace) -> None:
         store = await open_postgres_store(args.postgres, schema=args.schema)
     else:
         store = await open_sqlite_store(args.sqlite)
-    config = SchedulerConfig(batch=args.batch, concurrency=args.concurrency,
-                             lease=timedelta(seconds=args.lease), send_timeout=args.send_timeout,
-                             poll_interval=0.05, backoff_base=0.05, backoff_max=0.5)
+    config = SchedulerConfig(
+        batch=args.batch,
+        concurrency=args.concurrency,
+        lease=timedelta(seconds=args.lease),
+        send_timeout=args.send_timeout,
+        poll_interval=0.05,
+        backoff_base=0.05,
+        backoff_max=0.5,
+    )
     async with aiohttp.ClientSession() as session:
         sender = HttpSender(base_url=args.endpoint, session=session)
-        scheduler = Scheduler(store=store, senders={"test": sender}, clock=SystemClock(),
-                              knowledge=KNOWLEDGE, config=config, name=args.name)
+        scheduler = Scheduler(
+            store=store,
+            senders={"test": sender},
+            clock=SystemClock(),
+            knowledge=KNOWLEDGE,
+            config=config,
+            name=args.name,
+        )
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(scheduler.stop()))
         print(json.dumps({"ready": args.name}), flush=True)
@@ -179,7 +222,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--send-timeout", type=float, default=1.0)
     asyncio.run(_main(parser.parse_args()))
-
 
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"

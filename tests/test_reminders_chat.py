@@ -59,7 +59,8 @@ async def test_swedish_request_is_repeated_back_and_saved_only_after_yes(
     anna: Chat, store: SqlReminderStore
 ) -> None:
     reply = await anna.say(
-        "påminn mig varannan tisdag kl 14 om handledning med Anna, ST-start 1 september 2025")
+        "påminn mig varannan tisdag kl 14 om handledning med Anna, ST-start 1 september 2025"
+    )
     text = anna.text
     assert reply.lang == "sv" and reply.kind == "reminder_confirm"
     assert "Handledning med Anna, varannan tisdag kl. 14:00" in text
@@ -106,7 +107,9 @@ async def test_unclear_requests_are_explained_and_nothing_is_stored(
     assert await saved(store) == 0
 
 
-async def test_missing_time_can_be_given_in_the_next_message(anna: Chat, store: SqlReminderStore) -> None:
+async def test_missing_time_can_be_given_in_the_next_message(
+    anna: Chat, store: SqlReminderStore
+) -> None:
     await anna.say("påminn mig varannan tisdag om handledning med Anna")
     reply = await anna.say("kl 9.30")
     assert reply.kind == "reminder_confirm"
@@ -153,8 +156,10 @@ async def test_a_user_sees_and_changes_only_their_own_reminders(
 
 
 async def test_whats_next_lists_due_topics_with_cadence_and_source(anna: Chat) -> None:
-    await create(anna, "remind me every other Tuesday at 14 about supervision with Anna, "
-                       "ST start 26 May 2025")
+    await create(
+        anna,
+        "remind me every other Tuesday at 14 about supervision with Anna, ST start 26 May 2025",
+    )
     reply = await anna.say("what's next")
     text = "\n".join(reply.paragraphs)
     assert "Tuesday 26 August 2025 at 14:00" in text
@@ -172,7 +177,9 @@ async def test_calendar_export_is_an_ics_file_with_topics_per_event(anna: Chat) 
     events = calendar.walk("VEVENT")
     assert len(events) == 12
     first = events[0]
-    assert first.decoded("dtstart") == datetime(2025, 9, 1, 10, 0, tzinfo=first.decoded("dtstart").tzinfo)
+    assert first.decoded("dtstart") == datetime(
+        2025, 9, 1, 10, 0, tzinfo=first.decoded("dtstart").tzinfo
+    )
     assert str(first.decoded("dtstart").tzinfo) == "Europe/Stockholm"
     assert "Uppföljning av utbildningsplanen — varje möte" in str(first.get("description"))
     december = [e for e in events if e.decoded("dtstart").month == 12]

@@ -29,12 +29,22 @@ async def add_due(store: SqlReminderStore, count: int) -> None:
         await store.add(new, first=now - timedelta(hours=1, seconds=n), now=now)
 
 
-async def worker(factory: StoreFactory, endpoint: FakeEndpoint, name: str,
-                 *extra: str) -> asyncio.subprocess.Process:
+async def worker(
+    factory: StoreFactory, endpoint: FakeEndpoint, name: str, *extra: str
+) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.reminder_worker", *factory.worker_args(),
-        "--endpoint", endpoint.url, "--name", name, *extra, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        sys.executable,
+        "-m",
+        "tests.reminder_worker",
+        *factory.worker_args(),
+        "--endpoint",
+        endpoint.url,
+        "--name",
+        name,
+        *extra,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return process
 
@@ -65,8 +75,19 @@ async def test_sigkill_while_reminders_are_due_then_restart_delivers_each_exactl
     await add_due(store, 200)
     endpoint = FakeEndpoint(stall_after=60)  # the platform stops answering after 60
     await endpoint.start()
-    first = await worker(factory, endpoint, "first", "--lease", "2", "--send-timeout", "0.5",
-                         "--batch", "10", "--concurrency", "5")
+    first = await worker(
+        factory,
+        endpoint,
+        "first",
+        "--lease",
+        "2",
+        "--send-timeout",
+        "0.5",
+        "--batch",
+        "10",
+        "--concurrency",
+        "5",
+    )
     await wait_until(lambda: len(endpoint.delivered) >= 60)
     await wait_until(lambda: sent_count(store))
     await wait_until(lambda: _equal(sent_count(store), len(endpoint.delivered)))
@@ -106,7 +127,8 @@ async def test_two_replicas_on_postgres_deliver_1000_due_reminders_exactly_once(
         async with store._db.transaction() as conn:
             rows = await conn.fetch(
                 "SELECT split_part(lease_token, ':', 1) AS replica, COUNT(*) AS n FROM deliveries"
-                " WHERE state = 'sent' GROUP BY 1")
+                " WHERE state = 'sent' GROUP BY 1"
+            )
         assert {r["replica"] for r in rows} == {"r1", "r2"}  # both did work
 
 

@@ -14,10 +14,23 @@ from tests.reminder_worker import TOPICS
 TZ = "Europe/Stockholm"
 
 
-def reminder(rec: Recurrence, start: datetime, st_start: date | None = None,
-             skipped: frozenset[int] = frozenset()) -> Reminder:
-    return Reminder(1, Owner("console", "u"), "", "Anna", "sv", Schedule(rec, start, TZ),
-                    st_start, "active", skipped)
+def reminder(
+    rec: Recurrence,
+    start: datetime,
+    st_start: date | None = None,
+    skipped: frozenset[int] = frozenset(),
+) -> Reminder:
+    return Reminder(
+        1,
+        Owner("console", "u"),
+        "",
+        "Anna",
+        "sv",
+        Schedule(rec, start, TZ),
+        st_start,
+        "active",
+        skipped,
+    )
 
 
 def meetings(r: Reminder, count: int) -> list[datetime]:
@@ -40,8 +53,9 @@ def test_each_meeting_topic_is_due_every_time() -> None:
 
 def test_three_monthly_topic_lands_on_first_meeting_after_each_mark_from_st_start() -> None:
     # ST start 1 Sep 2025, meetings every other Tuesday from 2 Sep: marks 1 Dec, 1 Mar, 1 Jun.
-    r = reminder(Recurrence("weekly", 1, interval=2), datetime(2025, 9, 2, 14, 0),
-                 st_start=date(2025, 9, 1))
+    r = reminder(
+        Recurrence("weekly", 1, interval=2), datetime(2025, 9, 2, 14, 0), st_start=date(2025, 9, 1)
+    )
     with_cbd = [m.date() for m in meetings(r, 30) if "cbd" in due_ids(r, m)]
     assert with_cbd == [date(2025, 12, 9), date(2026, 3, 3), date(2026, 6, 9), date(2026, 9, 1)]
 
@@ -49,8 +63,10 @@ def test_three_monthly_topic_lands_on_first_meeting_after_each_mark_from_st_star
 def test_half_yearly_and_yearly_topics_counted_from_series_start_without_st_start() -> None:
     r = reminder(Recurrence("weekly", 0), datetime(2025, 1, 6, 8, 0))
     days = meetings(r, 60)
-    assert [m.date() for m in days if "half-year" in due_ids(r, m)] == [date(2025, 7, 7),
-                                                                     date(2026, 1, 12)]
+    assert [m.date() for m in days if "half-year" in due_ids(r, m)] == [
+        date(2025, 7, 7),
+        date(2026, 1, 12),
+    ]
     yearly = [m.date() for m in meetings(r, 60) if "plan-revision" in due_ids(r, m)]
     assert yearly == [date(2026, 1, 12)]
     # the Skåne table lists "3 times / twice during ST" in its yearly column
@@ -64,11 +80,13 @@ def test_end_of_year_topic_lands_on_last_meeting_in_december() -> None:
 
 
 def test_skipped_meeting_moves_its_topics_to_the_next_meeting() -> None:
-    r = reminder(Recurrence("weekly", 1, interval=2), datetime(2025, 9, 2, 14, 0),
-                 st_start=date(2025, 9, 1))
+    r = reminder(
+        Recurrence("weekly", 1, interval=2), datetime(2025, 9, 2, 14, 0), st_start=date(2025, 9, 1)
+    )
     dec9 = r.schedule.localize(datetime(2025, 12, 9, 14, 0))
-    skipping = reminder(r.schedule.recurrence, r.schedule.start, date(2025, 9, 1),
-                        frozenset({to_epoch(dec9)}))
+    skipping = reminder(
+        r.schedule.recurrence, r.schedule.start, date(2025, 9, 1), frozenset({to_epoch(dec9)})
+    )
     assert next_meeting(skipping, dec9 - timedelta(days=1)) == dec9 + timedelta(days=14)
     assert "cbd" in due_ids(skipping, dec9 + timedelta(days=14))
 
@@ -84,20 +102,29 @@ def test_daylight_saving_change_keeps_local_time() -> None:
 
 def test_first_monday_of_every_month() -> None:
     r = reminder(Recurrence("monthly", 0, nth=1), datetime(2025, 8, 21, 10, 0))
-    assert [m.date() for m in meetings(r, 3)] == [date(2025, 9, 1), date(2025, 10, 6),
-                                                   date(2025, 11, 3)]
+    assert [m.date() for m in meetings(r, 3)] == [
+        date(2025, 9, 1),
+        date(2025, 10, 6),
+        date(2025, 11, 3),
+    ]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    weekday=st.integers(0, 6), interval=st.integers(1, 4), nth=st.sampled_from([None, 1, 2, -1]),
-    offset=st.integers(0, 1500), hour=st.integers(0, 23),
+    weekday=st.integers(0, 6),
+    interval=st.integers(1, 4),
+    nth=st.sampled_from([None, 1, 2, -1]),
+    offset=st.integers(0, 1500),
+    hour=st.integers(0, 23),
 )
 def test_fast_forwarded_rule_gives_the_same_meetings_as_iterating_from_the_start(
     weekday: int, interval: int, nth: int | None, offset: int, hour: int
 ) -> None:
-    rec = (Recurrence("monthly", weekday, interval=interval, nth=nth) if nth
-           else Recurrence("weekly", weekday, interval=interval))
+    rec = (
+        Recurrence("monthly", weekday, interval=interval, nth=nth)
+        if nth
+        else Recurrence("weekly", weekday, interval=interval)
+    )
     schedule = Schedule(rec, datetime(2024, 1, 10, hour, 0), TZ)
     moment = schedule.localize(datetime(2024, 1, 10, 12, 0) + timedelta(days=offset))
     slow = schedule.rule()

@@ -18,8 +18,9 @@ from tests.reminder_worker import KNOWLEDGE, FakeEndpoint, HttpSender, StoreFact
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 OWNER = Owner("test", "U1")
-FAST = SchedulerConfig(batch=50, concurrency=10, lease=timedelta(seconds=30), send_timeout=2.0,
-                       poll_interval=0.02)
+FAST = SchedulerConfig(
+    batch=50, concurrency=10, lease=timedelta(seconds=30), send_timeout=2.0, poll_interval=0.02
+)
 
 
 class Recorder:
@@ -36,10 +37,17 @@ async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         yield f
 
 
-def weekly(start: datetime, weekday: int = 1, st_start: date | None = None,
-           address: str = "addr") -> NewReminder:
-    return NewReminder(OWNER, address, "Anna", "sv",
-                       Schedule(Recurrence("weekly", weekday), start, "Europe/Stockholm"), st_start)
+def weekly(
+    start: datetime, weekday: int = 1, st_start: date | None = None, address: str = "addr"
+) -> NewReminder:
+    return NewReminder(
+        OWNER,
+        address,
+        "Anna",
+        "sv",
+        Schedule(Recurrence("weekly", weekday), start, "Europe/Stockholm"),
+        st_start,
+    )
 
 
 async def test_due_reminder_delivered_once_with_topics_then_the_next_meeting(
@@ -48,11 +56,13 @@ async def test_due_reminder_delivered_once_with_topics_then_the_next_meeting(
     store = await factory.open()
     clock = FakeClock(datetime(2025, 9, 2, 11, 59, tzinfo=UTC))
     first = datetime(2025, 9, 2, 12, 0, tzinfo=UTC)  # 14:00 in Stockholm
-    await store.add(weekly(datetime(2025, 9, 2, 14, 0), st_start=date(2025, 6, 2)), first=first,
-                    now=clock.now())
+    await store.add(
+        weekly(datetime(2025, 9, 2, 14, 0), st_start=date(2025, 6, 2)), first=first, now=clock.now()
+    )
     recorder = Recorder()
-    scheduler = Scheduler(store=store, senders={"test": recorder}, clock=clock,
-                          knowledge=KNOWLEDGE, config=FAST)
+    scheduler = Scheduler(
+        store=store, senders={"test": recorder}, clock=clock, knowledge=KNOWLEDGE, config=FAST
+    )
     assert await scheduler.run_once() == 0
     clock.advance(timedelta(minutes=1))
     assert await scheduler.run_once() == 1
@@ -78,8 +88,9 @@ async def test_missed_while_down_is_delivered_once_marked_late_then_resumes_futu
     await store.add(weekly(datetime(2025, 9, 1, 8, 0), weekday=0), first=start, now=start)
     clock = FakeClock(start + timedelta(days=22))  # down for three weeks
     recorder = Recorder()
-    scheduler = Scheduler(store=store, senders={"test": recorder}, clock=clock,
-                          knowledge=KNOWLEDGE, config=FAST)
+    scheduler = Scheduler(
+        store=store, senders={"test": recorder}, clock=clock, knowledge=KNOWLEDGE, config=FAST
+    )
     assert await scheduler.run_once() == 1
     assert await scheduler.run_once() == 0
     assert "Skickas sent" in recorder.sent[0][1].paragraphs[1]
@@ -91,11 +102,13 @@ async def test_missed_while_down_is_delivered_once_marked_late_then_resumes_futu
 async def test_snooze_and_skip_buttons(factory: StoreFactory) -> None:
     store = await factory.open()
     clock = FakeClock(datetime(2025, 9, 1, 6, 0, tzinfo=UTC))
-    await store.add(weekly(datetime(2025, 9, 1, 8, 0), weekday=0), first=clock.now(),
-                    now=clock.now())
+    await store.add(
+        weekly(datetime(2025, 9, 1, 8, 0), weekday=0), first=clock.now(), now=clock.now()
+    )
     recorder = Recorder()
-    scheduler = Scheduler(store=store, senders={"test": recorder}, clock=clock,
-                          knowledge=KNOWLEDGE, config=FAST)
+    scheduler = Scheduler(
+        store=store, senders={"test": recorder}, clock=clock, knowledge=KNOWLEDGE, config=FAST
+    )
     commands = ReminderCommands(store=store, clock=clock, knowledge=KNOWLEDGE)
     await scheduler.run_once()
     snooze, _, skip = recorder.sent[0][1].options
@@ -126,8 +139,13 @@ async def test_permanent_failure_pauses_the_reminder_and_is_logged(
     await store.add(weekly(datetime(2025, 9, 1, 8, 0), address="fine"), first=now, now=now)
     async with aiohttp.ClientSession() as session:
         sender = HttpSender(base_url=endpoint.url, session=session)
-        scheduler = Scheduler(store=store, senders={"test": sender}, clock=SystemClock(),
-                              knowledge=KNOWLEDGE, config=FAST)
+        scheduler = Scheduler(
+            store=store,
+            senders={"test": sender},
+            clock=SystemClock(),
+            knowledge=KNOWLEDGE,
+            config=FAST,
+        )
         assert await scheduler.run_once() == 2
     await endpoint.stop()
     statuses = {r.address: r.status for r in await store.mine(OWNER)}
@@ -144,12 +162,20 @@ async def test_429_with_retry_after_loses_nothing_and_duplicates_nothing(
     await endpoint.start()
     now = datetime.now(UTC)
     for n in range(30):
-        await store.add(weekly(datetime(2025, 9, 1, 8, 0), address=f"a{n}"),
-                        first=now - timedelta(seconds=n), now=now)
+        await store.add(
+            weekly(datetime(2025, 9, 1, 8, 0), address=f"a{n}"),
+            first=now - timedelta(seconds=n),
+            now=now,
+        )
     async with aiohttp.ClientSession() as session:
         sender = HttpSender(base_url=endpoint.url, session=session)
-        scheduler = Scheduler(store=store, senders={"test": sender}, clock=SystemClock(),
-                              knowledge=KNOWLEDGE, config=FAST)
+        scheduler = Scheduler(
+            store=store,
+            senders={"test": sender},
+            clock=SystemClock(),
+            knowledge=KNOWLEDGE,
+            config=FAST,
+        )
         scheduler.start()
         await wait_until(lambda: len(endpoint.delivered) >= 30, timeout=30)
         await scheduler.stop()

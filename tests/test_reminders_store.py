@@ -24,8 +24,9 @@ async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 def new(owner: Owner = ANNA, label: str = "Anna") -> NewReminder:
-    schedule = Schedule(Recurrence("weekly", 1, interval=2), datetime(2025, 9, 2, 14, 0),
-                        "Europe/Stockholm")
+    schedule = Schedule(
+        Recurrence("weekly", 1, interval=2), datetime(2025, 9, 2, 14, 0), "Europe/Stockholm"
+    )
     return NewReminder(owner, '{"channel": "C1"}', label, "sv", schedule, date(2025, 9, 1))
 
 
@@ -50,7 +51,9 @@ async def test_round_trip_and_ownership(factory: StoreFactory) -> None:
     assert await store.mine(ANNA) == []
 
 
-async def test_claim_complete_queues_next_and_a_lease_excludes_others(factory: StoreFactory) -> None:
+async def test_claim_complete_queues_next_and_a_lease_excludes_others(
+    factory: StoreFactory,
+) -> None:
     store = await factory.open()
     other = await factory.open()
     reminder = await store.add(new(), first=NOW, now=NOW)
@@ -61,18 +64,22 @@ async def test_claim_complete_queues_next_and_a_lease_excludes_others(factory: S
     assert await store.complete(claim, now=NOW, late=False, next_occurrence=following)
     assert not await store.complete(claim, now=NOW, late=False, next_occurrence=following)
     assert await store.claim("c", now=NOW + timedelta(days=13), lease_until=lease, limit=10) == []
-    [again] = await store.claim("c", now=following, lease_until=following + timedelta(minutes=5),
-                                limit=10)
+    [again] = await store.claim(
+        "c", now=following, lease_until=following + timedelta(minutes=5), limit=10
+    )
     assert (again.reminder.id, again.occurrence, again.seq) == (reminder.id, following, 0)
 
 
-async def test_expired_lease_is_taken_over_and_old_holder_cannot_commit(factory: StoreFactory) -> None:
+async def test_expired_lease_is_taken_over_and_old_holder_cannot_commit(
+    factory: StoreFactory,
+) -> None:
     store = await factory.open()
     await store.add(new(), first=NOW, now=NOW)
     [dead] = await store.claim("dead", now=NOW, lease_until=NOW + timedelta(seconds=30), limit=5)
     later = NOW + timedelta(seconds=31)
-    [taken] = await store.claim("alive", now=later, lease_until=later + timedelta(seconds=30),
-                                limit=5)
+    [taken] = await store.claim(
+        "alive", now=later, lease_until=later + timedelta(seconds=30), limit=5
+    )
     assert taken.job_id == dead.job_id
     assert not await store.complete(dead, now=later, late=False, next_occurrence=None)
     assert await store.complete(taken, now=later, late=False, next_occurrence=None)
@@ -85,11 +92,16 @@ async def test_paused_reminders_are_not_claimed_and_failure_pauses(factory: Stor
     await store.fail(claim, reason="channel_not_found")
     [paused] = await store.mine(ANNA)
     assert paused.status == "paused"
-    resumed = await store.save(ANNA, paused.__class__(**{**_fields(paused), "status": "active"}),
-                               next_occurrence=NOW + timedelta(days=14), now=NOW)
+    resumed = await store.save(
+        ANNA,
+        paused.__class__(**{**_fields(paused), "status": "active"}),
+        next_occurrence=NOW + timedelta(days=14),
+        now=NOW,
+    )
     assert resumed
-    assert await store.claim("b", now=NOW + timedelta(days=14),
-                             lease_until=NOW + timedelta(days=15), limit=5)
+    assert await store.claim(
+        "b", now=NOW + timedelta(days=14), lease_until=NOW + timedelta(days=15), limit=5
+    )
     assert reminder.id == paused.id
 
 

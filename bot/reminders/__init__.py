@@ -48,15 +48,21 @@ async def open_store(settings: Settings) -> SqlReminderStore:
 
 
 async def build(
-    settings: Settings, *, topics: Sequence[Topic], sources: Mapping[str, Source],
-    senders: Mapping[str, Sender], clock: Clock | None = None,
+    settings: Settings,
+    *,
+    topics: Sequence[Topic],
+    sources: Mapping[str, Source],
+    senders: Mapping[str, Sender],
+    clock: Clock | None = None,
     config: SchedulerConfig | None = None,
 ) -> Reminders:
     clock = clock or SystemClock()
     store = await open_store(settings)
     knowledge = Knowledge(topics=tuple(topics), sources=sources)
-    commands = ReminderCommands(store=store, clock=clock, knowledge=knowledge,
-                                timezone=settings.timezone)
-    scheduler = Scheduler(store=store, senders=senders, clock=clock, knowledge=knowledge,
-                          config=config)
+    commands = ReminderCommands(
+        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone
+    )
+    scheduler = Scheduler(
+        store=store, senders=senders, clock=clock, knowledge=knowledge, config=config
+    )
     return Reminders(commands=commands, scheduler=scheduler, store=store)

@@ -18,7 +18,11 @@ MEETING_LENGTH = timedelta(hours=1)
 
 
 def calendar_file(
-    reminders: Sequence[Reminder], knowledge: Knowledge, *, now: datetime, lang: Lang,
+    reminders: Sequence[Reminder],
+    knowledge: Knowledge,
+    *,
+    now: datetime,
+    lang: Lang,
     horizon: timedelta = HORIZON,
 ) -> bytes:
     calendar = Calendar()
@@ -33,8 +37,9 @@ def calendar_file(
     return bytes(calendar.to_ical())
 
 
-def _event(reminder: Reminder, meeting: datetime, knowledge: Knowledge, now: datetime,
-           lang: Lang) -> Event:
+def _event(
+    reminder: Reminder, meeting: datetime, knowledge: Knowledge, now: datetime, lang: Lang
+) -> Event:
     event = Event()
     event.add("uid", f"reminder-{reminder.id}-{to_epoch(meeting)}@handledarbot")
     event.add("dtstamp", now)

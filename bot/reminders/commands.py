@@ -40,14 +40,18 @@ _LIST = re.compile(
     r"^(?:visa\s+|lista\s+|show\s+|list\s+)?(?:mina|alla|my|all)?\s*(?:påminnelser|reminders)\s*\??$"
 )
 _NEXT = re.compile(r"\bnästa\s+möte|\bwhat'?s\s+next\b|\bnext\s+meeting\b|\bvad\s+är\s+nästa\b")
-_EXPORT = re.compile(r"\bexport\w*\b.*\b(?:kalender|calendar)|\b(?:kalender|calendar)\w*\s+export|\.ics\b")
+_EXPORT = re.compile(
+    r"\bexport\w*\b.*\b(?:kalender|calendar)|\b(?:kalender|calendar)\w*\s+export|\.ics\b"
+)
 _ACTIONS = (
     ("pause", re.compile(r"^(?:pausa|pause)\b")),
     ("resume", re.compile(r"^(?:återuppta|återstarta|starta\s+igen|resume|unpause|restart)\b")),
     ("cancel", re.compile(r"^(?:ta\s+bort|radera|avsluta|stoppa|cancel|delete|remove|stop)\b")),
     ("change", re.compile(r"^(?:ändra|flytta|byt|change|move|reschedule)\b")),
 )
-_REF_NUMBER = re.compile(r"(?:påminnelse\w*|reminder\w*|nr\.?|nummer|number|#)\s*(\d{1,4})\b|^\s*(\d{1,4})\b")
+_REF_NUMBER = re.compile(
+    r"(?:påminnelse\w*|reminder\w*|nr\.?|nummer|number|#)\s*(\d{1,4})\b|^\s*(\d{1,4})\b"
+)
 _REMINDER_WORD = re.compile(r"\bpåminnelse\w*|\breminders?\b")
 
 
@@ -60,8 +64,14 @@ class _Draft:
 
 
 class ReminderCommands:
-    def __init__(self, *, store: ReminderStore, clock: Clock, knowledge: Knowledge,
-                 timezone: str = "Europe/Stockholm") -> None:
+    def __init__(
+        self,
+        *,
+        store: ReminderStore,
+        clock: Clock,
+        knowledge: Knowledge,
+        timezone: str = "Europe/Stockholm",
+    ) -> None:
         self._store = store
         self._clock = clock
         self._knowledge = knowledge
@@ -106,8 +116,13 @@ class ReminderCommands:
     def _ask_back(self, request: Request, lang: Lang) -> Reply:
         words = PHRASES[lang]
         texts = [_problem_text(p, lang) for p in request.problems]
-        return Reply(Status.CLARIFY, lang, (*texts[1:], words.nothing_saved), question=texts[0],
-                     kind="reminder_clarify")
+        return Reply(
+            Status.CLARIFY,
+            lang,
+            (*texts[1:], words.nothing_saved),
+            question=texts[0],
+            kind="reminder_clarify",
+        )
 
     def _understood(self, draft: _Draft) -> Reply:
         words = PHRASES[draft.lang]
@@ -119,23 +134,42 @@ class ReminderCommands:
             paragraphs.append(words.st_start.format(date=words.day(draft.request.st_start)))
         paragraphs.append("\n".join([words.next_three, *(f"• {d}" for d in dates)]))
         paragraphs.append(words.timezone.format(zone=self._timezone))
-        options = (Option(words.yes_save, f"reminder:confirm:{draft.token}"),
-                   Option(words.no, f"reminder:discard:{draft.token}"))
-        return Reply(Status.CLARIFY, draft.lang, tuple(paragraphs), question=words.confirm,
-                     options=options, kind="reminder_confirm")
+        options = (
+            Option(words.yes_save, f"reminder:confirm:{draft.token}"),
+            Option(words.no, f"reminder:discard:{draft.token}"),
+        )
+        return Reply(
+            Status.CLARIFY,
+            draft.lang,
+            tuple(paragraphs),
+            question=words.confirm,
+            options=options,
+            kind="reminder_confirm",
+        )
 
     async def _confirm(self, message: Message, draft: _Draft) -> Reply:
         self._drafts.pop((message.platform, message.user_id, message.conversation_id), None)
         now = self._clock.now()
         schedule = build_schedule(draft.request, now=now, timezone=self._timezone)
-        new = NewReminder(_owner(message), message.address or draft.address, draft.request.label,
-                          draft.lang, schedule, draft.request.st_start)
+        new = NewReminder(
+            _owner(message),
+            message.address or draft.address,
+            draft.request.label,
+            draft.lang,
+            schedule,
+            draft.request.st_start,
+        )
         first = _first(schedule, now, 1)[0]
         reminder = await self._store.add(new, first=first, now=now)
         words = PHRASES[draft.lang]
-        return _reply(draft.lang, words.saved.format(
-            what=what(reminder, draft.lang), desc=_describe(schedule, draft.lang),
-            date=words.when(schedule.local(first))))
+        return _reply(
+            draft.lang,
+            words.saved.format(
+                what=what(reminder, draft.lang),
+                desc=_describe(schedule, draft.lang),
+                date=words.when(schedule.local(first)),
+            ),
+        )
 
     # --- buttons --------------------------------------------------------------------------------
 
@@ -171,13 +205,17 @@ class ReminderCommands:
         if action == "snooze":
             due = now + timedelta(seconds=numbers[3] if len(numbers) > 3 else 3600)
             await self._store.snooze(owner, reminder.id, occurrence, seq + 1, due)
-            return _reply(reminder.lang, words.snoozed.format(date=words.when(reminder.schedule.local(due))))
+            return _reply(
+                reminder.lang, words.snoozed.format(date=words.when(reminder.schedule.local(due)))
+            )
         skipped = replace(reminder, skipped=reminder.skipped | {occurrence_epoch})
         following = next_meeting(skipped, max(now, occurrence))
         await self._store.save(owner, skipped, next_occurrence=following, now=now)
         after = f", {words.when(reminder.schedule.local(following))}" if following else ""
-        return _reply(reminder.lang, words.skipped.format(
-            date=words.when(reminder.schedule.local(occurrence)), next=after))
+        return _reply(
+            reminder.lang,
+            words.skipped.format(date=words.when(reminder.schedule.local(occurrence)), next=after),
+        )
 
     # --- list, next, export, pause, resume, change, cancel ------------------------------------
 
@@ -191,7 +229,7 @@ class ReminderCommands:
         for action, pattern in _ACTIONS:
             found = pattern.match(low)
             if found:
-                return await self._act(message, action, message.text[found.end():], lang)
+                return await self._act(message, action, message.text[found.end() :], lang)
         return None
 
     async def _list(self, message: Message, lang: Lang) -> Reply:
@@ -200,14 +238,19 @@ class ReminderCommands:
         if not reminders:
             return _reply(lang, words.list_empty)
         lines = [self._line(n, r, lang) for n, r in enumerate(reminders, start=1)]
-        return Reply(Status.ANSWER, lang, (words.list_header, "\n".join(lines)), kind="reminder_list")
+        return Reply(
+            Status.ANSWER, lang, (words.list_header, "\n".join(lines)), kind="reminder_list"
+        )
 
     def _line(self, n: int, reminder: Reminder, lang: Lang) -> str:
         words = PHRASES[lang]
         following = next_meeting(reminder, self._clock.now())
         line = words.list_line.format(
-            n=n, what=what(reminder, lang), desc=_describe(reminder.schedule, lang),
-            next=words.when(reminder.schedule.local(following)) if following else "–")
+            n=n,
+            what=what(reminder, lang),
+            desc=_describe(reminder.schedule, lang),
+            next=words.when(reminder.schedule.local(following)) if following else "–",
+        )
         return line + (words.paused_mark if reminder.status == "paused" else "")
 
     async def _next(self, message: Message, low: str, lang: Lang) -> Reply:
@@ -220,11 +263,15 @@ class ReminderCommands:
             if meeting is None:
                 paragraphs.append(words.no_next.format(what=what(reminder, lang)))
                 continue
-            paragraphs.append(words.next_meeting.format(
-                what=what(reminder, lang), date=words.when(reminder.schedule.local(meeting))))
+            paragraphs.append(
+                words.next_meeting.format(
+                    what=what(reminder, lang), date=words.when(reminder.schedule.local(meeting))
+                )
+            )
             paragraphs.append(meeting_text(self._knowledge, reminder, meeting, lang))
-        return Reply(Status.ANSWER, lang, tuple(paragraphs or [words.list_empty]),
-                     kind="reminder_next")
+        return Reply(
+            Status.ANSWER, lang, tuple(paragraphs or [words.list_empty]), kind="reminder_next"
+        )
 
     async def _export(self, message: Message, lang: Lang) -> Reply:
         words = PHRASES[lang]
@@ -233,8 +280,13 @@ class ReminderCommands:
             return _reply(lang, words.export_empty)
         data = calendar_file(reminders, self._knowledge, now=self._clock.now(), lang=lang)
         attachment = Attachment("handledning.ics", "text/calendar", data)
-        return Reply(Status.ANSWER, lang, (words.export,), kind="reminder_calendar",
-                     attachments=(attachment,))
+        return Reply(
+            Status.ANSWER,
+            lang,
+            (words.export,),
+            kind="reminder_calendar",
+            attachments=(attachment,),
+        )
 
     async def _act(self, message: Message, action: str, rest: str, lang: Lang) -> Reply | None:
         words = PHRASES[lang]
@@ -243,8 +295,13 @@ class ReminderCommands:
         if target is None:
             if not mentioned:
                 return None
-            return Reply(Status.CLARIFY, lang, (await self._list(message, lang)).paragraphs,
-                         question=words.which if reminders else None, kind="reminder_clarify")
+            return Reply(
+                Status.CLARIFY,
+                lang,
+                (await self._list(message, lang)).paragraphs,
+                question=words.which if reminders else None,
+                kind="reminder_clarify",
+            )
         n = reminders.index(target) + 1
         owner, now = _owner(message), self._clock.now()
         label = what(target, lang)
@@ -252,7 +309,9 @@ class ReminderCommands:
             await self._store.delete(owner, target.id)
             return _reply(lang, words.cancelled.format(n=n, what=label))
         if action == "pause":
-            await self._store.save(owner, replace(target, status="paused"), next_occurrence=None, now=now)
+            await self._store.save(
+                owner, replace(target, status="paused"), next_occurrence=None, now=now
+            )
             return _reply(lang, words.paused.format(n=n, what=label))
         if action == "resume":
             return await self._resume(owner, target, n, lang)
@@ -261,33 +320,50 @@ class ReminderCommands:
     async def _resume(self, owner: Owner, target: Reminder, n: int, lang: Lang) -> Reply:
         words, now = PHRASES[lang], self._clock.now()
         following = next_meeting(target, now)
-        await self._store.save(owner, replace(target, status="active"), next_occurrence=following,
-                               now=now)
+        await self._store.save(
+            owner, replace(target, status="active"), next_occurrence=following, now=now
+        )
         shown = words.when(target.schedule.local(following)) if following else "–"
         return _reply(lang, words.resumed.format(n=n, what=what(target, lang), next=shown))
 
     async def _change(self, owner: Owner, target: Reminder, n: int, rest: str, lang: Lang) -> Reply:
         words, now = PHRASES[lang], self._clock.now()
-        request = parse_request(_REF_NUMBER.sub(" ", rest), now=now, timezone=target.schedule.timezone)
+        request = parse_request(
+            _REF_NUMBER.sub(" ", rest), now=now, timezone=target.schedule.timezone
+        )
         bad = [p for p in request.problems if p.code in ("bad_time", "bad_date")]
         if bad or (request.hour is None and request.recurrence is None and request.start is None):
             problem = bad[0] if bad else Problem("no_time")
-            return Reply(Status.CLARIFY, lang, (words.nothing_saved,),
-                         question=_problem_text(problem, lang), kind="reminder_clarify")
+            return Reply(
+                Status.CLARIFY,
+                lang,
+                (words.nothing_saved,),
+                question=_problem_text(problem, lang),
+                kind="reminder_clarify",
+            )
         old = target.schedule
-        full = replace(request, recurrence=request.recurrence or old.recurrence,
-                       hour=request.hour if request.hour is not None else old.start.hour,
-                       minute=request.minute if request.hour is not None else old.start.minute,
-                       problems=())
+        full = replace(
+            request,
+            recurrence=request.recurrence or old.recurrence,
+            hour=request.hour if request.hour is not None else old.start.hour,
+            minute=request.minute if request.hour is not None else old.start.minute,
+            problems=(),
+        )
         schedule = build_schedule(full, now=now, timezone=old.timezone)
         if request.recurrence is None and request.start is None:  # same days, new time
-            schedule = replace(old, start=old.start.replace(hour=full.hour or 0, minute=full.minute or 0))
+            schedule = replace(
+                old, start=old.start.replace(hour=full.hour or 0, minute=full.minute or 0)
+            )
         changed = replace(target, schedule=schedule, skipped=frozenset())
         following = next_meeting(changed, now)
         await self._store.save(owner, changed, next_occurrence=following, now=now)
         shown = words.when(schedule.local(following)) if following else "–"
-        return _reply(lang, words.changed.format(n=n, what=what(changed, lang),
-                                                 desc=_describe(schedule, lang), next=shown))
+        return _reply(
+            lang,
+            words.changed.format(
+                n=n, what=what(changed, lang), desc=_describe(schedule, lang), next=shown
+            ),
+        )
 
 
 def _resolve(rest: str, reminders: list[Reminder]) -> tuple[Reminder | None, bool]:

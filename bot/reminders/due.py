@@ -21,7 +21,9 @@ from bot.reminders.model import Reminder, to_epoch
 _MAX_SKIPS = 500
 
 
-def next_meeting(reminder: Reminder, after: datetime, *, inclusive: bool = False) -> datetime | None:
+def next_meeting(
+    reminder: Reminder, after: datetime, *, inclusive: bool = False
+) -> datetime | None:
     """The first meeting after (or at) `after` that the user has not skipped."""
     found = reminder.schedule.after(after, inclusive=inclusive)
     for _ in range(_MAX_SKIPS):
@@ -54,9 +56,7 @@ def due_topics(topics: Sequence[Topic], reminder: Reminder, meeting: datetime) -
     last_in_december = local.month == 12 and (
         following is None or reminder.schedule.local(following).year > local.year
     )
-    return [
-        t for t in topics if _is_due(t, since, local, reference, last_in_december)
-    ]
+    return [t for t in topics if _is_due(t, since, local, reference, last_in_december)]
 
 
 def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_december: bool) -> bool:

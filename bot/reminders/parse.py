@@ -21,32 +21,77 @@ from bot.reminders.model import Recurrence, Schedule
 ProblemCode = Literal["no_recurrence", "no_weekday", "no_time", "bad_time", "bad_date"]
 
 _DAYS = {
-    "måndag": 0, "tisdag": 1, "onsdag": 2, "torsdag": 3, "fredag": 4, "lördag": 5, "söndag": 6,
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+    "måndag": 0,
+    "tisdag": 1,
+    "onsdag": 2,
+    "torsdag": 3,
+    "fredag": 4,
+    "lördag": 5,
+    "söndag": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
     "sunday": 6,
 }
 _NUMBERS = {
-    "annan": 2, "andra": 2, "tredje": 3, "fjärde": 4, "femte": 5, "sjätte": 6, "other": 2,
-    "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "två": 2, "tre": 3, "fyra": 4,
-    "two": 2, "three": 3, "four": 4,
+    "annan": 2,
+    "andra": 2,
+    "tredje": 3,
+    "fjärde": 4,
+    "femte": 5,
+    "sjätte": 6,
+    "other": 2,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "två": 2,
+    "tre": 3,
+    "fyra": 4,
+    "two": 2,
+    "three": 3,
+    "four": 4,
 }
-_NTH = {"första": 1, "andra": 2, "tredje": 3, "fjärde": 4, "sista": -1, "first": 1, "second": 2,
-        "third": 3, "fourth": 4, "last": -1}
+_NTH = {
+    "första": 1,
+    "andra": 2,
+    "tredje": 3,
+    "fjärde": 4,
+    "sista": -1,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "last": -1,
+}
 _WD = r"(?P<wd>" + "|".join(_DAYS) + r")(?:en|ar|arna|s)?"
 _N = r"(?P<n>" + "|".join(_NUMBERS) + r"|\d{1,2})(?::?[ae]|st|nd|rd|th)?"
 _MONTHLY = re.compile(
-    r"\b(?P<nth>" + "|".join(_NTH) + r")\s+" + _WD
+    r"\b(?P<nth>"
+    + "|".join(_NTH)
+    + r")\s+"
+    + _WD
     + r"\s+(?:(?:i|av|of|in)\s+)?(?:(?:varje|var|every|each|the)\s+)?(?:månad|month)(?:en)?\b"
 )
 _WEEKS_ON_DAY = re.compile(
-    r"\b(?:var|every)\s+" + _N + r"\s+(?:vecka|veckor|week|weeks)\b\s*,?\s*(?:(?:på|on)\s+)?"
-    + _WD + r"\b"
+    r"\b(?:var|every)\s+"
+    + _N
+    + r"\s+(?:vecka|veckor|week|weeks)\b\s*,?\s*(?:(?:på|on)\s+)?"
+    + _WD
+    + r"\b"
 )
 _NTH_DAY = re.compile(r"\b(?:var|every)\s+" + _N + r"\s+" + _WD + r"\b")
 _FORTNIGHT = re.compile(r"\b(?:fortnightly|bi-?weekly)\s+(?:on\s+)?" + _WD + r"\b")
 _WEEKLY = re.compile(
     r"\b(?:(?:varje|alla|every|each)\s+(?:(?:vecka|week)\s+(?:på|on)\s+)?|weekly\s+on\s+)"
-    + _WD + r"\b|\b(?:på|on)\s+(?P<pl>(?:" + "|".join(_DAYS) + r")(?:ar|arna|s))\b"
+    + _WD
+    + r"\b|\b(?:på|on)\s+(?P<pl>(?:"
+    + "|".join(_DAYS)
+    + r")(?:ar|arna|s))\b"
 )
 _WEEKS_NO_DAY = re.compile(
     r"\b(?:(?:var|varje|every)\s+(?:" + _N + r"\s+)?(?:vecka|veckor|week|weeks)|varannan\s+vecka"
@@ -69,7 +114,69 @@ _TRIGGER = re.compile(
     r"^\s*(?:/handledning\s+)?(?:påminn|remind)\w*|\bpåminn\w*\s+(?:mig|oss)\b|\bremind\s+(?:me|us)\b"
 )
 _FILLER = frozenset(
-    ["mig", "oss", "me", "us", "om", "about", "handledning", "handledningen", "supervision", "supervising", "session", "meeting", "meetings", "möte", "mötet", "möten", "mötena", "the", "a", "an", "och", "and", "den", "det", "på", "on", "at", "kl", "kl.", "klockan", "med", "with", "till", "to", "for", "för", "please", "tack", "gärna", "vår", "våra", "our", "my", "min", "mina", "ett", "en", "of", "in", "i", "som", "when", "när", "har", "vi", "we", "have", "ha", "st-läkaren", "st-läkare", "trainee"]
+    [
+        "mig",
+        "oss",
+        "me",
+        "us",
+        "om",
+        "about",
+        "handledning",
+        "handledningen",
+        "supervision",
+        "supervising",
+        "session",
+        "meeting",
+        "meetings",
+        "möte",
+        "mötet",
+        "möten",
+        "mötena",
+        "the",
+        "a",
+        "an",
+        "och",
+        "and",
+        "den",
+        "det",
+        "på",
+        "on",
+        "at",
+        "kl",
+        "kl.",
+        "klockan",
+        "med",
+        "with",
+        "till",
+        "to",
+        "for",
+        "för",
+        "please",
+        "tack",
+        "gärna",
+        "vår",
+        "våra",
+        "our",
+        "my",
+        "min",
+        "mina",
+        "ett",
+        "en",
+        "of",
+        "in",
+        "i",
+        "som",
+        "when",
+        "när",
+        "har",
+        "vi",
+        "we",
+        "have",
+        "ha",
+        "st-läkaren",
+        "st-läkare",
+        "trainee",
+    ]
 )
 
 
@@ -202,14 +309,18 @@ def _weeks_without_day(
     spans.append(found.span())
     n = found.groupdict().get("n")
     text = found.group(0)
-    interval = (_NUMBERS.get(n) or int(n)) if n else (2 if re.search(r"annan|fortnight|bi", text) else 1)
+    interval = (
+        (_NUMBERS.get(n) or int(n)) if n else (2 if re.search(r"annan|fortnight|bi", text) else 1)
+    )
     if start is None:
         problems.insert(0, Problem("no_weekday"))
         return None
     return Recurrence("weekly", start.weekday(), interval=interval)
 
 
-def _time(low: str, spans: list[tuple[int, int]], problems: list[Problem]) -> tuple[int | None, int | None]:
+def _time(
+    low: str, spans: list[tuple[int, int]], problems: list[Problem]
+) -> tuple[int | None, int | None]:
     found = _TIME.search(low)
     if found is None:
         return None, None
@@ -229,8 +340,14 @@ def _time(low: str, spans: list[tuple[int, int]], problems: list[Problem]) -> tu
 
 
 def _date(
-    pattern: re.Pattern[str], low: str, spans: list[tuple[int, int]], problems: list[Problem],
-    now: datetime, timezone: str, *, future: bool,
+    pattern: re.Pattern[str],
+    low: str,
+    spans: list[tuple[int, int]],
+    problems: list[Problem],
+    now: datetime,
+    timezone: str,
+    *,
+    future: bool,
 ) -> date | None:
     found = pattern.search(low)
     if found is None:
@@ -238,7 +355,9 @@ def _date(
     spans.append(found.span())
     fragment = found["date"].strip()
     settings: dict[str, object] = {
-        "TIMEZONE": timezone, "RETURN_AS_TIMEZONE_AWARE": True, "DATE_ORDER": "DMY",
+        "TIMEZONE": timezone,
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "DATE_ORDER": "DMY",
         "RELATIVE_BASE": now.astimezone(ZoneInfo(timezone)).replace(tzinfo=None),
     }
     if future:
@@ -261,7 +380,9 @@ def _label(text: str, spans: list[tuple[int, int]], low: str) -> str:
 def _leftover(low: str, spans: list[tuple[int, int]]) -> str:
     trigger = _TRIGGER.search(low)
     covered = [*spans, trigger.span()] if trigger else spans
-    kept = "".join(ch if not any(a <= i < b for a, b in covered) else " " for i, ch in enumerate(low))
+    kept = "".join(
+        ch if not any(a <= i < b for a, b in covered) else " " for i, ch in enumerate(low)
+    )
     kept = re.split(r"\b(?:om|about)\s+(?:handledning|supervision)\w*", kept)[0]
     words = [w for w in re.findall(r"[\wåäö:.-]+", kept) if w.strip(".") not in _FILLER]
     return " ".join(words)

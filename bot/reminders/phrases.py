@@ -76,8 +76,11 @@ class Phrases:
 
     def when(self, moment: datetime) -> str:
         return self.date_format.format(
-            weekday=self.weekdays[moment.weekday()], day=moment.day,
-            month=self.months[moment.month - 1], year=moment.year, time=moment.strftime("%H:%M"),
+            weekday=self.weekdays[moment.weekday()],
+            day=moment.day,
+            month=self.months[moment.month - 1],
+            year=moment.year,
+            time=moment.strftime("%H:%M"),
         )
 
     def day(self, value: date) -> str:
@@ -108,8 +111,20 @@ class Phrases:
 PHRASES: dict[Lang, Phrases] = {
     "sv": Phrases(
         weekdays=("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"),
-        months=("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-                "september", "oktober", "november", "december"),
+        months=(
+            "januari",
+            "februari",
+            "mars",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "augusti",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ),
         ordinals={3: "tredje", 4: "fjärde", 5: "femte", 6: "sjätte"},
         nth={1: "första", 2: "andra", 3: "tredje", 4: "fjärde", -1: "sista"},
         every_weekday="varje {weekday}",
@@ -178,8 +193,20 @@ PHRASES: dict[Lang, Phrases] = {
     ),
     "en": Phrases(
         weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        months=("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December"),
+        months=(
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
         ordinals={3: "third", 4: "fourth", 5: "fifth", 6: "sixth"},
         nth={1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"},
         every_weekday="every {weekday}",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 from bot.knowledge.schema import Source, Topic
 from bot.messages import Lang, Option, Reply, SourceRef, Status
@@ -30,26 +30,35 @@ def what(reminder: Reminder, lang: Lang) -> str:
     return words.with_label.format(label=reminder.label) if reminder.label else words.without_label
 
 
-def topic_lines(knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang) -> list[str]:
+def topic_lines(
+    knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang
+) -> list[str]:
     words = PHRASES[lang]
     lines = []
     for topic in _due(tuple(knowledge.topics), reminder, meeting):
         note = getattr(topic.cadence.note, lang) if topic.cadence.note else ""
-        lines.append(words.topic_line.format(
-            title=getattr(topic.title, lang), cadence=words.cadence(topic.cadence),
-            note=f" ({note})" if note else "", source=words.source,
-            citation=_citation(knowledge.sources.get(topic.source), topic.source),
-        ))
+        lines.append(
+            words.topic_line.format(
+                title=getattr(topic.title, lang),
+                cadence=words.cadence(topic.cadence),
+                note=f" ({note})" if note else "",
+                source=words.source,
+                citation=_citation(knowledge.sources.get(topic.source), topic.source),
+            )
+        )
     return lines
 
 
-def used_sources(knowledge: Knowledge, reminder: Reminder, meeting: datetime) -> tuple[SourceRef, ...]:
+def used_sources(
+    knowledge: Knowledge, reminder: Reminder, meeting: datetime
+) -> tuple[SourceRef, ...]:
     seen: dict[str, SourceRef] = {}
     for topic in _due(tuple(knowledge.topics), reminder, meeting):
         source = knowledge.sources.get(topic.source)
         if source is not None and source.id not in seen:
-            seen[source.id] = SourceRef(source.title, source.publisher, source.scope,
-                                        source.reviewed, source.url)
+            seen[source.id] = SourceRef(
+                source.title, source.publisher, source.scope, source.reviewed, source.url
+            )
     return tuple(seen.values())
 
 
@@ -60,7 +69,11 @@ def meeting_text(knowledge: Knowledge, reminder: Reminder, meeting: datetime, la
 
 
 def delivered(
-    knowledge: Knowledge, reminder: Reminder, occurrence: datetime, seq: int, *,
+    knowledge: Knowledge,
+    reminder: Reminder,
+    occurrence: datetime,
+    seq: int,
+    *,
     late_since: datetime | None,
 ) -> Reply:
     """The proactive reminder; its options come back as `reminder:snooze|skip:...` choices."""
@@ -77,8 +90,14 @@ def delivered(
         Option(words.snooze_day, f"reminder:snooze:{key}:{SNOOZE_DAY}"),
         Option(words.skip, f"reminder:skip:{key}"),
     )
-    return Reply(Status.ANSWER, lang, tuple(paragraphs), options=options, kind="reminder",
-                 sources=used_sources(knowledge, reminder, occurrence))
+    return Reply(
+        Status.ANSWER,
+        lang,
+        tuple(paragraphs),
+        options=options,
+        kind="reminder",
+        sources=used_sources(knowledge, reminder, occurrence),
+    )
 
 
 @lru_cache(maxsize=256)

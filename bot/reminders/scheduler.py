@@ -14,6 +14,7 @@ Guarantees and their limits (see docs/reminders.md):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
@@ -54,8 +55,14 @@ class SchedulerConfig:
 
 class Scheduler:
     def __init__(
-        self, *, store: ReminderStore, senders: Mapping[str, Sender], clock: Clock,
-        knowledge: Knowledge, config: SchedulerConfig | None = None, name: str | None = None,
+        self,
+        *,
+        store: ReminderStore,
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        knowledge: Knowledge,
+        config: SchedulerConfig | None = None,
+        name: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._store = store
@@ -73,8 +80,9 @@ class Scheduler:
         """Claim one batch of due deliveries and deliver them; returns how many were claimed."""
         now = self._clock.now()
         token = f"{self._name}:{uuid.uuid4().hex}"
-        claims = await self._store.claim(token, now=now, lease_until=now + self._config.lease,
-                                         limit=self._config.batch)
+        claims = await self._store.claim(
+            token, now=now, lease_until=now + self._config.lease, limit=self._config.batch
+        )
         gate = asyncio.Semaphore(self._config.concurrency)
 
         async def one(claim: Claim) -> None:
@@ -93,10 +101,8 @@ class Scheduler:
                 log.exception("reminder scheduler: claiming failed; trying again")
                 claimed = 0
             if claimed < self._config.batch:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._config.poll_interval)
-                except TimeoutError:
-                    pass
 
     def start(self) -> None:
         self._stop.clear()
@@ -112,8 +118,13 @@ class Scheduler:
         reminder = claim.reminder
         now = self._clock.now()
         late = now - claim.scheduled_at > self._config.late_after
-        reply = delivered(self._knowledge, reminder, claim.occurrence, claim.seq,
-                          late_since=claim.scheduled_at if late else None)
+        reply = delivered(
+            self._knowledge,
+            reminder,
+            claim.occurrence,
+            claim.seq,
+            late_since=claim.scheduled_at if late else None,
+        )
         sender = self._senders.get(reminder.owner.platform)
         if sender is None:
             await self._give_up(claim, f"no sender for platform {reminder.owner.platform!r}")
@@ -130,8 +141,9 @@ class Scheduler:
             await self._retry(claim, None, repr(error))
             return
         following = next_meeting(reminder, max(self._clock.now(), claim.occurrence))
-        await self._store.complete(claim, now=self._clock.now(), late=late,
-                                   next_occurrence=following)
+        await self._store.complete(
+            claim, now=self._clock.now(), late=late, next_occurrence=following
+        )
 
     async def _retry(self, claim: Claim, retry_after: float | None, why: str) -> None:
         attempts = claim.attempts + 1
@@ -150,6 +162,11 @@ class Scheduler:
         return self._rng.uniform(cap / 2, cap)
 
     async def _give_up(self, claim: Claim, reason: str) -> None:
-        log.error("reminder %s (%s:%s) paused: %s", claim.reminder.id,
-                  claim.reminder.owner.platform, claim.reminder.owner.user_id, reason)
+        log.error(
+            "reminder %s (%s:%s) paused: %s",
+            claim.reminder.id,
+            claim.reminder.owner.platform,
+            claim.reminder.owner.user_id,
+            reason,
+        )
         await self._store.fail(claim, reason=reason)

@@ -46,15 +46,19 @@ class Database(Protocol):
 class ReminderStore(Protocol):
     async def add(self, new: NewReminder, *, first: datetime, now: datetime) -> Reminder: ...
     async def mine(self, owner: Owner) -> list[Reminder]: ...
-    async def save(self, owner: Owner, reminder: Reminder, *, next_occurrence: datetime | None,
-                   now: datetime) -> bool: ...
+    async def save(
+        self, owner: Owner, reminder: Reminder, *, next_occurrence: datetime | None, now: datetime
+    ) -> bool: ...
     async def delete(self, owner: Owner, reminder_id: int) -> bool: ...
-    async def snooze(self, owner: Owner, reminder_id: int, occurrence: datetime, seq: int,
-                     due: datetime) -> bool: ...
-    async def claim(self, token: str, *, now: datetime, lease_until: datetime,
-                    limit: int) -> list[Claim]: ...
-    async def complete(self, claim: Claim, *, now: datetime, late: bool,
-                       next_occurrence: datetime | None) -> bool: ...
+    async def snooze(
+        self, owner: Owner, reminder_id: int, occurrence: datetime, seq: int, due: datetime
+    ) -> bool: ...
+    async def claim(
+        self, token: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claim]: ...
+    async def complete(
+        self, claim: Claim, *, now: datetime, late: bool, next_occurrence: datetime | None
+    ) -> bool: ...
     async def retry(self, claim: Claim, *, due: datetime) -> None: ...
     async def fail(self, claim: Claim, *, reason: str) -> None: ...
     async def close(self) -> None: ...
@@ -95,40 +99,56 @@ class SqlReminderStore:
                 "INSERT INTO reminders (platform, user_id, address, label, lang, rule, start_local,"
                 " timezone, st_start, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
                 " RETURNING id",
-                new.owner.platform, new.owner.user_id, new.address, new.label, new.lang,
-                s.recurrence.to_rule(), s.start.isoformat(), s.timezone,
-                new.st_start.isoformat() if new.st_start else None, to_epoch(now),
+                new.owner.platform,
+                new.owner.user_id,
+                new.address,
+                new.label,
+                new.lang,
+                s.recurrence.to_rule(),
+                s.start.isoformat(),
+                s.timezone,
+                new.st_start.isoformat() if new.st_start else None,
+                to_epoch(now),
             )
             rid = int(rows[0]["id"])
             await _insert_delivery(conn, rid, first, 0, first)
-        return Reminder(rid, new.owner, new.address, new.label, new.lang, s, new.st_start,
-                        "active", frozenset())
+        return Reminder(
+            rid, new.owner, new.address, new.label, new.lang, s, new.st_start, "active", frozenset()
+        )
 
     async def mine(self, owner: Owner) -> list[Reminder]:
         async with self._db.transaction() as conn:
             rows = await conn.fetch(
                 f"SELECT {_COLUMNS} FROM reminders r WHERE r.platform = $1 AND r.user_id = $2"
-                " ORDER BY r.id", owner.platform, owner.user_id,
+                " ORDER BY r.id",
+                owner.platform,
+                owner.user_id,
             )
         return [_reminder(row) for row in rows]
 
-    async def save(self, owner: Owner, reminder: Reminder, *, next_occurrence: datetime | None,
-                   now: datetime) -> bool:
+    async def save(
+        self, owner: Owner, reminder: Reminder, *, next_occurrence: datetime | None, now: datetime
+    ) -> bool:
         """Store changed schedule/status/skips and replace the pending (unleased) delivery."""
         s = reminder.schedule
         async with self._db.transaction() as conn:
             changed = await conn.execute(
                 "UPDATE reminders SET rule = $1, start_local = $2, status = $3, skipped = $4,"
                 " paused_reason = NULL WHERE id = $5 AND platform = $6 AND user_id = $7",
-                s.recurrence.to_rule(), s.start.isoformat(), reminder.status,
-                ",".join(str(x) for x in sorted(reminder.skipped)), reminder.id,
-                owner.platform, owner.user_id,
+                s.recurrence.to_rule(),
+                s.start.isoformat(),
+                reminder.status,
+                ",".join(str(x) for x in sorted(reminder.skipped)),
+                reminder.id,
+                owner.platform,
+                owner.user_id,
             )
             if not changed:
                 return False
             await conn.execute(
                 f"DELETE FROM deliveries WHERE reminder_id = $1 AND {_PENDING_FREE}",
-                reminder.id, to_epoch(now),
+                reminder.id,
+                to_epoch(now),
             )
             if next_occurrence is not None and reminder.status == "active":
                 await _insert_next(conn, reminder.id, next_occurrence)
@@ -139,27 +159,41 @@ class SqlReminderStore:
             await conn.execute(
                 "DELETE FROM deliveries WHERE reminder_id IN (SELECT id FROM reminders"
                 " WHERE id = $1 AND platform = $2 AND user_id = $3)",
-                reminder_id, owner.platform, owner.user_id,
+                reminder_id,
+                owner.platform,
+                owner.user_id,
             )
-            return bool(await conn.execute(
-                "DELETE FROM reminders WHERE id = $1 AND platform = $2 AND user_id = $3",
-                reminder_id, owner.platform, owner.user_id,
-            ))
+            return bool(
+                await conn.execute(
+                    "DELETE FROM reminders WHERE id = $1 AND platform = $2 AND user_id = $3",
+                    reminder_id,
+                    owner.platform,
+                    owner.user_id,
+                )
+            )
 
-    async def snooze(self, owner: Owner, reminder_id: int, occurrence: datetime, seq: int,
-                     due: datetime) -> bool:
+    async def snooze(
+        self, owner: Owner, reminder_id: int, occurrence: datetime, seq: int, due: datetime
+    ) -> bool:
         async with self._db.transaction() as conn:
-            return bool(await conn.execute(
-                "INSERT INTO deliveries (reminder_id, occurrence, seq, scheduled_at, due_at)"
-                " SELECT id, CAST($4 AS BIGINT), CAST($5 AS INTEGER), CAST($6 AS BIGINT),"
-                " CAST($6 AS BIGINT) FROM reminders WHERE id = $1 AND platform = $2"
-                " AND user_id = $3 ON CONFLICT DO NOTHING",
-                reminder_id, owner.platform, owner.user_id, to_epoch(occurrence), seq,
-                to_epoch(due),
-            ))
+            return bool(
+                await conn.execute(
+                    "INSERT INTO deliveries (reminder_id, occurrence, seq, scheduled_at, due_at)"
+                    " SELECT id, CAST($4 AS BIGINT), CAST($5 AS INTEGER), CAST($6 AS BIGINT),"
+                    " CAST($6 AS BIGINT) FROM reminders WHERE id = $1 AND platform = $2"
+                    " AND user_id = $3 ON CONFLICT DO NOTHING",
+                    reminder_id,
+                    owner.platform,
+                    owner.user_id,
+                    to_epoch(occurrence),
+                    seq,
+                    to_epoch(due),
+                )
+            )
 
-    async def claim(self, token: str, *, now: datetime, lease_until: datetime,
-                    limit: int) -> list[Claim]:
+    async def claim(
+        self, token: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claim]:
         lock = " FOR UPDATE OF d SKIP LOCKED" if self._db.dialect == "postgres" else ""
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -168,29 +202,38 @@ class SqlReminderStore:
                 " WHERE d.state = 'pending' AND d.due_at <= $3 AND r.status = 'active'"
                 " AND (d.lease_until IS NULL OR d.lease_until < $3)"
                 f" ORDER BY d.due_at LIMIT $4{lock})",
-                token, to_epoch(lease_until), to_epoch(now), limit,
+                token,
+                to_epoch(lease_until),
+                to_epoch(now),
+                limit,
             )
             rows = await conn.fetch(
                 f"SELECT d.id AS job_id, d.occurrence, d.seq, d.scheduled_at, d.attempts, {_COLUMNS}"
                 " FROM deliveries d JOIN reminders r ON r.id = d.reminder_id"
-                " WHERE d.lease_token = $1 AND d.state = 'pending' ORDER BY d.due_at", token,
+                " WHERE d.lease_token = $1 AND d.state = 'pending' ORDER BY d.due_at",
+                token,
             )
         return [_claim(row, token) for row in rows]
 
-    async def complete(self, claim: Claim, *, now: datetime, late: bool,
-                       next_occurrence: datetime | None) -> bool:
+    async def complete(
+        self, claim: Claim, *, now: datetime, late: bool, next_occurrence: datetime | None
+    ) -> bool:
         """Mark sent (only if our lease still holds) and queue the next meeting, atomically."""
         async with self._db.transaction() as conn:
             done = await conn.execute(
                 "UPDATE deliveries SET state = 'sent', sent_at = $1, late = $2, lease_until = NULL"
                 " WHERE id = $3 AND lease_token = $4 AND state = 'pending'",
-                to_epoch(now), int(late), claim.job_id, claim.token,
+                to_epoch(now),
+                int(late),
+                claim.job_id,
+                claim.token,
             )
             if done and claim.seq == 0 and next_occurrence is not None:
                 await _insert_next(conn, claim.reminder.id, next_occurrence)
         if not done:
-            log.warning("delivery %s: lease lost before commit; another replica may resend",
-                        claim.job_id)
+            log.warning(
+                "delivery %s: lease lost before commit; another replica may resend", claim.job_id
+            )
         return bool(done)
 
     async def retry(self, claim: Claim, *, due: datetime) -> None:
@@ -198,30 +241,39 @@ class SqlReminderStore:
             await conn.execute(
                 "UPDATE deliveries SET due_at = $1, attempts = attempts + 1, lease_token = NULL,"
                 " lease_until = NULL WHERE id = $2 AND lease_token = $3",
-                to_epoch(due), claim.job_id, claim.token,
+                to_epoch(due),
+                claim.job_id,
+                claim.token,
             )
 
     async def fail(self, claim: Claim, *, reason: str) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE deliveries SET state = 'failed', lease_until = NULL"
-                " WHERE id = $1 AND lease_token = $2", claim.job_id, claim.token,
+                " WHERE id = $1 AND lease_token = $2",
+                claim.job_id,
+                claim.token,
             )
             await conn.execute(
                 "UPDATE reminders SET status = 'paused', paused_reason = $1 WHERE id = $2",
-                reason[:500], claim.reminder.id,
+                reason[:500],
+                claim.reminder.id,
             )
 
     async def close(self) -> None:
         await self._db.close()
 
 
-async def _insert_delivery(conn: Connection, rid: int, occurrence: datetime, seq: int,
-                           due: datetime) -> None:
+async def _insert_delivery(
+    conn: Connection, rid: int, occurrence: datetime, seq: int, due: datetime
+) -> None:
     await conn.execute(
         "INSERT INTO deliveries (reminder_id, occurrence, seq, scheduled_at, due_at)"
         " VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
-        rid, to_epoch(occurrence), seq, to_epoch(due),
+        rid,
+        to_epoch(occurrence),
+        seq,
+        to_epoch(due),
     )
 
 
@@ -232,23 +284,41 @@ async def _insert_next(conn: Connection, rid: int, occurrence: datetime) -> None
         " SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT), CAST($2 AS BIGINT)"
         " WHERE NOT EXISTS (SELECT 1 FROM deliveries"
         " WHERE reminder_id = $1 AND seq = 0 AND state = 'pending') ON CONFLICT DO NOTHING",
-        rid, to_epoch(occurrence),
+        rid,
+        to_epoch(occurrence),
     )
 
 
 def _reminder(row: Row) -> Reminder:
     status: ReminderStatus = "paused" if row["status"] == "paused" else "active"
-    schedule = Schedule(Recurrence.from_rule(row["rule"]),
-                        datetime.fromisoformat(row["start_local"]), row["timezone"])
+    schedule = Schedule(
+        Recurrence.from_rule(row["rule"]),
+        datetime.fromisoformat(row["start_local"]),
+        row["timezone"],
+    )
     skipped = frozenset(int(x) for x in row["skipped"].split(",") if x)
     st = date.fromisoformat(row["st_start"]) if row["st_start"] else None
     lang: Lang = "en" if row["lang"] == "en" else "sv"
-    return Reminder(int(row["id"]), Owner(row["platform"], row["user_id"]), row["address"],
-                    row["label"], lang, schedule, st, status, skipped)
+    return Reminder(
+        int(row["id"]),
+        Owner(row["platform"], row["user_id"]),
+        row["address"],
+        row["label"],
+        lang,
+        schedule,
+        st,
+        status,
+        skipped,
+    )
 
 
 def _claim(row: Row, token: str) -> Claim:
-    return Claim(int(row["job_id"]), _reminder(row), from_epoch(int(row["occurrence"])),
-                 int(row["seq"]), from_epoch(int(row["scheduled_at"])), int(row["attempts"]),
-                 token)
-
+    return Claim(
+        int(row["job_id"]),
+        _reminder(row),
+        from_epoch(int(row["occurrence"])),
+        int(row["seq"]),
+        from_epoch(int(row["scheduled_at"])),
+        int(row["attempts"]),
+        token,
+    )
