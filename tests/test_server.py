@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -24,24 +25,22 @@ from adapters.server import (
     validate,
 )
 from adapters.slack import SlackSender
-from bot.app import build_service
+from bot.matching import Engine
 from bot.messages import Message, Reply, Status
+from bot.service import Service
 from bot.settings import Settings, load_settings
-from tests.conftest import ROOT
+from tests.conftest import ENV_PREFIXES, ROOT
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlackApi
 from tests.test_slack import sign
 
 BOT_TOKEN = "xoxb-1-handledarbot"
 APP_TOKEN = "xapp-1-A0HANDLED-1-abc"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-SMALL_KB = ROOT / "tests" / "fixtures" / "small_kb"
 
 
 def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    if True:  # TEMPORARY until knowledge/ lands
-        monkeypatch.setenv("HANDLEDARBOT_KNOWLEDGE_DIR", str(SMALL_KB))
     return load_settings(env_file=None)
 
 
@@ -99,11 +98,11 @@ async def start(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 async def test_healthz_names_knowledge_version_and_adapters(
-    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession
+    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession, engine: Engine
 ) -> None:
     settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
                              HANDLEDARBOT_TEAMS="true")  # fmt: skip
-    service = build_service(settings)
+    service = Service(engine=engine)
     runner, url = await start(create_app(settings=settings, service=service))
     try:
         async with http.get(f"{url}/healthz") as response:
@@ -119,10 +118,10 @@ async def test_healthz_names_knowledge_version_and_adapters(
 
 
 async def test_only_configured_adapters_are_routed(
-    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession
+    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession, engine: Engine
 ) -> None:
     settings = settings_with(monkeypatch, HANDLEDARBOT_TEAMS="true")
-    runner, url = await start(create_app(settings=settings, service=build_service(settings)))
+    runner, url = await start(create_app(settings=settings, service=Service(engine=engine)))
     try:
         async with http.post(f"{url}/slack/events", data=b"{}") as response:
             assert response.status in (404, 405)
@@ -132,29 +131,33 @@ async def test_only_configured_adapters_are_routed(
         await runner.cleanup()
 
 
-def test_app_token_chooses_socket_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_token_chooses_socket_mode(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
     settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
                              SLACK_SIGNING_SECRET=SECRET)  # fmt: skip
-    app = create_app(settings=settings, service=build_service(settings))
+    app = create_app(settings=settings, service=Service(engine=engine))
     assert app[SLACK_SOCKET] == SocketMode(app_token=APP_TOKEN)  # connected at start-up
     assert app[ADAPTERS] == ["slack-socket"]
     assert isinstance(app[SLACK_SENDER], SlackSender)
     assert "/slack/events" not in {r.resource.canonical for r in app.router.routes() if r.resource}
 
 
-def test_without_app_token_slack_is_served_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_app_token_slack_is_served_over_http(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
     settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET)
-    app = create_app(settings=settings, service=build_service(settings))
+    app = create_app(settings=settings, service=Service(engine=engine))
     assert SLACK_SOCKET not in app
     assert app[ADAPTERS] == ["slack-http"]
 
 
-async def test_socket_mode_answers_over_the_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_socket_mode_answers_over_the_socket(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
     """The server opens the socket at start, answers an event from it and closes it at stop."""
     api = await FakeSlackApi().start()
     settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
                              SLACK_API_BASE_URL=api.base_url)  # fmt: skip
-    runner, _ = await start(create_app(settings=settings, service=build_service(settings)))
+    runner, _ = await start(create_app(settings=settings, service=Service(engine=engine)))
     try:
         opened = await api.wait_for("apps.connections.open")
         assert opened.token == APP_TOKEN
@@ -181,25 +184,16 @@ async def test_socket_mode_answers_over_the_socket(monkeypatch: pytest.MonkeyPat
 
 # --- `serve` as a process: the way `handledarbot serve` runs it -----------------------------
 
-SERVE = """
-import sys
-from adapters.server import run
-from bot.app import build_service
-from bot.messages import Message, Reply, Status
-from bot.settings import load_settings
-settings = load_settings(env_file=None)
-sys.exit(run(settings, build_service(settings), port=0))
-"""
+SERVE = "import sys; from adapters.cli import main; sys.exit(main(['serve']))"
 
 
-async def spawn_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-    if True:  # TEMPORARY until knowledge/ lands
-        env = {"HANDLEDARBOT_KNOWLEDGE_DIR": str(SMALL_KB), **env}
+async def spawn_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """`handledarbot serve` in a fresh directory (no .env), on a free port (PORT=0)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
+    env = {**clean, "PYTHONPATH": str(ROOT), "PORT": "0", **env}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SERVE, cwd=ROOT, env={**clean, **env},
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable, "-c", SERVE, cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
+    )
 
 
 async def listening_url(process: asyncio.subprocess.Process) -> str:
@@ -211,9 +205,9 @@ async def listening_url(process: asyncio.subprocess.Process) -> str:
             return line.split("listening on ")[1].split()[0]
 
 
-async def test_serve_runs_until_sigterm(http: aiohttp.ClientSession) -> None:
+async def test_serve_runs_until_sigterm(http: aiohttp.ClientSession, tmp_path: Path) -> None:
     process = await spawn_serve({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                                 "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/"})  # fmt: skip
+                                 "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/"}, tmp_path)  # fmt: skip
     try:
         url = await listening_url(process)
         async with http.get(f"{url}/healthz") as response:
@@ -227,8 +221,8 @@ async def test_serve_runs_until_sigterm(http: aiohttp.ClientSession) -> None:
             await process.wait()
 
 
-async def test_serve_refuses_an_incomplete_configuration() -> None:
-    process = await spawn_serve({"SLACK_BOT_TOKEN": BOT_TOKEN})
+async def test_serve_refuses_an_incomplete_configuration(tmp_path: Path) -> None:
+    process = await spawn_serve({"SLACK_BOT_TOKEN": BOT_TOKEN}, tmp_path)
     assert process.stderr is not None
     stderr = (await asyncio.wait_for(process.stderr.read(), 30)).decode()
     assert await asyncio.wait_for(process.wait(), 15) == 2
@@ -236,10 +230,10 @@ async def test_serve_refuses_an_incomplete_configuration() -> None:
 
 
 def test_run_reports_problems_without_starting(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], engine: Engine
 ) -> None:
     settings = settings_with(monkeypatch, SLACK_APP_TOKEN=APP_TOKEN)
-    assert run(settings, build_service(settings), port=0) == 2
+    assert run(settings, Service(engine=engine), port=0) == 2
     assert "SLACK_BOT_TOKEN is missing" in capsys.readouterr().err
 
 
@@ -259,13 +253,13 @@ class HeldAnswer:
 
 
 async def test_shutdown_lets_answers_in_progress_finish(
-    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession
+    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession, engine: Engine
 ) -> None:
     api = await FakeSlackApi().start()
     settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
                              SLACK_API_BASE_URL=api.base_url)  # fmt: skip
     held = HeldAnswer()
-    service = build_service(settings, commands=[held])
+    service = Service(engine=engine, commands=[held])
     runner, url = await start(create_app(settings=settings, service=service))
     body = json.dumps({"type": "event_callback", "team_id": TEAM_ID, "event_id": "Ev0HELD",
                        "event": {"type": "message", "channel_type": "im", "channel": "D0HELD",

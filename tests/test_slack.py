@@ -20,12 +20,12 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.render_slack import escape, render_reply
 from adapters.server import create_app
 from adapters.slack import COMMAND, EVENTS, ROUTE, SeenEvents, SlackSender, address, parse_address
-from bot.app import build_service
+from bot.matching import Engine
 from bot.messages import Attachment, CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.service import Service
 from bot.settings import load_settings
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.conftest import ROOT
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, Call, FakeSlackApi
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -35,8 +35,8 @@ CHANNEL = "C0CLINIC"
 DM = "D0NURSE"
 ST_QUESTION = "Vilken handledarutbildning behöver jag som ST-handledare?"
 ST_ANSWERS = ("2-3 dagar", "2–3 dagar")
-CLARIFY_QUESTION = "Vilken utbildning behöver jag för att handleda studenter?"
-CLARIFY_PICK = "ST"  # part of the label of the option that leads to the ST answer
+CLARIFY_QUESTION = "Vilken handledarutbildning ska jag gå?"
+CLARIFY_PICK = "ST-läkare"  # part of the label of the option that leads to the ST answer
 INTRO = "Handledarbot"
 _ids = count(1)
 
@@ -163,17 +163,13 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
 
 @pytest.fixture
 async def server(
-    slack_api: FakeSlackApi, monkeypatch: pytest.MonkeyPatch
+    slack_api: FakeSlackApi, monkeypatch: pytest.MonkeyPatch, engine: Engine
 ) -> AsyncIterator[SlackServer]:
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SLACK_API_BASE_URL", slack_api.base_url)
-    if True:  # TEMPORARY until knowledge/ lands
-        monkeypatch.setenv(
-            "HANDLEDARBOT_KNOWLEDGE_DIR", str(KNOWLEDGE.parent / "tests/fixtures/small_kb")
-        )
     settings = load_settings(env_file=None)
-    service = build_service(settings)
+    service = Service(engine=engine)  # = bot.app.build_service, the knowledge base loaded once
     runner = web.AppRunner(create_app(settings=settings, service=service))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
