@@ -67,6 +67,11 @@ class ConceptMatcher:
                         found.add(concept)
         return found
 
+    def unknown(self, tokens: list[str], *, skip: frozenset[str] = frozenset()) -> list[str]:
+        """The tokens that are no vocabulary word at all (nor `skip` words, nor numbers)."""
+        return [t for t in tokens
+                if t not in skip and not t.isdigit() and not self.words_of(t, False)]
+
     def _words_of(self, token: str, is_filler: bool) -> frozenset[str]:
         """The vocabulary pattern words (`stem*` for stems) that this typed token matches."""
         matched: set[str] = set()

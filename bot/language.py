@@ -38,3 +38,6 @@ def detect_language(text: str) -> Lang:
     swedish = sum(1 for t in tokens if t in _FOLDED_SV) + 0.5 * accented
     english = sum(1 for t in tokens if t in _FOLDED_EN)
     return "en" if english > swedish else "sv"
+
+# Words that say nothing about what a question is about, in either language.
+FUNCTION_WORDS = _FOLDED_SV | _FOLDED_EN
