@@ -30,6 +30,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -87,6 +88,30 @@ class SeenEvents:
         return True
 
 
+class DropRedeliveries(AsyncMiddleware):
+    """Acknowledge and drop an event taken in before, or retried by Slack after a timeout."""
+
+    def __init__(self, seen: SeenEvents) -> None:
+        self._seen = seen
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        event_id = req.body.get("event_id")
+        if isinstance(event_id, str):
+            fresh = self._seen.add(event_id)
+            reasons = req.headers.get("x-slack-retry-reason") or []
+            reason = reasons[0] if reasons else None
+            if not fresh or reason == "http_timeout":
+                log.info("dropped re-delivered event %s (retry reason %s)", event_id, reason)
+                return BoltResponse(status=200, body="")
+        return await next()
+
+
 class SlackApp:
     """The bolt app with Handledarbot's listeners, for HTTP (`dispatch`) or Socket Mode."""
 
@@ -101,7 +126,7 @@ class SlackApp:
         self._seen = SeenEvents()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self.bolt.use(self._drop_redeliveries)
+        self.bolt.use(DropRedeliveries(self._seen))
         self.bolt.event("app_mention")(self._tracked(self._on_mention))
         self.bolt.event("message")(self._tracked(self._on_message))
         self.bolt.event(re.compile(".*"))(_ignore)
@@ -161,24 +186,6 @@ class SlackApp:
                     self._inflight.discard(task)
 
         return run
-
-    async def _drop_redeliveries(
-        self,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        body: dict[str, Any],
-        next: Callable[[], Awaitable[None]],
-    ) -> BoltResponse:
-        event_id = body.get("event_id")
-        if isinstance(event_id, str):
-            fresh = self._seen.add(event_id)
-            reasons = req.headers.get("x-slack-retry-reason") or []
-            reason = reasons[0] if reasons else None
-            if not fresh or reason == "http_timeout":
-                log.info("dropped re-delivered event %s (retry reason %s)", event_id, reason)
-                return BoltResponse(status=200, body="")
-        await next()
-        return resp
 
     async def _on_mention(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
