@@ -18,6 +18,7 @@ tar ta lång långa länge ofta kurs kursen kurser handledare handledaren handle
 handledningen utbildning utbildningen hej tack hjälp undrar någon något några mycket många alla
 varje år året månad månader vecka veckor dagar timmar enligt ingår inom under efter innan eller
 mellan hos vid nästa sista första även redan bara också just nu här där vem vems ju väl
+emot mot ut upp fram över ner hit dit sådan sådant sådana
 """.split()
 _ENGLISH = """
 the an and or is are was were be been to of in on for with what which who whom how when where why
@@ -38,6 +39,7 @@ def detect_language(text: str) -> Lang:
     swedish = sum(1 for t in tokens if t in _FOLDED_SV) + 0.5 * accented
     english = sum(1 for t in tokens if t in _FOLDED_EN)
     return "en" if english > swedish else "sv"
+
 
 # Words that say nothing about what a question is about, in either language.
 FUNCTION_WORDS = _FOLDED_SV | _FOLDED_EN

@@ -18,10 +18,9 @@ from bot.compose import Composer
 from bot.concepts import ConceptMatcher, FuzzySettings
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
-from bot.language import detect_language
+from bot.language import FUNCTION_WORDS, detect_language
 from bot.messages import Lang, Option, Reply
 from bot.text import normalize
-
 
 ALIAS_PREFIX = "alias--"
 
@@ -34,6 +33,10 @@ class MatchSettings:
     tie_margin: float = 0.35  # different entries this close to the best are asked back about
     mention_bonus: float = 0.25  # share of weight for other question concepts an entry mentions
     max_options: int = 5
+    # A match key of a single concept answers only with fewer unknown words than this.
+    lone_key_unknown_limit: int = 1
+    # ... unless that concept weighs this much: the name of one thing ("Stepping stones", "AKA").
+    trusted_concept_weight: float = 4.0
     alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
@@ -43,6 +46,8 @@ class MatchSettings:
 class Candidate:
     entry: Entry | Clarification
     score: float
+    # The concepts of the key that made this entry a candidate.
+    key: tuple[str, ...] = ()
 
 
 class Engine:
@@ -66,6 +71,7 @@ class Engine:
             c.id: c.region for c in knowledge.concepts.values() if c.region
         }
         self._filler = frozenset(t for phrase in knowledge.filler for t in normalize(phrase))
+        self._ignorable = self._filler | FUNCTION_WORDS
         self._social = _SocialPhrases(knowledge)
         self._entries: list[Entry | Clarification] = [
             *knowledge.answerables(),
@@ -84,7 +90,8 @@ class Engine:
         if social is not None:
             return self._composer.social(social, lang)
         concepts = self._concepts.find(tokens, skip=self._filler)
-        return self._decide(concepts, lang)
+        unknown = self._concepts.unknown(tokens, skip=self._ignorable)
+        return self._decide(concepts, lang, unknown=len(unknown))
 
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
@@ -117,7 +124,7 @@ class Engine:
             return best[1]
         return None
 
-    def _decide(self, concepts: set[str], lang: Lang) -> Reply:
+    def _decide(self, concepts: set[str], lang: Lang, *, unknown: int) -> Reply:
         candidates = self._candidates(concepts)
         regions: set[str] = {self._regions[c] for c in concepts if c in self._regions}
         asked_details = concepts & self._details
@@ -133,7 +140,7 @@ class Engine:
         # Asking back is never a wrong confident answer, so no minimum applies to it.
         if isinstance(best.entry, Clarification):
             return self._composer.clarification(best.entry, lang, best.score)
-        if best.score < self._settings.min_score:
+        if best.score < self._settings.min_score or self._lone_guess(best, unknown):
             return self._composer.no_match(lang)
         close = [
             c
@@ -146,18 +153,28 @@ class Engine:
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
         return self._composer.entry(best.entry, lang, score=best.score, regions=regions)
 
+    def _lone_guess(self, best: Candidate, unknown: int) -> bool:
+        """One concept and words we do not know: the question is likely about something else
+        ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision)."""
+        if len(best.key) != 1 or best.key[0].startswith(ALIAS_PREFIX):
+            return False
+        trusted = self._weights[best.key[0]] >= self._settings.trusted_concept_weight
+        return not trusted and unknown >= self._settings.lone_key_unknown_limit
+
     def _candidates(self, concepts: set[str]) -> list[Candidate]:
         found = []
         indexes = {i for concept in concepts for i in self._by_concept.get(concept, ())}
         for index in sorted(indexes):
             entry = self._entries[index]
-            score = self._score(entry, concepts)
-            if score is not None:
-                found.append(Candidate(entry, score))
+            scored = self._score(entry, concepts)
+            if scored is not None:
+                found.append(Candidate(entry, *scored))
         found.sort(key=lambda c: c.score, reverse=True)
         return found
 
-    def _score(self, entry: Entry | Clarification, concepts: set[str]) -> float | None:
+    def _score(
+        self, entry: Entry | Clarification, concepts: set[str]
+    ) -> tuple[float, tuple[str, ...]] | None:
         if isinstance(entry, Clarification) and concepts & set(entry.unless):
             return None
         best: float | None = None
@@ -171,7 +188,7 @@ class Engine:
             return None
         mentioned = {c for key in _keys(entry) for c in key} & concepts
         extra = sum(self._weights[c] for c in mentioned - set(best_key))
-        return best + self._settings.mention_bonus * extra
+        return best + self._settings.mention_bonus * extra, tuple(best_key)
 
 
 def _alias_concepts(knowledge: KnowledgeBase, weight: float) -> list[Concept]:
