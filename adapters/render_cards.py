@@ -101,8 +101,9 @@ def summary(reply: Reply) -> str:
     return line if len(line) <= 120 else line[:119] + "…"
 
 
-def _text(text: str, *, weight: str | None = None, size: str | None = None,
-          subtle: bool = False) -> Json:
+def _text(
+    text: str, *, weight: str | None = None, size: str | None = None, subtle: bool = False
+) -> Json:
     block: Json = {"type": "TextBlock", "text": neutralise(text), "wrap": True}
     if weight:
         block["weight"] = weight
@@ -144,11 +145,15 @@ def _course(course: CourseFact, words: Wording) -> list[Json]:
     elements: list[Json] = [_text(course.name, weight="Bolder")]
     facts = _facts(course, words)
     if facts:
-        elements.append({
-            "type": "FactSet",
-            "facts": [{"title": neutralise(label), "value": neutralise(value)}
-                      for label, value in facts],
-        })
+        elements.append(
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": neutralise(label), "value": neutralise(value)}
+                    for label, value in facts
+                ],
+            }
+        )
     elements += _link_set([(f"{words.link}: {course.name}", link) for link in course.links])
     return elements
 

@@ -184,8 +184,9 @@ class _RawResponse:
 
 
 class _AioResponse(AsyncClientResponse):
-    def __init__(self, request: Any, status: int, headers: Any, reason: str | None,
-                 body: bytes) -> None:
+    def __init__(
+        self, request: Any, status: int, headers: Any, reason: str | None, body: bytes
+    ) -> None:
         raw = _RawResponse(status, CIMultiDict(headers), reason)
         super().__init__(request, raw)
         self.status_code = status
@@ -237,17 +238,19 @@ class _BearerPolicy(AsyncHTTPPolicy[Any, Any]):
         return await self.next.send(request, **kwargs)
 
 
-def _aiohttp_client(
-    original: Any, service_url: str, session: Callable[[], ClientSession]
-) -> Any:
+def _aiohttp_client(original: Any, service_url: str, session: Callable[[], ClientSession]) -> Any:
     """The same connector client (credentials, user agent) sending over aiohttp."""
     credentials = original.config.credentials
     if not isinstance(credentials, AppCredentials):
         return original  # some other credential type: keep botbuilder's own transport
 
     def pipeline(config: Any) -> AsyncPipeline[Any, Any]:
-        policies = [config.user_agent_policy, _BearerPolicy(credentials), RawDeserializer(),
-                    config.http_logger_policy]
+        policies = [
+            config.user_agent_policy,
+            _BearerPolicy(credentials),
+            RawDeserializer(),
+            config.http_logger_policy,
+        ]
         return AsyncPipeline(policies, _AioSender(session))
 
     client = ConnectorClient(credentials, base_url=service_url, pipeline_type=pipeline)

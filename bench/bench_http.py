@@ -52,13 +52,15 @@ async def _serve_child(slack_api: str, knowledge: str | None) -> None:
     from bot.app import build_service
     from bot.settings import load_settings
 
-    settings = load_settings(env_file=None).model_copy(update={
-        "slack_bot_token": "xoxb-bench",
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_base_url": slack_api,
-        "teams_enabled": True,
-        **({"knowledge_dir": Path(knowledge)} if knowledge else {}),
-    })
+    settings = load_settings(env_file=None).model_copy(
+        update={
+            "slack_bot_token": "xoxb-bench",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_base_url": slack_api,
+            "teams_enabled": True,
+            **({"knowledge_dir": Path(knowledge)} if knowledge else {}),
+        }
+    )
     app = create_app(settings=settings, service=build_service(settings))
     bare = web.Application()
     bare.router.add_post("/bare", _bare)
@@ -102,12 +104,25 @@ class FakeSlackApi:
         else:
             body = dict(await request.post())
         if method == "auth.test":
-            return web.json_response({"ok": True, "user_id": BOT_USER, "bot_id": "BBENCH",
-                                      "team_id": "TBENCH", "user": "handledarbot"})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user_id": BOT_USER,
+                    "bot_id": "BBENCH",
+                    "team_id": "TBENCH",
+                    "user": "handledarbot",
+                }
+            )
         if method == "chat.postMessage":
             self.done(str(body.get("channel")))
-            return web.json_response({"ok": True, "channel": body.get("channel"),
-                                      "ts": f"{time.time():.6f}", "message": {}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channel": body.get("channel"),
+                    "ts": f"{time.time():.6f}",
+                    "message": {},
+                }
+            )
         return web.json_response({"ok": True})
 
 
@@ -147,30 +162,52 @@ class Waiters:
 
 def slack_request(url: str, n: int, run: str) -> tuple[str, bytes, dict[str, str]]:
     channel = f"C{run}{n:06d}"
-    body = json.dumps({
-        "token": "x", "team_id": "TBENCH", "api_app_id": "ABENCH", "type": "event_callback",
-        "event_id": f"Ev{run}{n:06d}", "event_time": int(time.time()),
-        "authorizations": [{"team_id": "TBENCH", "user_id": BOT_USER, "is_bot": True}],
-        "event": {"type": "app_mention", "user": "UASKER", "text": f"<@{BOT_USER}> {QUESTION}",
-                  "channel": channel, "ts": f"{time.time():.6f}", "event_ts": "1.0"},
-    }).encode()
+    body = json.dumps(
+        {
+            "token": "x",
+            "team_id": "TBENCH",
+            "api_app_id": "ABENCH",
+            "type": "event_callback",
+            "event_id": f"Ev{run}{n:06d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "TBENCH", "user_id": BOT_USER, "is_bot": True}],
+            "event": {
+                "type": "app_mention",
+                "user": "UASKER",
+                "text": f"<@{BOT_USER}> {QUESTION}",
+                "channel": channel,
+                "ts": f"{time.time():.6f}",
+                "event_ts": "1.0",
+            },
+        }
+    ).encode()
     stamp = str(int(time.time()))
-    digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body,
-                      hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
-               "X-Slack-Signature": f"v0={digest}"}
+    digest = hmac.new(
+        SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256
+    ).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest}",
+    }
     return channel, body, headers
 
 
 def teams_request(connector: str, n: int, run: str) -> tuple[str, bytes, dict[str, str]]:
     conversation = f"a:bench-{run}-{n}"
-    body = json.dumps({
-        "type": "message", "id": f"act-{n}", "channelId": "msteams", "serviceUrl": connector,
-        "text": QUESTION, "from": {"id": "29:user", "aadObjectId": "aad-user"},
-        "recipient": {"id": "28:bot", "name": "Handledarbot"},
-        "conversation": {"id": conversation, "conversationType": "personal"},
-        "channelData": {"tenant": {"id": "t-bench"}},
-    }).encode()
+    body = json.dumps(
+        {
+            "type": "message",
+            "id": f"act-{n}",
+            "channelId": "msteams",
+            "serviceUrl": connector,
+            "text": QUESTION,
+            "from": {"id": "29:user", "aadObjectId": "aad-user"},
+            "recipient": {"id": "28:bot", "name": "Handledarbot"},
+            "conversation": {"id": conversation, "conversationType": "personal"},
+            "channelData": {"tenant": {"id": "t-bench"}},
+        }
+    ).encode()
     return conversation, body, {"Content-Type": "application/json"}
 
 
@@ -218,8 +255,13 @@ async def main(total: int, concurrency: int, knowledge: str | None) -> list[Resu
     slack_api.done = slack_waiters.done
     connector.listeners.append(lambda posted: teams_waiters.done(_conversation(posted)))
     child = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--child", slack_url,
-        *(["--knowledge", knowledge] if knowledge else []), stdout=subprocess.PIPE, cwd=ROOT,
+        sys.executable,
+        __file__,
+        "--child",
+        slack_url,
+        *(["--knowledge", knowledge] if knowledge else []),
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
@@ -229,12 +271,24 @@ async def main(total: int, concurrency: int, knowledge: str | None) -> list[Resu
         bare = f"http://127.0.0.1:{ports['bare']}/bare"
         async with ClientSession(connector=TCPConnector(limit=concurrency * 2)) as http:
             plans: list[tuple[str, str, Callable[[str], Callable[[int], Any]], Waiters | None]] = [
-                ("bare aiohttp endpoint", bare, lambda run: lambda n: teams_request(
-                    connector.url, n, run), None),
-                ("/slack/events (app_mention → chat.postMessage)", server + "/slack/events",
-                 lambda run: lambda n: slack_request(server, n, run), slack_waiters),
-                ("/api/messages (message → reply activity)", server + "/api/messages",
-                 lambda run: lambda n: teams_request(connector.url, n, run), teams_waiters),
+                (
+                    "bare aiohttp endpoint",
+                    bare,
+                    lambda run: lambda n: teams_request(connector.url, n, run),
+                    None,
+                ),
+                (
+                    "/slack/events (app_mention → chat.postMessage)",
+                    server + "/slack/events",
+                    lambda run: lambda n: slack_request(server, n, run),
+                    slack_waiters,
+                ),
+                (
+                    "/api/messages (message → reply activity)",
+                    server + "/api/messages",
+                    lambda run: lambda n: teams_request(connector.url, n, run),
+                    teams_waiters,
+                ),
             ]
             results = []
             for name, url, make, waiters in plans:
@@ -289,5 +343,9 @@ if __name__ == "__main__":
         measured = _run(main(args.requests, args.concurrency, args.knowledge))
         print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, server in one process\n")
         print(table(measured, args.concurrency))
-        print("\nmean latency ms: " + ", ".join(
-            f"{r.name.split()[0]} {statistics.fmean(r.latencies) * 1000:.1f}" for r in measured))
+        print(
+            "\nmean latency ms: "
+            + ", ".join(
+                f"{r.name.split()[0]} {statistics.fmean(r.latencies) * 1000:.1f}" for r in measured
+            )
+        )

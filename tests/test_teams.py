@@ -91,11 +91,13 @@ def mention(conversation: str = "19:group@thread.v2") -> dict[str, Any]:
     """The parts of a group-chat activity that @-mentions the bot."""
     return {
         "conversation": {"id": conversation, "conversationType": "groupChat"},
-        "entities": [{
-            "type": "mention",
-            "text": "<at>Handledarbot</at>",
-            "mentioned": {"id": BOT_ID, "name": "Handledarbot"},
-        }],
+        "entities": [
+            {
+                "type": "mention",
+                "text": "<at>Handledarbot</at>",
+                "mentioned": {"id": BOT_ID, "name": "Handledarbot"},
+            }
+        ],
     }
 
 
@@ -162,8 +164,12 @@ async def test_card_submit_answers_the_clarifying_question(start: Start) -> None
 
 async def test_welcome_once_per_conversation(start: Start) -> None:
     server = await start()
-    added = activity(server.fake, None, type="conversationUpdate",
-                     membersAdded=[{"id": BOT_ID}, {"id": "29:user-1"}])
+    added = activity(
+        server.fake,
+        None,
+        type="conversationUpdate",
+        membersAdded=[{"id": BOT_ID}, {"id": "29:user-1"}],
+    )
     assert await server.post(added) == 201
     assert await server.post({**added, "id": "again"}) == 201
     await server.fake.wait_for(lambda p: len(p) >= 1)
@@ -175,8 +181,9 @@ async def test_welcome_once_per_conversation(start: Start) -> None:
 
 async def test_someone_else_joining_is_not_greeted(start: Start) -> None:
     server = await start()
-    joined = activity(server.fake, None, type="conversationUpdate",
-                      membersAdded=[{"id": "29:user-2"}])
+    joined = activity(
+        server.fake, None, type="conversationUpdate", membersAdded=[{"id": "29:user-2"}]
+    )
     assert await server.post(joined) == 201
     await server.ask(activity(server.fake, QUESTION))
     assert len(server.fake.posted) == 1
@@ -184,8 +191,9 @@ async def test_someone_else_joining_is_not_greeted(start: Start) -> None:
 
 async def test_group_chat_mention_is_stripped(start: Start) -> None:
     server = await start()
-    posted = await server.ask(activity(server.fake, f"<at>Handledarbot</at> {QUESTION}",
-                                       **mention()))
+    posted = await server.ask(
+        activity(server.fake, f"<at>Handledarbot</at> {QUESTION}", **mention())
+    )
     seen = server.spy.seen[-1]
     assert seen.text == QUESTION
     assert seen.user_id == "aad-anna"
@@ -205,8 +213,9 @@ async def test_channel_mention_without_entity_is_stripped_by_name(start: Start) 
 
 
 async def test_with_app_id_a_request_without_valid_token_is_refused(start: Start) -> None:
-    server = await start(microsoft_app_id="00000000-0000-0000-0000-000000000001",
-                         microsoft_app_password="secret")
+    server = await start(
+        microsoft_app_id="00000000-0000-0000-0000-000000000001", microsoft_app_password="secret"
+    )
     body = activity(server.fake, QUESTION)
     assert await server.post(body) == 401
     assert await server.post(body, headers={"Authorization": "Bearer not-a-jwt"}) == 401
@@ -319,8 +328,14 @@ async def test_with_app_id_sends_carry_the_bots_token(
 
 @pytest.mark.parametrize(
     ("status", "retry_after", "permanent"),
-    [(429, 7, False), (412, None, False), (502, None, False), (504, 2, False),
-     (403, None, True), (404, None, True)],
+    [
+        (429, 7, False),
+        (412, None, False),
+        (502, None, False),
+        (504, 2, False),
+        (403, None, True),
+        (404, None, True),
+    ],
 )
 async def test_proactive_refusals_map_to_delivery_errors(
     start: Start, status: int, retry_after: float | None, permanent: bool
@@ -366,11 +381,24 @@ def _reply(**overrides: Any) -> Reply:
         "status": Status.ANSWER,
         "lang": "sv",
         "paragraphs": ("Kursen är 2–3 dagar.",),
-        "courses": (CourseFact(name="Handledarutbildning", provider="Region X", format="Kurs",
-                               duration="3 dagar", links=("https://example.se/kurs",
-                                                          "javascript:alert(1)")),),
-        "sources": (SourceRef(title="Riktlinje", publisher="Region X", scope="Region X",
-                              reviewed=date(2025, 1, 31), url="https://example.se/k"),),
+        "courses": (
+            CourseFact(
+                name="Handledarutbildning",
+                provider="Region X",
+                format="Kurs",
+                duration="3 dagar",
+                links=("https://example.se/kurs", "javascript:alert(1)"),
+            ),
+        ),
+        "sources": (
+            SourceRef(
+                title="Riktlinje",
+                publisher="Region X",
+                scope="Region X",
+                reviewed=date(2025, 1, 31),
+                url="https://example.se/k",
+            ),
+        ),
     }
     values.update(overrides)
     return Reply(**values)
@@ -405,8 +433,12 @@ def test_card_lays_out_facts_links_and_source() -> None:
 
 
 def test_clarifying_options_become_submit_buttons() -> None:
-    reply = _reply(status=Status.CLARIFY, question="Vilken menar du?", courses=(),
-                   options=(Option("ST-läkare", "st"), Option("AT-läkare", "at")))
+    reply = _reply(
+        status=Status.CLARIFY,
+        question="Vilken menar du?",
+        courses=(),
+        options=(Option("ST-läkare", "st"), Option("AT-läkare", "at")),
+    )
     card = render_cards.render_card(reply)
     assert card["actions"] == [
         {"type": "Action.Submit", "title": "ST-läkare", "data": {"choice": "st"}},
@@ -437,8 +469,11 @@ def test_botbuilder_is_imported_only_in_adapters_teams() -> None:
     for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("adapters/**/*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             if any(n.split(".")[0] in ("botbuilder", "botframework") for n in names):
                 offenders.append(path.relative_to(ROOT).as_posix())
     assert set(offenders) == {"adapters/teams.py"}
