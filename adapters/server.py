@@ -24,6 +24,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from adapters import slack as slack_adapter
 from adapters import teams
 from adapters.slack import SlackApp, SlackSender
+from bot.ports import Sender
 from bot.service import Service
 from bot.settings import Settings
 
@@ -179,6 +180,16 @@ async def _drain_slack(app: web.Application) -> None:
     await app[SLACK_APP].drain(SHUTDOWN_TIMEOUT)
 
 
+def senders(app: web.Application) -> dict[str, Sender]:
+    """The proactive senders of the platforms `app` serves, by `Message.platform`."""
+    found: dict[str, Sender] = {}
+    if SLACK_SENDER in app:
+        found["slack"] = app[SLACK_SENDER]
+    if teams.TEAMS_SENDER in app:
+        found["teams"] = app[teams.TEAMS_SENDER]
+    return found
+
+
 async def _healthz(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     body: dict[str, Any] = {
@@ -195,16 +206,20 @@ async def serve(
     *,
     port: int | None = None,
     announce: Callable[[str], None] | None = None,
+    setup: Callable[[web.Application], None] | None = None,
 ) -> None:
     """Run until SIGTERM or SIGINT; raises `ConfigurationError` before binding when incomplete.
 
-    `announce` receives one line naming the listening address and the adapters that are on
-    (default: printed to stderr).
+    `setup` sees the application before it starts: the place to take `senders(app)` and to add
+    start-up and clean-up hooks (a reminder scheduler). `announce` receives one line naming the
+    listening address and the adapters that are on (default: printed to stderr).
     """
     problems = validate(settings)
     if problems:
         raise ConfigurationError(problems)
     app = create_app(settings=settings, service=service)
+    if setup is not None:
+        setup(app)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     stop = asyncio.Event()

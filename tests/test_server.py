@@ -22,9 +22,12 @@ from adapters.server import (
     SocketMode,
     create_app,
     run,
+    senders,
+    serve,
     validate,
 )
 from adapters.slack import SlackSender
+from adapters.teams import TeamsSender
 from bot.matching import Engine
 from bot.messages import Message, Reply, Status
 from bot.service import Service
@@ -277,3 +280,39 @@ async def test_shutdown_lets_answers_in_progress_finish(
     await asyncio.wait_for(stopping, 10)
     assert [c for c in api.calls_to("chat.postMessage") if c.params["channel"] == "D0HELD"]
     await api.close()
+
+
+async def test_serve_hands_the_app_to_setup_and_senders_to_reminders(
+    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession, engine: Engine
+) -> None:
+    settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                             HANDLEDARBOT_TEAMS="true")  # fmt: skip
+    events: list[str] = []
+    found: dict[str, object] = {}
+    listening: asyncio.Queue[str] = asyncio.Queue()
+
+    def setup(app: web.Application) -> None:
+        found.update(senders(app))
+
+        async def started(app: web.Application) -> None:
+            events.append("started")
+
+        async def cleaned(app: web.Application) -> None:
+            events.append("cleaned up")
+
+        app.on_startup.append(started)
+        app.on_cleanup.append(cleaned)
+
+    serving = asyncio.create_task(
+        serve(settings, Service(engine=engine), port=0, announce=listening.put_nowait, setup=setup)
+    )
+    line = await asyncio.wait_for(listening.get(), 10)
+    url = line.split("listening on ")[1].split()[0]
+    async with http.get(f"{url}/healthz") as response:
+        assert response.status == 200
+    os.kill(os.getpid(), signal.SIGTERM)  # serve's own handler stops it
+    await asyncio.wait_for(serving, 10)
+    assert events == ["started", "cleaned up"]
+    assert isinstance(found.pop("slack"), SlackSender)
+    assert isinstance(found.pop("teams"), TeamsSender)
+    assert not found
