@@ -201,9 +201,11 @@ async def spawn_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proc
 
 async def listening_url(process: asyncio.subprocess.Process) -> str:
     assert process.stderr is not None
+    said: list[str] = []
     while True:
         line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-        assert line, "serve exited before listening"
+        assert line, "serve exited before listening:\n" + "".join(said)
+        said.append(line)
         if "listening on" in line:
             return line.split("listening on ")[1].split()[0]
 
