@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -318,3 +319,41 @@ async def test_serve_hands_the_app_to_setup_and_senders_to_reminders(
     assert isinstance(found.pop("slack"), SlackSender)
     assert isinstance(found.pop("teams"), TeamsSender)
     assert not found
+
+
+async def test_slack_is_acknowledged_before_the_answer_is_ready(
+    monkeypatch: pytest.MonkeyPatch, http: aiohttp.ClientSession, engine: Engine
+) -> None:
+    """Slack wants its 200 within 3 s, however long the answer takes."""
+    api = await FakeSlackApi().start()
+    settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                             SLACK_API_BASE_URL=api.base_url)  # fmt: skip
+    held = HeldAnswer()
+    runner, url = await start(
+        create_app(settings=settings, service=Service(engine=engine, commands=[held]))
+    )
+    event = json.dumps({"type": "event_callback", "team_id": TEAM_ID, "event_id": "Ev0SLOW",
+                        "event": {"type": "message", "channel_type": "im", "channel": "D0SLOW",
+                                  "user": "U0NURSE", "text": "vänta", "ts": "1.8"}})  # fmt: skip
+    command = urlencode({"command": "/handledning", "text": "vänta", "team_id": TEAM_ID,
+                         "channel_id": "C0SLOW", "user_id": "U0NURSE",
+                         "response_url": api.response_url("slow")})  # fmt: skip
+    try:
+        for body, kind in (
+            (event, "application/json"),
+            (command, "application/x-www-form-urlencoded"),
+        ):
+            stamp = str(int(time.time()))
+            headers = {"Content-Type": kind, "X-Slack-Request-Timestamp": stamp,
+                       "X-Slack-Signature": sign(stamp, body, SECRET)}  # fmt: skip
+            async with http.post(
+                f"{url}/slack/events", data=body, headers=headers, timeout=aiohttp.ClientTimeout(3)
+            ) as response:
+                assert response.status == 200
+        assert not api.calls_to("chat.postMessage") and not api.calls_to("response_url")
+        held.release.set()
+        await api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0SLOW")
+        await api.wait_for("response_url", lambda c: c.params["name"] == "slow")
+    finally:
+        await runner.cleanup()
+        await api.close()
