@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -176,10 +177,13 @@ async def test_429_with_retry_after_loses_nothing_and_duplicates_nothing(
             knowledge=KNOWLEDGE,
             config=FAST,
         )
+        started = asyncio.get_running_loop().time()
         scheduler.start()
         await wait_until(lambda: len(endpoint.delivered) >= 30, timeout=30)
+        elapsed = asyncio.get_running_loop().time() - started
         await scheduler.stop()
     await endpoint.stop()
     assert endpoint.throttled == 40
+    assert elapsed >= 1.0  # nothing was retried sooner than Retry-After: 1
     assert len(endpoint.delivered) == len(set(endpoint.delivered)) == 30
     assert {b["address"] for b in endpoint.bodies} == {f"a{n}" for n in range(30)}
