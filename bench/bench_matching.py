@@ -40,26 +40,26 @@ def synthetic_knowledge(factor: int, target: Path, seed: int = 7) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         data = data or {}
+        concepts = list(data.get("concepts", []))
+        entries = {s: list(data[s]) for s in ENTRY_SECTIONS if s in data}
         for copy in range(1, factor):
-            for concept in list(data.get("concepts", []))[: len(data.get("concepts", []))]:
-                if "-x" in concept["id"]:
-                    continue
-                data["concepts"].append({**concept, "id": f"{concept['id']}-x{copy}",
-                                         "terms": [_word(rng) for _ in concept["terms"]]})
-            for section in ENTRY_SECTIONS:
-                originals = [e for e in data.get(section, []) if "-x" not in e["id"]]
-                data[section] += [_clone(e, copy) for e in originals]
+            data["concepts"] = data.get("concepts", []) + [
+                {**c, "id": f"{c['id']}-x{copy}", "terms": [_word(rng) for _ in c["terms"]]}
+                for c in concepts
+            ]
+            for section, originals in entries.items():
+                data[section] += [_clone(e, copy, rng) for e in originals]
         (target / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target
 
 
-def _clone(entry: dict[str, Any], copy: int) -> dict[str, Any]:
+def _clone(entry: dict[str, Any], copy: int, rng: random.Random) -> dict[str, Any]:
     clone = {**entry, "id": f"{entry['id']}-x{copy}"}
     clone["match"] = [[f"{c}-x{copy}" for c in key] for key in entry.get("match", [])]
     clone["answers"] = [f"{c}-x{copy}" for c in entry.get("answers", [])]
     clone["related"] = []
     if "aliases" in entry:
-        clone["aliases"] = [f"{a} {copy}" for a in entry["aliases"]]
+        clone["aliases"] = [f"{_word(rng)} {_word(rng)}" for _ in entry["aliases"]]
     return clone
 
 

@@ -33,8 +33,9 @@ class Composer:
         self._contact = {"sv": contact_sv, "en": contact_en or contact_sv}
 
     def entry(self, entry: Entry, lang: Lang, *, score: float | None, regions: set[str]) -> Reply:
-        paragraphs = [*self._region_caveat(entry, regions, lang), _say(entry_text(entry), lang)]
         related = [self._kb.entries[r] for r in entry.related if r in self._kb.entries]
+        caveat = self._region_caveat([entry, *related], regions, lang)
+        paragraphs = [*caveat, _say(entry_text(entry), lang)]
         paragraphs += [_say(entry_text(r), lang) for r in related]
         courses = self._courses_of(entry)
         return Reply(
@@ -106,12 +107,14 @@ class Composer:
             kind="clarify",
         )
 
-    def _region_caveat(self, entry: Answerable, regions: set[str], lang: Lang) -> list[str]:
-        if not regions or entry.scope in regions or entry.scope == "national":
+    def _region_caveat(self, entries: Sequence[Entry], regions: set[str], lang: Lang) -> list[str]:
+        """Says so when the asked region's guidance is not what the answer holds."""
+        scopes = {e.scope for e in entries}
+        if not regions or scopes & regions or entries[0].scope == "national":
             return []
         asked = ", ".join(sorted(self._scope_name(r, lang) for r in regions))
         template = WORDING[lang].other_region
-        return [template.format(asked=asked, scope=self._scope_name(entry.scope, lang))]
+        return [template.format(asked=asked, scope=self._scope_name(entries[0].scope, lang))]
 
     def _courses_of(self, entry: Answerable) -> list[Course]:
         if isinstance(entry, Course):

@@ -27,6 +27,7 @@ class FuzzySettings:
     min_length: int = 5  # shorter tokens (ST, AKA, APL) must be typed right
     long_length: int = 9  # from this length on, two typos are forgiven, below it one
     min_compound_stem: int = 6  # a stem this long is also found inside a compound word
+    stem_gap_to_correct: int = 6  # a stem this much shorter than the word leaves room for a typo
     cache_size: int = 50_000
 
 
@@ -51,8 +52,10 @@ class ConceptMatcher:
         self._exact = {w for w in words if not w.endswith("*")}
         self._stems = {w[:-1] for w in words if w.endswith("*") and len(w) > 1}
         self._stem_lengths = sorted({len(s) for s in self._stems})
-        self._exact_by_length = _by_length(self._exact)
-        self._stems_by_length = _by_length(self._stems)
+        # Typo candidates are looked up by first letter and length, which keeps the fuzzy search
+        # small however large the vocabulary grows (a typo in the first letter is not forgiven).
+        self._exact_index = _index(self._exact)
+        self._stem_index = _index(self._stems)
         self.words_of = lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
 
     def find(self, tokens: list[str], *, skip: frozenset[str] = frozenset()) -> set[str]:
@@ -69,8 +72,9 @@ class ConceptMatcher:
 
     def unknown(self, tokens: list[str], *, skip: frozenset[str] = frozenset()) -> list[str]:
         """The tokens that are no vocabulary word at all (nor `skip` words, nor numbers)."""
-        return [t for t in tokens
-                if t not in skip and not t.isdigit() and not self.words_of(t, False)]
+        return [
+            t for t in tokens if t not in skip and not t.isdigit() and not self.words_of(t, False)
+        ]
 
     def _words_of(self, token: str, is_filler: bool) -> frozenset[str]:
         """The vocabulary pattern words (`stem*` for stems) that this typed token matches."""
@@ -84,9 +88,23 @@ class ConceptMatcher:
                 matched.add(token[:length] + "*")
         if len(token) >= self._fuzzy.min_compound_stem + 2:
             matched |= self._compound_heads(token)
-        if not matched and not is_filler and len(token) >= self._fuzzy.min_length:
+        if (
+            not is_filler
+            and len(token) >= self._fuzzy.min_length
+            and self._worth_correcting(token, matched)
+        ):
             matched |= self._near(token)
         return frozenset(matched)
+
+    def _worth_correcting(self, token: str, matched: set[str]) -> bool:
+        """Nothing matched, or only a short stem of a long word ("högskol*" of a mistyped
+        "högskolepedagogk"): a typo may hide the word that was meant."""
+        if not matched:
+            return True
+        if any(not word.endswith("*") for word in matched):
+            return False
+        longest = max(len(word) - 1 for word in matched)
+        return len(token) - longest >= self._fuzzy.stem_gap_to_correct
 
     def _compound_heads(self, token: str) -> set[str]:
         found = set()
@@ -103,20 +121,18 @@ class ConceptMatcher:
     def _near(self, token: str) -> set[str]:
         limit = 1 if len(token) < self._fuzzy.long_length else 2
         found = set()
-        candidates = [
-            w
-            for n in range(len(token) - limit, len(token) + limit + 1)
-            for w in self._exact_by_length.get(n, ())
-        ]
-        best = process.extractOne(
-            token, candidates, scorer=Levenshtein.distance, score_cutoff=limit
-        )
+        best: tuple[int, str] | None = None
+        for length in range(len(token) - limit, len(token) + limit + 1):
+            words = self._exact_index.get((token[0], length), ())
+            near = process.extractOne(token, words, scorer=Levenshtein.distance, score_cutoff=limit)
+            if near is not None and (best is None or near[1] < best[0]):
+                best = (near[1], near[0])
         if best is not None:
-            found.add(best[0])
+            found.add(best[1])
         for length in self._stem_lengths:
             if length < self._fuzzy.min_length or length > len(token) + 1:
                 continue
-            stems = self._stems_by_length.get(length, ())
+            stems = self._stem_index.get((token[0], length), ())
             for prefix in {token[: length - 1], token[:length], token[: length + 1]}:
                 near = process.extractOne(
                     prefix, stems, scorer=Levenshtein.distance, score_cutoff=1
@@ -132,8 +148,8 @@ def _sequence_at(pattern: Pattern, words: list[frozenset[str]], position: int) -
     return all(word in words[position + offset] for offset, word in enumerate(pattern))
 
 
-def _by_length(words: Iterable[str]) -> Mapping[int, list[str]]:
-    table: dict[int, list[str]] = defaultdict(list)
+def _index(words: Iterable[str]) -> Mapping[tuple[str, int], list[str]]:
+    table: dict[tuple[str, int], list[str]] = defaultdict(list)
     for word in words:
-        table[len(word)].append(word)
+        table[(word[0], len(word))].append(word)
     return table

@@ -37,7 +37,8 @@ class MatchSettings:
     lone_key_unknown_limit: int = 1
     # ... unless that concept weighs this much: the name of one thing ("Stepping stones", "AKA").
     trusted_concept_weight: float = 4.0
-    alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
+    alias_weight: float = 3.0
+    region_bonus: float = 0.5  # "... i Örebro?" prefers Region Örebro län's entry  # an entry's own alias ("AKA", "ST-handledare") is decisive
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
@@ -125,8 +126,8 @@ class Engine:
         return None
 
     def _decide(self, concepts: set[str], lang: Lang, *, unknown: int) -> Reply:
-        candidates = self._candidates(concepts)
         regions: set[str] = {self._regions[c] for c in concepts if c in self._regions}
+        candidates = self._candidates(concepts, regions)
         asked_details = concepts & self._details
         if asked_details:
             unanswered = [c for c in candidates if not asked_details <= set(_answers(c.entry))]
@@ -161,14 +162,17 @@ class Engine:
         trusted = self._weights[best.key[0]] >= self._settings.trusted_concept_weight
         return not trusted and unknown >= self._settings.lone_key_unknown_limit
 
-    def _candidates(self, concepts: set[str]) -> list[Candidate]:
+    def _candidates(self, concepts: set[str], regions: set[str]) -> list[Candidate]:
         found = []
         indexes = {i for concept in concepts for i in self._by_concept.get(concept, ())}
         for index in sorted(indexes):
             entry = self._entries[index]
             scored = self._score(entry, concepts)
             if scored is not None:
-                found.append(Candidate(entry, *scored))
+                score, key = scored
+                if getattr(entry, "scope", None) in regions:
+                    score += self._settings.region_bonus
+                found.append(Candidate(entry, score, key))
         found.sort(key=lambda c: c.score, reverse=True)
         return found
 
