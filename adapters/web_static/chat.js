@@ -90,9 +90,14 @@
     return UI[lang] || UI.sv;
   }
 
+  // A reply taller than the log is shown from its start; anything else scrolls to the end.
   function add(node) {
     log.appendChild(node);
-    node.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (node.offsetHeight > log.clientHeight) {
+      log.scrollTop = node.offsetTop - 8; // .log is position: relative
+    } else {
+      log.scrollTop = log.scrollHeight;
+    }
     return node;
   }
 
