@@ -71,9 +71,7 @@ async def page(site: str) -> AsyncIterator[Any]:
         pytest.fail(f"Playwright is missing: {INSTALL}", pytrace=False)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = await browser.new_context(
-            viewport={"width": 900, "height": 1100}, locale="sv-SE"
-        )
+        context = await browser.new_context(viewport={"width": 900, "height": 1100}, locale="sv-SE")
         opened = await context.new_page()
         errors: list[str] = []
         opened.on("pageerror", lambda error: errors.append(str(error)))
