@@ -6,18 +6,25 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.app import build_engine, build_service
+from bot.app import build_engine
 from bot.evaluation import format_report, load_questions, run
 from bot.knowledge.loader import KnowledgeError, load_knowledge
 from bot.matching import Engine
 from bot.messages import Reply
+from bot.ports import Sender
+from bot.reminders import Reminders
+from bot.reminders import build as reminders_build
 from bot.render_text import render_text
+from bot.service import Service
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 DEFAULT_MIN_SHARE = 0.95
 
@@ -81,9 +88,29 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import chat
+    from bot.reminders.console_sender import ConsoleSender
 
-    asyncio.run(chat(build_service(settings)))
+    async def main() -> None:
+        engine = build_engine(settings)
+        reminders = await build_reminders(settings, engine, {"console": ConsoleSender()})
+        try:
+            reminders.scheduler.start()
+            await chat(Service(engine=engine, commands=[reminders.commands]))
+        finally:
+            await reminders.aclose()
+
+    asyncio.run(main())
     return 0
+
+
+async def build_reminders(
+    settings: Settings, engine: Engine, senders: Mapping[str, Sender]
+) -> Reminders:
+    """The reminder store, commands and scheduler; `senders` may be filled in later."""
+    knowledge = engine.knowledge
+    return await reminders_build(
+        settings, topics=knowledge.topics, sources=knowledge.sources, senders=senders
+    )
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -131,21 +158,43 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    print(f"{directory}: OK — {len(knowledge.entries)} entries, {len(knowledge.concepts)} "
-          f"concepts, {len(knowledge.topics)} topics, version {knowledge.version}")
+    print(
+        f"{directory}: OK — {len(knowledge.entries)} entries, {len(knowledge.concepts)} "
+        f"concepts, {len(knowledge.topics)} topics, version {knowledge.version}"
+    )
     return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters import server
 
-    if args.port:
+    if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
     problems = server.validate(settings)
     if problems:
         print("Cannot start: " + "; ".join(problems), file=sys.stderr)
         return 2
-    asyncio.run(server.serve(settings, build_service(settings)))
+
+    async def main() -> None:
+        engine = build_engine(settings)
+        senders: dict[str, Sender] = {}
+        reminders = await build_reminders(settings, engine, senders)
+        service = Service(engine=engine, commands=[reminders.commands])
+
+        def setup(app: web.Application) -> None:
+            senders.update(server.senders(app))
+
+            async def start_scheduler(_: web.Application) -> None:
+                reminders.scheduler.start()
+
+            app.on_startup.append(start_scheduler)
+
+        try:
+            await server.serve(settings, service, setup=setup)
+        finally:
+            await reminders.aclose()
+
+    asyncio.run(main())
     return 0
 
 

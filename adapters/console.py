@@ -9,28 +9,52 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.messages import Message, Reply
 from bot.render_text import render_text
 from bot.service import Service
+from bot.wording import WORDING
 
 QUIT = frozenset({"quit", "exit", "avsluta", "hejdå", ":q"})
 PROMPT = "> "
 
 
 def to_message(text: str, *, user: str) -> Message:
-    return Message(text=text, user_id=f"console:{user}", conversation_id=f"console:{user}",
-                   platform="console", address=f'{{"user": "{user}"}}')
+    return Message(
+        text=text,
+        user_id=f"console:{user}",
+        conversation_id=f"console:{user}",
+        platform="console",
+        address=f'{{"user": "{user}"}}',
+    )
 
 
 def render(reply: Reply) -> str:
     return render_text(reply)
 
 
-async def chat(service: Service, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
-               user: str | None = None) -> None:
+def save_attachments(reply: Reply, folder: Path) -> list[str]:
+    """The console's way to hand over a file (the calendar export): write it next to the user."""
+    lines = []
+    for attachment in reply.attachments:
+        path = folder / Path(attachment.filename).name
+        path.write_bytes(attachment.data)
+        lines.append(WORDING[reply.lang].saved_file.format(path=path))
+    return lines
+
+
+async def chat(
+    service: Service,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    user: str | None = None,
+    folder: Path | None = None,
+) -> None:
     interactive = stdin.isatty()
+    folder = folder or Path.cwd()
     name = user or _user_name()
     if interactive:
         greeting = await service.handle(to_message("hjälp", user=name))
@@ -48,6 +72,8 @@ async def chat(service: Service, *, stdin: TextIO = sys.stdin, stdout: TextIO = 
             continue
         reply = await service.handle(to_message(text, user=name))
         print(render(reply), file=stdout, flush=True)
+        for line in save_attachments(reply, folder):
+            print(line, file=stdout, flush=True)
         print(file=stdout, flush=True)
 
 

@@ -33,6 +33,7 @@ class Wording:
     which_one: str
     examples_lead: str
     this_subject: str
+    saved_file: str
 
 
 WORDING: dict[Lang, Wording] = {
@@ -70,6 +71,7 @@ WORDING: dict[Lang, Wording] = {
         which_one="Din fråga passar flera saker. Vilket av detta menar du?",
         examples_lead="Du kan till exempel fråga:",
         this_subject="detta",
+        saved_file="Filen sparades: {path}",
     ),
     "en": Wording(
         source="Source",
@@ -106,5 +108,6 @@ WORDING: dict[Lang, Wording] = {
         which_one="Your question fits several things. Which of these do you mean?",
         examples_lead="You can ask, for example:",
         this_subject="this",
+        saved_file="File saved: {path}",
     ),
 }

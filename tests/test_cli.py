@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 
 
-def handledarbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+def handledarbot(*args: str, stdin: str | None = None,
+                 tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HANDLEDARBOT_SQLITE_PATH": str((tmp or Path("/nonexistent")) / "r.db")}
+    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, env=env,
+                          capture_output=True, text=True, cwd=tmp or ROOT, timeout=60)
 
 
 def test_ask_prints_the_answer_with_its_source() -> None:
@@ -43,8 +47,8 @@ def test_ask_json_from_stdin_answers_one_line_per_question() -> None:
     assert replies[0]["sources"][0]["reviewed"]
 
 
-def test_chat_fed_from_a_pipe_answers_a_clarification_by_number() -> None:
-    result = handledarbot("chat", stdin="jag handleder studenter\n3\n")
+def test_chat_fed_from_a_pipe_answers_a_clarification_by_number(tmp_path: Path) -> None:
+    result = handledarbot("chat", stdin="jag handleder studenter\n3\n", tmp=tmp_path)
     assert result.returncode == 0, result.stderr
     question_at = result.stdout.index("?")
     assert "  3. " in result.stdout
@@ -55,3 +59,14 @@ def test_chat_fed_from_a_pipe_answers_a_clarification_by_number() -> None:
 def test_coordinator_commands_succeed_on_the_shipped_base(command: list[str]) -> None:
     result = handledarbot(*command)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_chat_sets_a_reminder_and_saves_the_calendar_next_to_the_user(tmp_path: Path) -> None:
+    lines = ("påminn mig varje måndag kl 8 om handledning med Erik\nja\nmina påminnelser\n"
+             "exportera kalender\n")
+    result = handledarbot("chat", stdin=lines, tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Erik" in result.stdout and "måndag" in result.stdout
+    assert (tmp_path / "r.db").exists()
+    calendars = list(tmp_path.glob("*.ics"))
+    assert calendars and b"BEGIN:VCALENDAR" in calendars[0].read_bytes()
