@@ -1,4 +1,5 @@
-"""The web chat page: `GET /` (the page), `GET /static/<file>`, `GET /api/welcome`, `POST /api/chat`.
+"""The web chat page: `GET /`, `GET /static/<file>`, `GET /api/welcome`, `POST /api/chat`,
+`POST /api/inbox`.
 
 The page is plain HTML, CSS and JavaScript from `adapters/web_static/`, read once when mounted and
 served from memory (only those files: no path ever reaches the file system). Nothing is fetched
@@ -12,6 +13,11 @@ question). The user id is "local" in local mode (the server bound to 127.0.0.1/l
 person at their own machine) and "web:<session>" otherwise — anyone holding a session id is that
 user, so reminders made on a public page are only as private as the browser that made them.
 
+Proactive replies (reminders) go through `WebInbox`, the `bot.ports.Sender` for platform "web"
+(`app[WEB_SENDER]`): they wait in memory until the open page fetches them from `/api/inbox`
+(it asks every 20 seconds while visible). A reply waiting when the server restarts is lost; the
+reminder itself stays in the store and comes again at its next meeting.
+
 Settings (read with getattr until `bot.settings.Settings` has them): `web_enabled`
 (HANDLEDARBOT_WEB; default: on when the host is local), `web_coordinator`
 (HANDLEDARBOT_WEB_COORDINATOR; each reply then carries the matched entry id and score).
@@ -24,6 +30,7 @@ import json
 import logging
 import re
 import secrets
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +38,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.messages import CourseFact, Lang, Message, Reply
+from bot.ports import DeliveryError
 from bot.settings import Settings
 from bot.wording import WORDING
 
@@ -42,6 +50,8 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY = 64 * 1024  # bytes of one POST /api/chat body
 MAX_TEXT = 2000  # characters of one question
 MAX_CHOICE = 200  # characters of one option value
+MAX_WAITING = 20  # proactive replies kept per user until the page fetches them
+MAX_INBOXES = 10_000  # users with waiting replies; the longest-untouched is dropped first
 SESSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -53,6 +63,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+
+
+WEB_SENDER: web.AppKey[WebInbox] = web.AppKey("web_sender")
 
 
 class Service(Protocol):
@@ -76,12 +89,46 @@ def coordinator(settings: Settings) -> bool:
 
 
 def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
-    """Add the page and its JSON endpoints to `app`."""
-    chat = WebChat(service=service, local=local_mode(settings), coordinator=coordinator(settings))
+    """Add the page and its JSON endpoints to `app`; the proactive sender is `app[WEB_SENDER]`."""
+    inbox = WebInbox()
+    chat = WebChat(
+        service=service,
+        inbox=inbox,
+        local=local_mode(settings),
+        coordinator=coordinator(settings),
+    )
+    app[WEB_SENDER] = inbox
     app.router.add_get("/", chat.page)
     app.router.add_get("/static/{name}", chat.static)
     app.router.add_get("/api/welcome", chat.welcome)
     app.router.add_post("/api/chat", chat.chat)
+    app.router.add_post("/api/inbox", chat.inbox)
+
+
+class WebInbox:
+    """`bot.ports.Sender` for the page: each user's proactive replies wait here until fetched."""
+
+    def __init__(self, *, per_user: int = MAX_WAITING, users: int = MAX_INBOXES) -> None:
+        self._per_user = per_user
+        self._users = users
+        self._waiting: OrderedDict[str, deque[Reply]] = OrderedDict()
+
+    async def send(self, address: str, reply: Reply) -> None:
+        try:
+            user = json.loads(address)["user"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise DeliveryError("not a web address", permanent=True) from error
+        if not isinstance(user, str) or not user:
+            raise DeliveryError("web address without a user", permanent=True)
+        waiting = self._waiting.pop(user, None) or deque(maxlen=self._per_user)
+        waiting.append(reply)
+        self._waiting[user] = waiting
+        while len(self._waiting) > self._users:
+            self._waiting.popitem(last=False)
+
+    def take(self, user: str) -> list[Reply]:
+        """The replies waiting for `user`, oldest first; they are gone from here afterwards."""
+        return list(self._waiting.pop(user, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +164,11 @@ class ChatRequest:
 class WebChat:
     """The request handlers, holding the service and the page's files."""
 
-    def __init__(self, *, service: Service, local: bool, coordinator: bool) -> None:
+    def __init__(
+        self, *, service: Service, inbox: WebInbox, local: bool, coordinator: bool
+    ) -> None:
         self._service = service
+        self._inbox = inbox
         self._local = local
         self._coordinator = coordinator
         self._files = load_static()
@@ -169,8 +219,23 @@ class WebChat:
         body = {"session": asked.session, **reply_json(reply, coordinator=self._coordinator)}
         return web.json_response(body, dumps=_dumps, headers=SECURITY_HEADERS)
 
+    async def inbox(self, request: web.Request) -> web.Response:
+        try:
+            body = await _read_json(request)
+        except BadRequest as error:
+            return _error(error.message, error.status)
+        session = body.get("session") if isinstance(body, dict) else None
+        if not self._local and not (isinstance(session, str) and SESSION.fullmatch(session)):
+            return web.json_response({"replies": []}, headers=SECURITY_HEADERS)
+        replies = self._inbox.take(self._user(str(session)))
+        rendered = [reply_json(r, coordinator=self._coordinator) for r in replies]
+        return web.json_response({"replies": rendered}, dumps=_dumps, headers=SECURITY_HEADERS)
+
+    def _user(self, session: str) -> str:
+        return "local" if self._local else f"web:{session}"
+
     def _message(self, asked: ChatRequest) -> Message:
-        user = "local" if self._local else f"web:{asked.session}"
+        user = self._user(asked.session)
         return Message(
             text=asked.text,
             user_id=user,

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,11 @@ from icalendar import Calendar
 
 from adapters import web as web_chat
 from bot.app import build_service
-from bot.messages import Message, Reply
+from bot.messages import Message, Reply, Status
+from bot.ports import DeliveryError
 from bot.reminders.clock import FakeClock
 from bot.reminders.commands import ReminderCommands
+from bot.reminders.scheduler import Scheduler
 from bot.reminders.store_sqlite import open_sqlite_store
 from bot.settings import Settings, load_settings
 from tests.reminder_worker import KNOWLEDGE
@@ -49,6 +51,7 @@ class Server:
     url: str
     http: ClientSession
     spy: Spy
+    app: web.Application
 
     async def post(self, body: Any, **kwargs: Any) -> tuple[int, Any]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -63,6 +66,12 @@ class Server:
         assert status == 200, reply
         assert isinstance(reply, dict)
         return reply
+
+    async def inbox(self, session: str | None) -> list[dict[str, Any]]:
+        async with self.http.post(self.url + "/api/inbox", json={"session": session}) as r:
+            assert r.status == 200
+            replies: list[dict[str, Any]] = (await r.json())["replies"]
+            return replies
 
     async def get(self, path: str) -> tuple[int, str, str, dict[str, str]]:
         async with self.http.get(self.url + path) as r:
@@ -86,7 +95,7 @@ async def start() -> AsyncIterator[Start]:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         http = ClientSession()
         cleanups.extend([runner.cleanup, http.close])
-        return Server(f"http://127.0.0.1:{runner.addresses[0][1]}", http, spy)
+        return Server(f"http://127.0.0.1:{runner.addresses[0][1]}", http, spy, app)
 
     yield _start
     for cleanup in reversed(cleanups):
@@ -220,6 +229,53 @@ async def test_reminders_work_for_the_web_user_and_export_a_calendar(
         assert calendar.walk("VEVENT")
     finally:
         await store.close()
+
+
+async def test_a_due_reminder_waits_for_its_own_user_and_its_buttons_work(
+    start: Start, tmp_path: Path
+) -> None:
+    store = await open_sqlite_store(tmp_path / "r.sqlite3")
+    try:
+        clock = FakeClock(datetime(2025, 8, 20, 10, 0, tzinfo=UTC))
+        commands = ReminderCommands(store=store, clock=clock, knowledge=KNOWLEDGE)
+        server = await start(commands=(commands,), host="0.0.0.0")
+        scheduler = Scheduler(
+            store=store,
+            senders={"web": server.app[web_chat.WEB_SENDER]},
+            clock=clock,
+            knowledge=KNOWLEDGE,
+        )
+        draft = await server.ask("påminn mig varje måndag kl 9 om handledning med Anna")
+        mine = draft["session"]
+        await server.ask(choice=draft["options"][0]["value"], session=mine)
+        other = (await server.ask("Hur ofta ska ST-handledning ske?"))["session"]
+        assert await server.inbox(mine) == []
+        clock.advance(timedelta(days=6))  # past Monday 25 August 09:00
+        assert await scheduler.run_once() == 1
+        assert await server.inbox(other) == [] and await server.inbox(None) == []
+        [reminder] = await server.inbox(mine)
+        assert reminder["kind"] == "reminder" and "Anna" in shown(reminder)
+        assert await server.inbox(mine) == []  # fetched once
+        snooze = reminder["options"][0]["value"]
+        snoozed = await server.ask(
+            choice=snooze, text=reminder["options"][0]["label"], session=mine
+        )
+        assert snoozed["paragraphs"][0].startswith("OK, jag påminner dig igen")
+        clock.advance(timedelta(hours=2))
+        assert await scheduler.run_once() == 1
+        [again] = await server.inbox(mine)
+        assert again["kind"] == "reminder"
+    finally:
+        await store.close()
+
+
+async def test_the_inbox_refuses_an_address_that_is_not_the_web_pages(start: Start) -> None:
+    server = await start()
+    inbox = server.app[web_chat.WEB_SENDER]
+    for address in ("", "{}", '{"user": 7}', '{"reference": {}}'):
+        with pytest.raises(DeliveryError) as raised:
+            await inbox.send(address, Reply(Status.ANSWER, "sv", ("hej",)))
+        assert raised.value.permanent
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from adapters import web as web_chat
 from bot.app import build_service
+from bot.messages import Option, Reply, Status
 from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,20 +52,27 @@ def _chromium() -> str:
     return found
 
 
+@dataclass
+class Site:
+    url: str
+    app: web.Application
+
+
 @pytest.fixture
-async def site() -> AsyncIterator[str]:
-    settings = load_settings(env_file=None)
+async def site(request: pytest.FixtureRequest) -> AsyncIterator[Site]:
+    """The page on 127.0.0.1:<free port>; `indirect` parametrization overrides settings."""
+    settings = load_settings(env_file=None).model_copy(update=getattr(request, "param", {}))
     app = web.Application()
     web_chat.mount(app, settings=settings, service=build_service(settings))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    yield Site(f"http://127.0.0.1:{runner.addresses[0][1]}/", app)
     await runner.cleanup()
 
 
 @pytest.fixture
-async def page(site: str) -> AsyncIterator[Any]:
+async def page(site: Site) -> AsyncIterator[Any]:
     executable = _chromium()
     try:
         from playwright.async_api import async_playwright
@@ -76,8 +85,10 @@ async def page(site: str) -> AsyncIterator[Any]:
         errors: list[str] = []
         opened.on("pageerror", lambda error: errors.append(str(error)))
         outside: list[str] = []
-        opened.on("request", lambda r: None if r.url.startswith(site) else outside.append(r.url))
-        await opened.goto(site)
+        opened.on(
+            "request", lambda r: None if r.url.startswith(site.url) else outside.append(r.url)
+        )
+        await opened.goto(site.url)
         await expect(opened.locator(".msg.welcome")).to_contain_text("Handledarbot", timeout=WAIT)
         yield opened
         await browser.close()
@@ -141,3 +152,32 @@ async def test_markup_typed_by_the_user_is_shown_as_text_and_never_run(page: Any
     assert await page.locator("#log img, #log script").count() == 0
     for attack in attacks:
         await expect(page.get_by_text(attack, exact=True)).to_be_visible()
+
+
+@pytest.mark.parametrize("site", [{"web_coordinator": True}], indirect=True)
+async def test_coordinator_mode_shows_the_matched_entry_and_score(page: Any) -> None:
+    await expect(page.locator("#coordinator")).to_be_visible()
+    await send(page, SKOLVERKET)
+    line = page.locator(".msg.bot.status-answer .coordinator-line").last
+    await expect(line).to_contain_text("Post: course-skolverket · poäng ", timeout=WAIT)
+    await send(page, "Vad kostar en glass i Paris?")
+    miss = page.locator(".msg.bot.status-no_match").last
+    await expect(miss).to_contain_text("Fråga gärna", timeout=WAIT)
+    await expect(miss.locator(".coordinator-line")).to_have_text("ingen post matchade · no_match")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "web-chat-coordinator.png"))
+
+
+async def test_a_reminder_sent_by_the_bot_appears_with_its_buttons(page: Any, site: Site) -> None:
+    reminder = Reply(
+        Status.ANSWER,
+        "sv",
+        ("Påminnelse: handledning med Anna <b>i dag</b> kl. 09:00.",),
+        options=(Option("Påminn om en timme", "reminder:snooze:1:2:3:3600"),),
+        kind="reminder",
+    )
+    await site.app[web_chat.WEB_SENDER].send('{"user": "local"}', reminder)
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    shown = page.locator(".msg.bot", has_text="Påminnelse: handledning med Anna")
+    await expect(shown).to_contain_text("<b>i dag</b>", timeout=WAIT)
+    await expect(shown.locator(".option")).to_have_text("Påminn om en timme")

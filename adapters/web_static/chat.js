@@ -30,6 +30,7 @@
     }
   };
   var SESSION_KEY = "handledarbot.session";
+  var INBOX_EVERY = 20000; // milliseconds between asks for waiting reminders
   var URL_PATTERN = /https?:\/\/[^\s<>"()]+[^\s<>"().,;:!?]/g;
 
   var log, form, input, sendButton;
@@ -280,6 +281,19 @@
       });
   }
 
+  // Reminders and other messages the bot sends on its own wait on the server until fetched.
+  function fetchInbox() {
+    if (document.visibilityState === "hidden") return;
+    fetch("api/inbox", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session: session })
+    })
+      .then(function (response) { return response.ok ? response.json() : { replies: [] }; })
+      .then(function (data) { (data.replies || []).forEach(addReply); })
+      .catch(function () { /* offline: try again at the next poll */ });
+  }
+
   function start() {
     log = document.getElementById("log");
     form = document.getElementById("ask");
@@ -297,6 +311,9 @@
       .then(function (response) { return response.json(); })
       .then(addWelcome)
       .catch(function () { /* the page still works without the welcome */ });
+    fetchInbox();
+    window.setInterval(fetchInbox, INBOX_EVERY);
+    document.addEventListener("visibilitychange", fetchInbox);
     input.focus();
   }
 
