@@ -130,7 +130,7 @@ class Engine:
         candidates = self._candidates(concepts, regions)
         asked_details = concepts & self._details
         if asked_details:
-            unanswered = [c for c in candidates if not asked_details <= set(_answers(c.entry))]
+            unanswered = [c for c in candidates if not asked_details <= _answers(c.entry)]
             if len(unanswered) == len(candidates):
                 subject = candidates[0].entry if candidates else None
                 return self._composer.unsupported_detail(asked_details, subject, lang)
@@ -210,8 +210,9 @@ def _keys(entry: Entry | Clarification) -> list[list[str]]:
     return entry.match
 
 
-def _answers(entry: Entry | Clarification) -> list[str]:
-    return list(getattr(entry, "answers", ()))
+def _answers(entry: Entry | Clarification) -> set[str]:
+    """The details an entry can answer: those it lists, and those its match keys require."""
+    return set(getattr(entry, "answers", ())) | {c for key in entry.match for c in key}
 
 
 class _SocialPhrases:
