@@ -23,6 +23,7 @@ is kept beside the reference because botbuilder 4.17 drops `conversation.tenantI
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import random
@@ -462,11 +463,23 @@ def address_of(activity: Activity) -> str:
 def reply_activity(reply: Reply) -> Activity:
     """The Activity that carries `reply`: an Adaptive Card, its summary for notifications."""
     attachment = render_cards.render_attachment(reply)
+    # Files (the calendar export) travel inline as data URLs: a bot cannot upload to the user's
+    # OneDrive without the file-consent flow, and an .ics is a few kilobytes.
+    files = [
+        Attachment(
+            content_type=file.content_type,
+            name=file.filename,
+            content_url=f"data:{file.content_type};base64,"
+            + base64.b64encode(file.data).decode("ascii"),
+        )
+        for file in reply.attachments
+    ]
     return Activity(
         type=ActivityTypes.message,
         summary=render_cards.summary(reply),
         attachments=[
-            Attachment(content_type=attachment["contentType"], content=attachment["content"])
+            Attachment(content_type=attachment["contentType"], content=attachment["content"]),
+            *files,
         ],
     )
 

@@ -7,6 +7,7 @@ delivery through the platform's Sender to the local fake of Slack's Web API or o
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -132,3 +133,18 @@ async def test_a_reminder_set_in_teams_arrives_as_a_proactive_card(
     delivered = next(p for p in posted if "Att ta upp" in p.text)
     assert delivered.conversation_id == "a:personal-1"
     assert "Erik" in delivered.text and "varje möte" in delivered.text
+
+
+async def test_the_calendar_export_reaches_teams_as_an_ics_attachment(
+    teams: tuple[str, aiohttp.ClientSession, FakeConnector, Reminders, FakeClock],
+) -> None:
+    url, http, fake, _, _ = teams
+    for text in (REQUEST, "ja", "exportera kalender"):
+        before = len(fake.posted)
+        async with http.post(f"{url}/api/messages", json=activity(fake, text, id=text)) as r:
+            assert r.status in (200, 201)
+        await fake.wait_for(lambda posted, n=before: len(posted) > n)
+    files = [a for a in fake.posted[-1].body["attachments"] if a["contentType"] == "text/calendar"]
+    assert [f["name"] for f in files] == ["handledning.ics"]
+    data = files[0]["contentUrl"].split(",", 1)[1]
+    assert base64.b64decode(data).startswith(b"BEGIN:VCALENDAR")
