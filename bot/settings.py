@@ -7,6 +7,7 @@ entry point and pass what each part needs to it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,27 @@ class Settings(BaseSettings):
     )
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MICROSOFT_APP_TYPE"))
     teams_enabled: bool = Field(False, validation_alias=_env("HANDLEDARBOT_TEAMS"))
+
+    # Coordinators allowed the admin chat commands: "platform:user_id" items separated by commas,
+    # e.g. "slack:T1:U1,teams:29:abc,console:*" (`*` = everyone on that platform).
+    admins: str = Field("", validation_alias=_env("HANDLEDARBOT_ADMINS"))
+    unanswered_retention_days: int = Field(
+        90, ge=1, validation_alias=_env("HANDLEDARBOT_UNANSWERED_RETENTION_DAYS")
+    )
+    rate_limit_messages: int = Field(20, ge=1, validation_alias=_env("HANDLEDARBOT_RATE_LIMIT"))
+    rate_limit_seconds: float = Field(
+        60.0, gt=0, validation_alias=_env("HANDLEDARBOT_RATE_LIMIT_SECONDS")
+    )
+    max_message_length: int = Field(
+        2000, ge=1, validation_alias=_env("HANDLEDARBOT_MAX_MESSAGE_LENGTH")
+    )
+    watch_knowledge: bool = Field(True, validation_alias=_env("HANDLEDARBOT_WATCH_KNOWLEDGE"))
+    log_format: Literal["text", "json"] = Field(
+        "text", validation_alias=_env("HANDLEDARBOT_LOG_FORMAT")
+    )
+    log_level: str = Field("INFO", validation_alias=_env("HANDLEDARBOT_LOG_LEVEL"))
+    # When set, GET /metrics needs "Authorization: Bearer <token>".
+    metrics_token: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_METRICS_TOKEN"))
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:

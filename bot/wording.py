@@ -34,6 +34,17 @@ class Wording:
     examples_lead: str
     this_subject: str
     saved_file: str
+    patient_data: str
+    rate_limited: str
+    too_long: str
+    admin_refused: str
+    admin_help: str
+    reload_ok: str
+    reload_failed: str
+    rate_prompt: str
+    rate_up: str
+    rate_down: str
+    rating_thanks: str
 
 
 WORDING: dict[Lang, Wording] = {
@@ -72,6 +83,33 @@ WORDING: dict[Lang, Wording] = {
         examples_lead="Du kan till exempel fråga:",
         this_subject="detta",
         saved_file="Filen sparades: {path}",
+        patient_data=(
+            "Ditt meddelande verkar innehålla ett personnummer. Dela aldrig patientuppgifter i "
+            "chatten – jag har inte sparat meddelandet. Ställ gärna frågan igen utan "
+            "personuppgifter."
+        ),
+        rate_limited=(
+            "Du skickar många meddelanden just nu. Vänta en liten stund ({seconds} s) och "
+            "fråga sedan igen."
+        ),
+        too_long=(
+            "Ditt meddelande är för långt ({length} tecken; högst {limit}). Jag har inte läst "
+            "det. Skriv frågan kortare, gärna en fråga i taget."
+        ),
+        admin_refused=(
+            "Det kommandot är till för utbildningssamordnarna som sköter kunskapsbasen. Du kan "
+            "fortfarande ställa frågor om handledning som vanligt."
+        ),
+        admin_help="Adminkommandon: admin ladda om · admin rapport · admin statistik",
+        reload_ok="Kunskapsbasen laddades om (version {version}, {entries} poster).",
+        reload_failed=(
+            "Ändringen i kunskapsbasen kunde inte laddas, så jag svarar vidare med den "
+            "tidigare versionen ({version}). Rätta detta:"
+        ),
+        rate_prompt="Var svaret till hjälp?",
+        rate_up="👍 Ja",
+        rate_down="👎 Nej",
+        rating_thanks="Tack för ditt omdöme! Det hjälper oss att förbättra svaren.",
     ),
     "en": Wording(
         source="Source",
@@ -109,5 +147,32 @@ WORDING: dict[Lang, Wording] = {
         examples_lead="You can ask, for example:",
         this_subject="this",
         saved_file="File saved: {path}",
+        patient_data=(
+            "Your message seems to contain a personal identity number. Never share patient "
+            "data in chat – I have not stored your message. Please ask again without personal "
+            "details."
+        ),
+        rate_limited=(
+            "You are sending a lot of messages right now. Please wait a moment ({seconds} s) "
+            "and ask again."
+        ),
+        too_long=(
+            "Your message is too long ({length} characters; at most {limit}). I have not read "
+            "it. Please ask a shorter question, one at a time."
+        ),
+        admin_refused=(
+            "That command is for the education coordinators who maintain the knowledge base. "
+            "You can still ask me about supervision as usual."
+        ),
+        admin_help="Admin commands: admin reload · admin report · admin stats",
+        reload_ok="The knowledge base was reloaded (version {version}, {entries} entries).",
+        reload_failed=(
+            "The change to the knowledge base could not be loaded, so I keep answering from "
+            "the previous version ({version}). Please fix:"
+        ),
+        rate_prompt="Was this answer helpful?",
+        rate_up="👍 Yes",
+        rate_down="👎 No",
+        rating_thanks="Thank you for your rating! It helps us improve the answers.",
     ),
 }

@@ -1,0 +1,99 @@
+"""The coordinators' report: unanswered questions grouped by similarity, and answer ratings.
+
+Grouping is greedy and order-independent enough for a weekly read: the questions, folded
+(`bot.text.fold`), are taken most frequent wording first; each joins the first group whose first
+question is at least `threshold` similar (rapidfuzz `token_set_ratio`), else starts a new group.
+Groups are listed largest first, each with its count and up to three different wordings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.messages import Lang
+from bot.text import fold
+from bot.unanswered import Rating, Unanswered
+
+SIMILARITY = 75.0
+EXAMPLES = 3
+
+
+@dataclass
+class Group:
+    key: str  # the folded wording that started the group
+    examples: list[str] = field(default_factory=list)
+    count: int = 0
+    abandoned: int = 0
+
+
+def group_questions(questions: Sequence[Unanswered], threshold: float = SIMILARITY) -> list[Group]:
+    """Similar questions together, largest group first (ties: first seen first)."""
+    keys = [" ".join(fold(q.text).split()) for q in questions]
+    first: dict[str, str] = {}
+    for key, question in zip(keys, questions, strict=True):
+        first.setdefault(key, question.text)
+    groups: list[Group] = []
+    owner: dict[str, Group] = {}
+    for key, _ in Counter(keys).most_common():
+        group = next((g for g in groups if fuzz.token_set_ratio(key, g.key) >= threshold), None)
+        if group is None:
+            group = Group(key)
+            groups.append(group)
+        owner[key] = group
+        if len(group.examples) < EXAMPLES:
+            group.examples.append(first[key])
+    for key, question in zip(keys, questions, strict=True):
+        owner[key].count += 1
+        owner[key].abandoned += question.kind == "abandoned"
+    return sorted(groups, key=lambda g: -g.count)
+
+
+_TEXTS = {
+    "sv": {
+        "none": "Inga obesvarade frågor de senaste {days} dagarna.",
+        "head": "Obesvarade frågor de senaste {days} dagarna: {total} st i {groups} grupper.",
+        "abandoned": "varav {n} där följdfrågan lämnades obesvarad",
+        "ratings": "Betyg på svar (👍/👎):",
+        "no_ratings": "Inga betyg på svar ännu.",
+    },
+    "en": {
+        "none": "No unanswered questions in the last {days} days.",
+        "head": "Unanswered questions in the last {days} days: {total} in {groups} groups.",
+        "abandoned": "of which {n} left a clarifying question unanswered",
+        "ratings": "Answer ratings (👍/👎):",
+        "no_ratings": "No answer ratings yet.",
+    },
+}
+
+
+def format_report(
+    questions: Sequence[Unanswered],
+    ratings: Sequence[Rating],
+    *,
+    days: int,
+    lang: Lang = "sv",
+    limit: int = 30,
+) -> str:
+    """The report as plain text (the console, and chat, where adapters escape it)."""
+    words = _TEXTS[lang]
+    groups = group_questions(questions)
+    lines: list[str] = []
+    if not groups:
+        lines.append(words["none"].format(days=days))
+    else:
+        lines.append(
+            words["head"].format(days=days, total=len(questions), groups=len(groups))
+        )
+    for group in groups[:limit]:
+        extra = f" ({words['abandoned'].format(n=group.abandoned)})" if group.abandoned else ""
+        lines.append(f"{group.count} × {group.examples[0]}{extra}")
+        lines += [f"    ~ {example}" for example in group.examples[1:]]
+    lines.append("")
+    lines.append(words["ratings"] if ratings else words["no_ratings"])
+    for rating in sorted(ratings, key=lambda r: (-(r.up + r.down), r.entry_id)):
+        lines.append(f"{rating.entry_id}: 👍 {rating.up}  👎 {rating.down}")
+    return "\n".join(lines)
