@@ -6,21 +6,20 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.app import build_engine
+from bot import logs
+from bot.app import build_engine, build_runtime
 from bot.evaluation import format_report, load_questions, run
 from bot.knowledge.loader import KnowledgeError, load_knowledge
 from bot.matching import Engine
 from bot.messages import Reply
 from bot.ports import Sender
-from bot.reminders import Reminders
-from bot.reminders import build as reminders_build
 from bot.render_text import render_text
-from bot.service import Service
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -67,6 +66,25 @@ def _parser() -> argparse.ArgumentParser:
     validate = kb_sub.add_parser("validate", help="check the knowledge base; exit 1 on problems")
     validate.add_argument("directory", nargs="?", type=Path)
     validate.set_defaults(run=_validate)
+    lint = kb_sub.add_parser(
+        "lint", help="stale entries, missing English, bad links ...; exit 1 on findings"
+    )
+    lint.add_argument("directory", nargs="?", type=Path)
+    lint.add_argument("--months", type=int, default=12, help="reviewed at most this long ago")
+    lint.add_argument("--questions", type=Path, help="question set (default DIR/eval/...)")
+    lint.add_argument("--today", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    lint.add_argument(
+        "--ignore", action="append", default=[], metavar="KEY", help="a finding accepted"
+    )
+    lint.set_defaults(run=_lint)
+
+    report = sub.add_parser("report", help="reports for coordinators")
+    report_sub = report.add_subparsers(required=True, metavar="REPORT")
+    unanswered = report_sub.add_parser(
+        "unanswered", help="unanswered questions grouped by similarity, and answer ratings"
+    )
+    unanswered.add_argument("--lang", choices=("sv", "en"), default="sv")
+    unanswered.set_defaults(run=_report_unanswered)
 
     serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP")
     serve.add_argument("--port", type=int)
@@ -90,27 +108,32 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import chat
     from bot.reminders.console_sender import ConsoleSender
 
+    _configure_logs(settings, quiet=True)
+
     async def main() -> None:
-        engine = build_engine(settings)
-        reminders = await build_reminders(settings, engine, {"console": ConsoleSender()})
+        runtime = await build_runtime(settings, {"console": ConsoleSender()})
         try:
-            reminders.scheduler.start()
-            await chat(Service(engine=engine, commands=[reminders.commands]))
+            runtime.start()
+            await chat(runtime.service)
         finally:
-            await reminders.aclose()
+            await runtime.aclose()
 
     asyncio.run(main())
     return 0
 
 
-async def build_reminders(
-    settings: Settings, engine: Engine, senders: Mapping[str, Sender]
-) -> Reminders:
-    """The reminder store, commands and scheduler; `senders` may be filled in later."""
-    knowledge = engine.knowledge
-    return await reminders_build(
-        settings, topics=knowledge.topics, sources=knowledge.sources, senders=senders
+def _configure_logs(settings: Settings, *, quiet: bool = False) -> None:
+    """Logs to stderr; the console chat (`quiet`) shows only warnings unless a level is set."""
+    secrets = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.microsoft_app_password,
+        settings.metrics_token,
+        settings.database_url,
     )
+    level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else None
+    logs.configure(format=settings.log_format, level=level or settings.log_level, secrets=secrets)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -175,26 +198,64 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print("Cannot start: " + "; ".join(problems), file=sys.stderr)
         return 2
 
+    _configure_logs(settings)
+
     async def main() -> None:
-        engine = build_engine(settings)
         senders: dict[str, Sender] = {}
-        reminders = await build_reminders(settings, engine, senders)
-        service = Service(engine=engine, commands=[reminders.commands])
+        runtime = await build_runtime(settings, senders)
 
         def setup(app: web.Application) -> None:
             senders.update(server.senders(app))
 
-            async def start_scheduler(_: web.Application) -> None:
-                reminders.scheduler.start()
+            async def start(_: web.Application) -> None:
+                runtime.start()
 
-            app.on_startup.append(start_scheduler)
+            app.on_startup.append(start)
 
         try:
-            await server.serve(settings, service, setup=setup)
+            await server.serve(settings, runtime.service, setup=setup, metrics=runtime.metrics)
         finally:
-            await reminders.aclose()
+            await runtime.aclose()
 
     asyncio.run(main())
+    return 0
+
+
+def _lint(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge.lint import lint
+
+    directory = args.directory or settings.knowledge_dir
+    findings = lint(
+        directory,
+        today=args.today or date.today(),
+        months=args.months,
+        questions=args.questions,
+        ignore=args.ignore,
+    )
+    for finding in findings:
+        print(f"{finding}  (--ignore {finding.key})")
+    if findings:
+        print(f"{len(findings)} finding(s) in {directory}", file=sys.stderr)
+        return 1
+    print(f"{directory}: no findings")
+    return 0
+
+
+def _report_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.reminders.clock import SystemClock
+    from bot.report import format_report
+    from bot.unanswered import open_feedback_store
+
+    async def main() -> str:
+        store = await open_feedback_store(settings, clock=SystemClock())
+        try:
+            questions, ratings = await store.questions(), await store.ratings()
+        finally:
+            await store.close()
+        days = settings.unanswered_retention_days
+        return format_report(questions, ratings, days=days, lang=args.lang)
+
+    print(asyncio.run(main()))
     return 0
 
 

@@ -12,6 +12,7 @@ port; `serve` stops gracefully on SIGTERM and SIGINT, letting answers in progres
 from __future__ import annotations
 
 import asyncio
+import hmac
 import signal
 import sys
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from adapters import slack as slack_adapter
 from adapters import teams
 from adapters.slack import SlackApp, SlackSender
+from bot.metrics import Metrics
 from bot.ports import Sender
 from bot.service import Service
 from bot.settings import Settings
@@ -33,9 +35,12 @@ SLACK_SOCKET: web.AppKey[SocketMode] = web.AppKey("slack_socket")
 SLACK_SENDER: web.AppKey[SlackSender] = web.AppKey("slack_sender")
 ADAPTERS: web.AppKey[list[str]] = web.AppKey("adapters")
 SERVICE: web.AppKey[Service] = web.AppKey("service")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+METRICS_TOKEN: web.AppKey[str | None] = web.AppKey("metrics_token")
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 SHUTDOWN_TIMEOUT = 10.0
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @dataclass
@@ -123,8 +128,14 @@ def _nothing_on(settings: Settings) -> list[str]:
     ]
 
 
-def create_app(*, settings: Settings, service: Service) -> web.Application:
-    """The web application for what `settings` configures; assumes `validate` found nothing."""
+def create_app(
+    *, settings: Settings, service: Service, metrics: Metrics | None = None
+) -> web.Application:
+    """The web application for what `settings` configures; assumes `validate` found nothing.
+
+    With `metrics`, `GET /metrics` serves them in the Prometheus text format (behind
+    `Authorization: Bearer <HANDLEDARBOT_METRICS_TOKEN>` when that is set).
+    """
     app = web.Application()
     app[SERVICE] = service
     app[ADAPTERS] = []
@@ -135,6 +146,10 @@ def create_app(*, settings: Settings, service: Service) -> web.Application:
         teams.mount(app, settings=settings, service=service)
         app[ADAPTERS].append("teams")
     app.router.add_get("/healthz", _healthz)
+    if metrics is not None:
+        app[METRICS] = metrics
+        app[METRICS_TOKEN] = settings.metrics_token
+        app.router.add_get("/metrics", _metrics)
     return app
 
 
@@ -200,10 +215,23 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    token = request.app[METRICS_TOKEN]
+    if token and not hmac.compare_digest(
+        request.headers.get("Authorization", ""), f"Bearer {token}"
+    ):
+        return web.Response(status=401, text="unauthorized\n")
+    return web.Response(
+        body=request.app[METRICS].render().encode(),
+        headers={"Content-Type": PROMETHEUS_TYPE, "X-Content-Type-Options": "nosniff"},
+    )
+
+
 async def serve(
     settings: Settings,
     service: Service,
     *,
+    metrics: Metrics | None = None,
     port: int | None = None,
     announce: Callable[[str], None] | None = None,
     setup: Callable[[web.Application], None] | None = None,
@@ -217,7 +245,7 @@ async def serve(
     problems = validate(settings)
     if problems:
         raise ConfigurationError(problems)
-    app = create_app(settings=settings, service=service)
+    app = create_app(settings=settings, service=service, metrics=metrics)
     if setup is not None:
         setup(app)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)

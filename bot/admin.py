@@ -50,7 +50,7 @@ class Admins:
 
     @classmethod
     def parse(cls, spec: str) -> Admins:
-        """"slack:T1:U1, teams:29:abc, console:*" – the user id is all after the first colon."""
+        """ "slack:T1:U1, teams:29:abc, console:*" – the user id is all after the first colon."""
         members = set()
         for item in spec.split(","):
             platform, sep, user = item.strip().partition(":")
@@ -105,6 +105,18 @@ class AdminCommands:
         self._reload = reload
         self._report = report
         self._stats = stats
+
+    def connect(
+        self,
+        *,
+        reload: Callable[[], Awaitable[ReloadOutcome]] | None = None,
+        report: Report | None = None,
+        stats: Report | None = None,
+    ) -> None:
+        """Give the actions once they exist (the reloader needs the service this handler is in)."""
+        self._reload = reload or self._reload
+        self._report = report or self._report
+        self._stats = stats or self._stats
 
     async def try_handle(self, message: Message) -> Reply | None:
         if message.choice is not None:

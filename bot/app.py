@@ -1,14 +1,36 @@
-"""Builds the core from settings: knowledge base, matching engine, service."""
+"""Builds the core from settings: knowledge base, matching engine, service.
+
+`build_service` is the bare service (tests, `ask`); `build_runtime` is what a running bot uses:
+the service with its guard (rate limit, length cap, patient data), the unanswered-question
+journal, the admin and reminder commands, the knowledge reloader and the metrics.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
+from bot.admin import AdminCommands, Admins
 from bot.knowledge.loader import load_knowledge
 from bot.matching import Engine
-from bot.ports import CommandHandler
+from bot.messages import Lang
+from bot.metrics import CountingSender, Metrics
+from bot.ports import Clock, CommandHandler, Sender
+from bot.ratelimit import RateLimiter
+from bot.reload import KnowledgeReloader
+from bot.reminders import Reminders
+from bot.reminders import build as build_reminders
+from bot.reminders.clock import SystemClock
+from bot.report import format_report
+from bot.safety import Guard
 from bot.service import Service
 from bot.settings import Settings
+from bot.unanswered import FeedbackStore, open_feedback_store
+
+log = logging.getLogger(__name__)
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -22,3 +44,123 @@ def build_engine(settings: Settings) -> Engine:
 
 def build_service(settings: Settings, *, commands: Sequence[CommandHandler] = ()) -> Service:
     return Service(engine=build_engine(settings), commands=commands)
+
+
+class _CountedSenders(Mapping[str, Sender]):
+    """A live view of `senders` (filled in once the server exists) that counts deliveries."""
+
+    def __init__(self, senders: Mapping[str, Sender], metrics: Metrics) -> None:
+        self._senders = senders
+        self._metrics = metrics
+
+    def __getitem__(self, platform: str) -> Sender:
+        return CountingSender(self._senders[platform], self._metrics)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._senders)
+
+    def __len__(self) -> int:
+        return len(self._senders)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    service: Service
+    reminders: Reminders
+    feedback: FeedbackStore
+    reloader: KnowledgeReloader
+    metrics: Metrics
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _watcher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start delivering reminders and, unless turned off, watching the knowledge base."""
+        self.reminders.scheduler.start()
+        if self.settings.watch_knowledge:
+            self._stop.clear()
+            self._watcher = asyncio.create_task(
+                self.reloader.watch(stop=self._stop), name="knowledge-watch"
+            )
+
+    async def aclose(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self.reminders.aclose()
+        await self.feedback.close()
+
+    async def report(self, lang: Lang) -> str:
+        return format_report(
+            await self.feedback.questions(),
+            await self.feedback.ratings(),
+            days=self.settings.unanswered_retention_days,
+            lang=lang,
+        )
+
+    async def stats(self, lang: Lang) -> str:
+        engine = self.service.engine
+        asked = self.metrics.questions
+        outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(asked.items())) or "–"
+        unanswered = len(await self.feedback.questions())
+        ratings = await self.feedback.ratings()
+        up, down = sum(r.up for r in ratings), sum(r.down for r in ratings)
+        days = self.settings.unanswered_retention_days
+        if lang == "en":
+            return (
+                f"Knowledge base version {engine.version}, {len(engine.knowledge.entries)} "
+                f"entries. Since start: {outcomes}. Unanswered ({days} days): {unanswered}. "
+                f"Ratings: 👍 {up} 👎 {down}. Reminders sent: {self.metrics.reminders_sent}."
+            )
+        return (
+            f"Kunskapsbas version {engine.version}, {len(engine.knowledge.entries)} poster. "
+            f"Sedan start: {outcomes}. Obesvarade ({days} dagar): {unanswered}. "
+            f"Betyg: 👍 {up} 👎 {down}. Skickade påminnelser: {self.metrics.reminders_sent}."
+        )
+
+
+async def build_runtime(
+    settings: Settings,
+    senders: Mapping[str, Sender],
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+) -> Runtime:
+    """Everything a running bot needs; `senders` may be filled in later (by the server)."""
+    clock = clock or SystemClock()
+    engine = engine or build_engine(settings)
+    metrics = Metrics()
+    metrics.knowledge_loaded(engine.version, reload=False)
+    knowledge = engine.knowledge
+    reminders = await build_reminders(
+        settings,
+        topics=knowledge.topics,
+        sources=knowledge.sources,
+        senders=_CountedSenders(senders, metrics),
+        clock=clock,
+    )
+    feedback = await open_feedback_store(settings, clock=clock)
+    guard = Guard(
+        limiter=RateLimiter(limit=settings.rate_limit_messages, window=settings.rate_limit_seconds),
+        max_length=settings.max_message_length,
+    )
+    admin = AdminCommands(admins=Admins.parse(settings.admins))
+    service = Service(
+        engine=engine,
+        commands=[admin, reminders.commands],
+        guard=guard,
+        journal=feedback,
+        metrics=metrics,
+    )
+    reloader = KnowledgeReloader(
+        service=service,
+        directory=settings.knowledge_dir,
+        build=lambda: build_engine(settings),
+        metrics=metrics,
+    )
+    runtime = Runtime(settings, service, reminders, feedback, reloader, metrics)
+    admin.connect(reload=reloader.reload, report=runtime.report, stats=runtime.stats)
+    return runtime

@@ -25,7 +25,7 @@ def new_request_id() -> str:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
+        record.request_id = request_id.get() or "-"
         return True
 
 
@@ -64,7 +64,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         rid = getattr(record, "request_id", None)
-        if rid:
+        if rid and rid != "-":
             entry["request_id"] = rid
         if record.exc_info or record.exc_text:
             entry["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
@@ -74,7 +74,9 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
-def configure(*, format: str = "text", level: str = "INFO", secrets: Iterable[str | None] = ()) -> None:
+def configure(
+    *, format: str = "text", level: str = "INFO", secrets: Iterable[str | None] = ()
+) -> None:
     """Send the project's logs to stderr as text or JSON lines; call once, at the entry point."""
     root = logging.getLogger()
     for handler in list(root.handlers):

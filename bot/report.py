@@ -85,9 +85,7 @@ def format_report(
     if not groups:
         lines.append(words["none"].format(days=days))
     else:
-        lines.append(
-            words["head"].format(days=days, total=len(questions), groups=len(groups))
-        )
+        lines.append(words["head"].format(days=days, total=len(questions), groups=len(groups)))
     for group in groups[:limit]:
         extra = f" ({words['abandoned'].format(n=group.abandoned)})" if group.abandoned else ""
         lines.append(f"{group.count} × {group.examples[0]}{extra}")

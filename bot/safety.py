@@ -34,9 +34,7 @@ class Guard:
             return None
         if len(message.text) > self._max_length:
             lang = _lang(message)
-            text = WORDING[lang].too_long.format(
-                length=len(message.text), limit=self._max_length
-            )
+            text = WORDING[lang].too_long.format(length=len(message.text), limit=self._max_length)
             return _reply(lang, text, "too_long")
         if has_personal_number(message.text):
             lang = _lang(message)
