@@ -1,9 +1,12 @@
 """The coordinators' report: unanswered questions grouped by similarity, and answer ratings.
 
-Grouping is greedy and order-independent enough for a weekly read: the questions, folded
-(`bot.text.fold`), are taken most frequent wording first; each joins the first group whose first
-question is at least `threshold` similar (rapidfuzz `token_set_ratio`), else starts a new group.
-Groups are listed largest first, each with its count and up to three different wordings.
+Grouping is greedy: the questions, as folded tokens (`bot.text.normalize`), are taken most frequent
+wording first; each joins the first group whose first question is at least `threshold` similar,
+else starts a new group. Similarity is word overlap (Dice), where two words are the same when
+rapidfuzz's `ratio` is at least `WORD_RATIO` ("parkering" = "parkeringen", typos): character
+measures over whole questions rate "Hur lång är handledarutbildningen?" and "Vad kostar
+handledarutbildningen?" alike because of the one long word. Groups are listed largest first,
+each with its count and up to three different wordings.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from bot.messages import Lang
-from bot.text import fold
+from bot.text import normalize
 from bot.unanswered import Rating, Unanswered
 
-SIMILARITY = 75.0
+SIMILARITY = 0.6
+WORD_RATIO = 80.0
 EXAMPLES = 3
 
 
@@ -32,14 +36,14 @@ class Group:
 
 def group_questions(questions: Sequence[Unanswered], threshold: float = SIMILARITY) -> list[Group]:
     """Similar questions together, largest group first (ties: first seen first)."""
-    keys = [" ".join(fold(q.text).split()) for q in questions]
+    keys = [" ".join(normalize(q.text)) for q in questions]
     first: dict[str, str] = {}
     for key, question in zip(keys, questions, strict=True):
         first.setdefault(key, question.text)
     groups: list[Group] = []
     owner: dict[str, Group] = {}
     for key, _ in Counter(keys).most_common():
-        group = next((g for g in groups if fuzz.token_set_ratio(key, g.key) >= threshold), None)
+        group = next((g for g in groups if similarity(key, g.key) >= threshold), None)
         if group is None:
             group = Group(key)
             groups.append(group)
@@ -50,6 +54,21 @@ def group_questions(questions: Sequence[Unanswered], threshold: float = SIMILARI
         owner[key].count += 1
         owner[key].abandoned += question.kind == "abandoned"
     return sorted(groups, key=lambda g: -g.count)
+
+
+def similarity(a: str, b: str) -> float:
+    """Share of words the two (space-separated, normalised) questions have in common, 0 to 1."""
+    left, right = a.split(), b.split()
+    if not left or not right:
+        return 1.0 if left == right else 0.0
+    unused = list(right)
+    common = 0
+    for word in left:
+        match = next((w for w in unused if fuzz.ratio(word, w) >= WORD_RATIO), None)
+        if match is not None:
+            unused.remove(match)
+            common += 1
+    return 2 * common / (len(left) + len(right))
 
 
 _TEXTS = {
