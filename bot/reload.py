@@ -51,18 +51,10 @@ class KnowledgeReloader:
             try:
                 engine = await asyncio.to_thread(self._build)
             except KnowledgeError as error:
-                problems = tuple(self._where(str(p)) for p in error.problems)
-                log.error(
-                    "knowledge base edit refused (still answering from version %s): %d problem(s)"
-                    "\n%s",
-                    self._service.engine.version,
-                    len(problems),
-                    "\n".join(problems),
-                )
-                if self._metrics is not None:
-                    self._metrics.knowledge_failed()
-                self.last = _outcome(self._service.engine, problems)
-                return self.last
+                return self._refused(tuple(self._where(str(p)) for p in error.problems))
+            except Exception as error:  # the loader let something through: still refuse it
+                log.exception("knowledge base could not be loaded")
+                return self._refused((self._where(f"{type(error).__name__}: {error}"),))
             previous = self._service.engine.version
             self._service.replace_engine(engine)
             if self._metrics is not None:
@@ -70,6 +62,18 @@ class KnowledgeReloader:
             log.info("knowledge base reloaded: version %s (was %s)", engine.version, previous)
             self.last = _outcome(engine)
             return self.last
+
+    def _refused(self, problems: tuple[str, ...]) -> ReloadOutcome:
+        log.error(
+            "knowledge base edit refused (still answering from version %s): %d problem(s)\n%s",
+            self._service.engine.version,
+            len(problems),
+            "\n".join(problems),
+        )
+        if self._metrics is not None:
+            self._metrics.knowledge_failed()
+        self.last = _outcome(self._service.engine, problems)
+        return self.last
 
     def _where(self, problem: str) -> str:
         """A problem with its file named relative to the knowledge directory."""

@@ -1,0 +1,140 @@
+"""Editing knowledge/ while the bot runs: valid edits are picked up, broken ones refused and reported."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.admin import AdminCommands, Admins
+from bot.app import build_engine
+from bot.messages import Message
+from bot.metrics import Metrics
+from bot.reload import KnowledgeReloader
+from bot.render_text import render_text
+from bot.service import Service
+from bot.settings import load_settings
+from tests.conftest import KNOWLEDGE
+
+QUESTION = "Hur lång är Skolverkets handledarutbildning?"
+OLD, NEW = "5–6 timmar", "sju timmar"
+TIMEOUT = 10.0
+
+
+class Running:
+    """A service over a copy of knowledge/, with its watcher running and an admin on 'slack'."""
+
+    def __init__(self, directory: Path) -> None:
+        settings = load_settings(env_file=None).model_copy(update={"knowledge_dir": directory})
+        self.directory = directory
+        self.metrics = Metrics()
+        self.admin = AdminCommands(admins=Admins.parse("slack:T1:COORD"))
+        self.service = Service(engine=build_engine(settings), commands=[self.admin])
+        self.reloader = KnowledgeReloader(
+            service=self.service,
+            directory=directory,
+            build=lambda: build_engine(settings),
+            metrics=self.metrics,
+        )
+        self.admin.connect(reload=self.reloader.reload)
+
+    async def ask(self, text: str, user: str = "T1:U-ANNA") -> str:
+        message = Message(text=text, user_id=user, conversation_id=user, platform="slack")
+        return render_text(await self.service.handle(message))
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")))
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(bot.reloader.watch(stop=stop, debounce_ms=50))
+    await asyncio.sleep(0)  # let awatch start before the test edits anything
+    await _settle(bot)
+    yield bot
+    stop.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(watcher, TIMEOUT)
+
+
+async def _settle(bot: Running) -> None:
+    """Wait until the watcher is running (a no-op touch is seen and reloaded)."""
+    courses = bot.directory / "courses.yaml"
+    before = bot.metrics.knowledge_reloads
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while bot.metrics.knowledge_reloads == before:
+        courses.write_text(courses.read_text(encoding="utf-8"), encoding="utf-8")
+        await _until(lambda: bot.metrics.knowledge_reloads > before, timeout=0.5, must=False)
+        assert asyncio.get_running_loop().time() < deadline, "the watcher never started"
+
+
+async def _until(
+    condition: Callable[[], bool], *, timeout: float = TIMEOUT, must: bool = True
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            assert not must, "condition not met in time"
+            return
+        await asyncio.sleep(0.02)
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+async def test_a_valid_edit_is_answered_without_restart(running: Running) -> None:
+    assert OLD in await running.ask(QUESTION)
+    version = running.service.engine.version
+    replace(running.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
+    await _until(lambda: running.service.engine.version != version)
+    assert NEW in await running.ask(QUESTION)
+
+
+async def test_a_broken_edit_is_refused_and_the_old_answers_keep_coming(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    version = running.service.engine.version
+    errors = running.metrics.knowledge_load_errors
+    caplog.set_level(logging.ERROR, logger="bot.reload")
+    replace(
+        running.directory / "courses.yaml",
+        "reviewed: 2026-11-23\n    name:\n      sv: Skolverkets",
+        "reviewed: someday\n    name:\n      sv: Skolverkets",
+    )
+    await _until(lambda: running.metrics.knowledge_load_errors > errors)
+    assert running.service.engine.version == version
+    assert OLD in await running.ask(QUESTION)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "courses.yaml:41" in logged and "reviewed" in logged
+    # The coordinator asks for a reload in chat and gets the same problems back.
+    said = await running.ask("admin reload", user="T1:COORD")
+    assert "courses.yaml:41" in said and "previous version" in said
+    assert str(running.directory) not in said  # the file is named relative to knowledge/
+    # Fixing the file brings the edit in.
+    replace(running.directory / "courses.yaml", "reviewed: someday", "reviewed: 2026-11-20")
+    await _until(lambda: running.service.engine.version != version)
+    assert "Region Stockholm" in await running.ask(QUESTION)
+
+
+async def test_admin_reload_of_a_valid_base_says_which_version(running: Running) -> None:
+    said = await running.ask("admin ladda om", user="T1:COORD")
+    assert f"version {running.service.engine.version}" in said and "laddades om" in said
+
+
+async def test_an_impossible_date_is_refused_and_the_watcher_keeps_going(running: Running) -> None:
+    """The loader raises ValueError (not KnowledgeError) for 2026-13-45; the reload still refuses."""
+    errors = running.metrics.knowledge_load_errors
+    version = running.service.engine.version
+    replace(running.directory / "courses.yaml", "reviewed: 2026-11-23", "reviewed: 2026-13-45")
+    await _until(lambda: running.metrics.knowledge_load_errors > errors)
+    assert "month must be in 1..12" in running.reloader.last.problems[0]
+    assert OLD in await running.ask(QUESTION)
+    replace(running.directory / "courses.yaml", "reviewed: 2026-13-45", "reviewed: 2026-11-22")
+    await _until(lambda: running.service.engine.version != version)
