@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from bot.messages import CourseFact, Reply, SourceRef, Status
+from bot.service import rating_value
 from bot.wording import WORDING, Wording
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -45,8 +46,12 @@ def safe_url(url: str | None) -> str | None:
     return url if url and _URL.match(url) else None
 
 
-def render_card(reply: Reply) -> Json:
-    """The Adaptive Card content for `reply` (the `content` of a card attachment)."""
+def render_card(reply: Reply, *, rating: bool = True) -> Json:
+    """The Adaptive Card content for `reply` (the `content` of a card attachment).
+
+    A knowledge-base answer ends with 👍/👎 `Action.Submit` buttons whose `choice` is
+    `bot.service.rating_value(...)`, unless `rating` is False.
+    """
     words = WORDING[reply.lang]
     body: list[Json] = [block for p in reply.paragraphs if p.strip() for block in _paragraph(p)]
     if reply.status is Status.CLARIFY and reply.question:
@@ -68,9 +73,16 @@ def render_card(reply: Reply) -> Json:
         {"type": "Action.Submit", "title": _title(o.label), "data": {"choice": o.value}}
         for o in reply.options[:MAX_ACTIONS]
     ]
+    if rating:
+        body += _rating(reply, words)
     if actions:
         card["actions"] = actions
     return card
+
+
+def rateable(reply: Reply) -> bool:
+    """An answer from the knowledge base (not help, a command or a refusal) can be rated."""
+    return reply.status is Status.ANSWER and reply.kind == "knowledge" and bool(reply.entry_id)
 
 
 def render_attachment(reply: Reply) -> Json:
@@ -156,6 +168,22 @@ def _course(course: CourseFact, words: Wording) -> list[Json]:
         )
     elements += _link_set([(f"{words.link}: {course.name}", link) for link in course.links])
     return elements
+
+
+def _rating(reply: Reply, words: Wording) -> list[Json]:
+    """The prompt and its 👍/👎 buttons, together at the end of the body."""
+    if not rateable(reply) or reply.entry_id is None:
+        return []
+    buttons = [
+        {
+            "type": "Action.Submit",
+            "title": label,
+            "data": {"choice": rating_value(reply.entry_id, up=up, lang=reply.lang)},
+        }
+        for up, label in ((True, words.rate_up), (False, words.rate_down))
+    ]
+    prompt = _text(words.rate_prompt, size="Small", subtle=True)
+    return [prompt, {"type": "ActionSet", "actions": buttons}]
 
 
 def _link_set(links: list[tuple[str, str | None]]) -> list[Json]:

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.messages import CourseFact, Reply, SourceRef
+from bot.messages import CourseFact, Reply, SourceRef, Status
+from bot.service import rating_value
 from bot.wording import WORDING, Wording
 
 Block = dict[str, Any]
@@ -25,6 +26,8 @@ Block = dict[str, Any]
 OPTION_ACTION_PREFIX = "clarify_option_"
 LINK_ACTION_PREFIX = "course_link_"
 CLARIFY_BLOCK_PREFIX = "clarify:"
+RATE_ACTION_PREFIX = "rate_"
+RATE_BLOCK_ID = "rate"
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -50,8 +53,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_reply(reply: Reply, *, conversation_id: str | None = None) -> SlackMessage:
-    """Lay out `reply` as Block Kit; `conversation_id` is stored in the option buttons' block."""
+def render_reply(
+    reply: Reply, *, conversation_id: str | None = None, rating: bool = True
+) -> SlackMessage:
+    """Lay out `reply` as Block Kit; `conversation_id` is stored in the option buttons' block.
+
+    A knowledge-base answer ends with thumbs up/down buttons (values from
+    `bot.service.rating_value`) unless `rating` is False.
+    """
     words = WORDING[reply.lang]
     head = [_section(p) for paragraph in reply.paragraphs for p in _chunks(escape(paragraph))]
     if reply.question:
@@ -59,6 +68,8 @@ def render_reply(reply: Reply, *, conversation_id: str | None = None) -> SlackMe
     courses = [block for course in reply.courses for block in _course_blocks(course, words)]
     options = _option_blocks(reply, conversation_id)
     sources = [_source_block(source, words) for source in reply.sources]
+    if rating:
+        sources += rating_blocks(reply)  # last, and the first thing dropped at the block limit
     blocks = _within_limit(head + courses, options, sources)
     return SlackMessage(blocks=blocks, text=fallback_text(reply))
 
@@ -162,6 +173,31 @@ def _option_blocks(reply: Reply, conversation_id: str | None) -> list[Block]:
         block_id = option_block_id(start // MAX_BUTTONS_PER_ACTIONS, conversation_id)
         blocks.append({"type": "actions", "block_id": block_id, "elements": buttons})
     return blocks
+
+
+def rateable(reply: Reply) -> bool:
+    """An answer from the knowledge base (not help, a command or a refusal) can be rated."""
+    return reply.status is Status.ANSWER and reply.kind == "knowledge" and bool(reply.entry_id)
+
+
+def rating_blocks(reply: Reply) -> list[Block]:
+    """ "Was this answer helpful?" with 👍/👎 buttons, for answers that can be rated."""
+    if not rateable(reply) or reply.entry_id is None:
+        return []
+    words = WORDING[reply.lang]
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": label, "emoji": True},
+            "value": rating_value(reply.entry_id, up=up, lang=reply.lang),
+            "action_id": f"{RATE_ACTION_PREFIX}{'up' if up else 'down'}",
+        }
+        for up, label in ((True, words.rate_up), (False, words.rate_down))
+    ]
+    return [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(words.rate_prompt)}]},
+        {"type": "actions", "block_id": RATE_BLOCK_ID, "elements": buttons},
+    ]
 
 
 def _label(label: str) -> str:

@@ -39,6 +39,8 @@ from adapters.render_slack import (
     CLARIFY_BLOCK_PREFIX,
     LINK_ACTION_PREFIX,
     OPTION_ACTION_PREFIX,
+    RATE_ACTION_PREFIX,
+    RATE_BLOCK_ID,
     conversation_from_block_id,
     escape,
     render_reply,
@@ -133,6 +135,7 @@ class SlackApp:
         self.bolt.command(COMMAND)(self._tracked(self._on_command))
         self.bolt.action(re.compile(f"^{OPTION_ACTION_PREFIX}"))(self._tracked(self._on_option))
         self.bolt.action(re.compile(f"^{LINK_ACTION_PREFIX}"))(_acknowledge)
+        self.bolt.action(re.compile(f"^{RATE_ACTION_PREFIX}"))(self._tracked(self._on_rating))
 
     @classmethod
     def from_settings(cls, *, settings: Settings, service: Handler) -> SlackApp:
@@ -283,6 +286,41 @@ class SlackApp:
         )
         await post_reply(client, channel, thread, reply, conversation_id=message.conversation_id)
 
+    async def _on_rating(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """A 👍/👎 click: the service records it; the buttons give way to its thanks."""
+        await ack()
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+        team = context.team_id or ""
+        user = (body.get("user") or {}).get("id", "")
+        message = Message(
+            text="",
+            choice=str(action.get("value", "")),
+            user_id=f"{team}:{user}",
+            conversation_id=_click_conversation(team, channel, user, container),
+            platform=PLATFORM,
+        )
+        reply = await self._service.handle(message)
+        thanks = escape(" ".join(reply.paragraphs))
+        if container.get("is_ephemeral") or "message_ts" not in container:
+            await respond(text=thanks, response_type="ephemeral", replace_original=False)
+            return
+        original = (body.get("message") or {}).get("blocks") or []
+        await client.chat_update(
+            channel=channel,
+            ts=container["message_ts"],
+            blocks=_rated(original, thanks),
+            text=str((body.get("message") or {}).get("text", "")),
+        )
+
     async def _answer(
         self, message: Message, client: AsyncWebClient, channel: str, thread: str | None
     ) -> None:
@@ -319,6 +357,12 @@ def _answered(blocks: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
         else:
             kept.append(block)
     return kept
+
+
+def _rated(blocks: list[dict[str, Any]], thanks: str) -> list[dict[str, Any]]:
+    """The rated message with its 👍/👎 buttons replaced by the thanks (and no second vote)."""
+    done = {"type": "context", "elements": [{"type": "mrkdwn", "text": thanks}]}
+    return [done if block.get("block_id") == RATE_BLOCK_ID else block for block in blocks]
 
 
 async def _ignore() -> None:
