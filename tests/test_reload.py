@@ -138,3 +138,30 @@ async def test_an_impossible_date_is_refused_and_the_watcher_keeps_going(running
     assert OLD in await running.ask(QUESTION)
     replace(running.directory / "courses.yaml", "reviewed: 2026-13-45", "reviewed: 2026-11-22")
     await _until(lambda: running.service.engine.version != version)
+
+
+async def test_the_running_bot_watches_its_knowledge_directory(tmp_path: Path) -> None:
+    """What `handledarbot serve` and `chat` start: `build_runtime(...).start()`."""
+    from bot.app import build_runtime
+
+    directory = Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge"))
+    settings = load_settings(env_file=None).model_copy(
+        update={"knowledge_dir": directory, "sqlite_path": tmp_path / "bot.sqlite3"}
+    )
+    runtime = await build_runtime(settings, {})
+    runtime.start()
+    try:
+        version = runtime.service.engine.version
+        courses = directory / "courses.yaml"
+        replace(courses, '"Ca 5–6 timmar"', '"Ca sju timmar"')
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while runtime.service.engine.version == version:
+            # The watcher task may start after the edit: touch the file until it is seen.
+            courses.write_text(courses.read_text(encoding="utf-8"), encoding="utf-8")
+            await _until(lambda: runtime.service.engine.version != version, timeout=0.5, must=False)
+            assert asyncio.get_running_loop().time() < deadline, "no reload"
+        message = Message(text=QUESTION, user_id="u", conversation_id="u", platform="test")
+        assert NEW in render_text(await runtime.service.handle(message))
+        assert runtime.metrics.knowledge_version == runtime.service.engine.version
+    finally:
+        await runtime.aclose()
