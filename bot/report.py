@@ -1,8 +1,8 @@
 """The coordinators' report: unanswered questions grouped by similarity, and answer ratings.
 
 Grouping is greedy: the questions, as folded tokens (`bot.text.normalize`), are taken most frequent
-wording first; each joins the first group whose first question is at least `threshold` similar,
-else starts a new group. Similarity is word overlap (Dice), where two words are the same when
+wording first; each joins the first group whose first question is at least `threshold` similar
+(among the groups sharing at least one word with it), else starts a new group. Similarity is word overlap (Dice), where two words are the same when
 rapidfuzz's `ratio` is at least `WORD_RATIO` ("parkering" = "parkeringen", typos): character
 measures over whole questions rate "Hur lång är handledarutbildningen?" and "Vad kostar
 handledarutbildningen?" alike because of the one long word. Groups are listed largest first,
@@ -11,6 +11,7 @@ each with its count and up to three different wordings.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,12 +43,18 @@ def group_questions(questions: Sequence[Unanswered], threshold: float = SIMILARI
         first.setdefault(key, question.text)
     groups: list[Group] = []
     owner: dict[str, Group] = {}
+    by_word: dict[str, list[int]] = {}  # word -> groups (by index) whose first question has it
     for key, _ in Counter(keys).most_common():
-        group = next((g for g in groups if similarity(key, g.key) >= threshold), None)
-        if group is None:
-            group = Group(key)
-            groups.append(group)
-        owner[key] = group
+        candidates = sorted({i for word in key.split() for i in by_word.get(word, ())})
+        found = next((i for i in candidates if similarity(key, groups[i].key) >= threshold), None)
+        if found is None and not key:
+            found = next((i for i, g in enumerate(groups) if not g.key), None)
+        if found is None:
+            found = len(groups)
+            groups.append(Group(key))
+            for word in set(key.split()):
+                by_word.setdefault(word, []).append(found)
+        group = owner[key] = groups[found]
         if len(group.examples) < EXAMPLES:
             group.examples.append(first[key])
     for key, question in zip(keys, questions, strict=True):
@@ -64,11 +71,16 @@ def similarity(a: str, b: str) -> float:
     unused = list(right)
     common = 0
     for word in left:
-        match = next((w for w in unused if fuzz.ratio(word, w) >= WORD_RATIO), None)
+        match = next((w for w in unused if _same_word(word, w)), None)
         if match is not None:
             unused.remove(match)
             common += 1
     return 2 * common / (len(left) + len(right))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _same_word(a: str, b: str) -> bool:
+    return a == b or fuzz.ratio(a, b) >= WORD_RATIO
 
 
 _TEXTS = {
