@@ -136,3 +136,10 @@ def test_the_console_script_exits_1_on_a_broken_base(kb: Path) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "course 'nope' does not exist" in result.stderr
+
+
+def test_impossible_date_is_reported_with_its_line(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(kb, "    reviewed: 2026-11-23\n    match: [[st", "    reviewed: 2026-13-45\n    match: [[st")
+    status, output = validate(kb, capsys)
+    assert status == 1
+    assert f"knowledge.yaml:{line_of(kb, '2026-13-45')}: wrong value at roles.0.reviewed" in output

@@ -20,7 +20,17 @@ from bot.knowledge.schema import KnowledgeFile
 from bot.knowledge.validation import check_references
 
 # libyaml's loader is ten times faster; both are the safe loaders, never constructing objects.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_Base):  # type: ignore[valid-type,misc]
+    """Leaves dates as text, so that the schema checks them and an impossible date such as
+    2026-13-45 is reported with its line like any other wrong value."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
