@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--lang", choices=("sv", "en"), default="sv")
     unanswered.set_defaults(run=_report_unanswered)
 
-    serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP")
+    serve = sub.add_parser("serve", help="serve Slack, Teams and the web chat page over HTTP")
     serve.add_argument("--port", type=int)
     serve.set_defaults(run=_serve)
 
@@ -97,11 +97,57 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """Slack or Teams configured: the server. Otherwise the embedded default, the console chat,
+    and, for a person at a terminal, the web chat page beside it in the same process."""
     platforms = settings.slack_bot_token or settings.slack_app_token or settings.microsoft_app_id
     if platforms or settings.teams_enabled:
         args.port = None
         return _serve(args, settings)
+    if sys.stdin.isatty() and settings.web_enabled is not False:
+        return _chat_and_page(settings.model_copy(update={"web_enabled": True}))
     return _chat(args, settings)
+
+
+def _chat_and_page(settings: Settings) -> int:
+    from adapters import server
+    from adapters.console import chat
+    from bot.reminders.console_sender import ConsoleSender
+
+    _configure_logs(settings, quiet=True)
+
+    async def main() -> None:
+        senders: dict[str, Sender] = {"console": ConsoleSender()}
+        runtime = await build_runtime(settings, senders)
+        stop = asyncio.Event()
+
+        def setup(app: web.Application) -> None:
+            senders.update(server.senders(app))
+
+        listening = asyncio.Event()
+
+        def announce(line: str) -> None:
+            url = line.split("listening on ", 1)[-1].split(" ", 1)[0].split(",")[0]
+            print(f"Webbsidan / the web page: {url}/  (Ctrl-D eller 'avsluta' avslutar)\n")
+            listening.set()
+
+        page = asyncio.create_task(server.serve(
+            settings, runtime.service, setup=setup, metrics=runtime.metrics, stop=stop,
+            announce=announce))
+        try:
+            runtime.start()
+            await asyncio.wait([asyncio.ensure_future(listening.wait()), page], timeout=10,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if page.done() and page.exception() is not None:
+                print(f"Webbsidan kunde inte startas / the web page did not start: "
+                      f"{page.exception()}\n", file=sys.stderr)
+            await chat(runtime.service)
+        finally:
+            stop.set()
+            await asyncio.gather(page, return_exceptions=True)
+            await runtime.aclose()
+
+    asyncio.run(main())
+    return 0
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:

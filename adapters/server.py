@@ -24,6 +24,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters import slack as slack_adapter
 from adapters import teams
+from adapters import web as web_chat
 from adapters.slack import SlackApp, SlackSender
 from bot.metrics import Metrics
 from bot.ports import Sender
@@ -118,13 +119,14 @@ def _teams_problems(settings: Settings) -> list[str]:
 def _nothing_on(settings: Settings) -> list[str]:
     anything = any(
         (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
-    ) or teams.enabled(settings)
+    ) or teams.enabled(settings) or web_chat.enabled(settings)
     if anything:
         return []
     return [
         "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) "
         "or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD "
-        "(or HANDLEDARBOT_TEAMS=true for unauthenticated local testing)."
+        "(or HANDLEDARBOT_TEAMS=true for unauthenticated local testing), or HANDLEDARBOT_WEB=true "
+        "for the web chat page."
     ]
 
 
@@ -145,6 +147,9 @@ def create_app(
     if teams.enabled(settings):
         teams.mount(app, settings=settings, service=service)
         app[ADAPTERS].append("teams")
+    if web_chat.enabled(settings):
+        web_chat.mount(app, settings=settings, service=service)
+        app[ADAPTERS].append("web")
     app.router.add_get("/healthz", _healthz)
     if metrics is not None:
         app[METRICS] = metrics
@@ -202,6 +207,8 @@ def senders(app: web.Application) -> dict[str, Sender]:
         found["slack"] = app[SLACK_SENDER]
     if teams.TEAMS_SENDER in app:
         found["teams"] = app[teams.TEAMS_SENDER]
+    if web_chat.WEB_SENDER in app:
+        found["web"] = app[web_chat.WEB_SENDER]
     return found
 
 
@@ -235,8 +242,10 @@ async def serve(
     port: int | None = None,
     announce: Callable[[str], None] | None = None,
     setup: Callable[[web.Application], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run until SIGTERM or SIGINT; raises `ConfigurationError` before binding when incomplete.
+    """Run until SIGTERM or SIGINT (or `stop` is set); raises `ConfigurationError` before binding
+    when incomplete.
 
     `setup` sees the application before it starts: the place to take `senders(app)` and to add
     start-up and clean-up hooks (a reminder scheduler). `announce` receives one line naming the
@@ -250,7 +259,7 @@ async def serve(
         setup(app)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

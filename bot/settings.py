@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     )
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MICROSOFT_APP_TYPE"))
     teams_enabled: bool = Field(False, validation_alias=_env("HANDLEDARBOT_TEAMS"))
+    # The web chat page: None = on exactly when the server listens on a local address.
+    web_enabled: bool | None = Field(None, validation_alias=_env("HANDLEDARBOT_WEB"))
+    web_coordinator: bool = Field(False, validation_alias=_env("HANDLEDARBOT_WEB_COORDINATOR"))
 
     # Coordinators allowed the admin chat commands: "platform:user_id" items separated by commas,
     # e.g. "slack:T1:U1,teams:29:abc,console:*" (`*` = everyone on that platform).

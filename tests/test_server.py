@@ -43,6 +43,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    env = {"HANDLEDARBOT_WEB": "false", **env}  # the web page has tests of its own
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return load_settings(env_file=None)
@@ -218,7 +219,7 @@ async def test_serve_runs_until_sigterm(http: aiohttp.ClientSession, tmp_path: P
         url = await listening_url(process)
         async with http.get(f"{url}/healthz") as response:
             assert response.status == 200
-            assert (await response.json())["adapters"] == ["slack-http"]
+            assert (await response.json())["adapters"] == ["slack-http", "web"]
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 15) == 0
     finally:
