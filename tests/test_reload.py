@@ -129,12 +129,13 @@ async def test_admin_reload_of_a_valid_base_says_which_version(running: Running)
 
 
 async def test_an_impossible_date_is_refused_and_the_watcher_keeps_going(running: Running) -> None:
-    """The loader raises ValueError (not KnowledgeError) for 2026-13-45; the reload still refuses."""
+    """2026-13-45 is refused with its file and line; the old base keeps answering."""
     errors = running.metrics.knowledge_load_errors
     version = running.service.engine.version
     replace(running.directory / "courses.yaml", "reviewed: 2026-11-23", "reviewed: 2026-13-45")
     await _until(lambda: running.metrics.knowledge_load_errors > errors)
-    assert "month must be in 1..12" in running.reloader.last.problems[0]
+    first = running.reloader.last.problems[0]
+    assert first.startswith("courses.yaml:") and "reviewed" in first and "2026-13-45" in first
     assert OLD in await running.ask(QUESTION)
     replace(running.directory / "courses.yaml", "reviewed: 2026-13-45", "reviewed: 2026-11-22")
     await _until(lambda: running.service.engine.version != version)
