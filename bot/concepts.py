@@ -58,17 +58,20 @@ class ConceptMatcher:
         self._stem_index = _index(self._stems)
         self.words_of = lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
 
-    def find(self, tokens: list[str], *, skip: frozenset[str] = frozenset()) -> set[str]:
-        """The ids of the concepts whose terms occur in `tokens`."""
+    def find(
+        self, tokens: list[str], *, skip: frozenset[str] = frozenset()
+    ) -> dict[str, frozenset[int]]:
+        """The concepts whose terms occur in `tokens`, each with the token positions it covers."""
         words = [self.words_of(token, token in skip) for token in tokens]
-        found: set[str] = set()
+        found: dict[str, set[int]] = defaultdict(set)
         for position, matched in enumerate(words):
             for word in matched:
-                found.update(self._single.get(word, ()))
+                for concept in self._single.get(word, ()):
+                    found[concept].add(position)
                 for pattern, concept in self._multi.get(word, ()):
                     if _sequence_at(pattern, words, position):
-                        found.add(concept)
-        return found
+                        found[concept].update(range(position, position + len(pattern)))
+        return {concept: frozenset(positions) for concept, positions in found.items()}
 
     def unknown(self, tokens: list[str], *, skip: frozenset[str] = frozenset()) -> list[str]:
         """The tokens that are no vocabulary word at all (nor `skip` words, nor numbers)."""

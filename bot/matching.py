@@ -9,7 +9,7 @@ whole key is present is a candidate, scored by the weights of that key. Then, in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -23,6 +23,8 @@ from bot.messages import Lang, Option, Reply
 from bot.text import normalize
 
 ALIAS_PREFIX = "alias--"
+# The concepts found in a question, each with the positions of the words that name it.
+Found = Mapping[str, frozenset[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +92,13 @@ class Engine:
         social = self._social.kind(tokens, self._filler)
         if social is not None:
             return self._composer.social(social, lang)
-        concepts = self._concepts.find(tokens, skip=self._filler)
+        found = _longest_readings(self._concepts.find(tokens, skip=self._filler))
         unknown = self._concepts.unknown(tokens, skip=self._ignorable)
-        return self._decide(concepts, lang, unknown=len(unknown))
+        return self._decide(found, lang, unknown=len(unknown))
 
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
-        return self._concepts.find(normalize(text), skip=self._filler)
+        return set(_longest_readings(self._concepts.find(normalize(text), skip=self._filler)))
 
     def answer_option(self, value: str, lang: str | None) -> Reply:
         """The reply for an option the user picked; `value` is an entry id."""
@@ -125,9 +127,10 @@ class Engine:
             return best[1]
         return None
 
-    def _decide(self, concepts: set[str], lang: Lang, *, unknown: int) -> Reply:
+    def _decide(self, found: Found, lang: Lang, *, unknown: int) -> Reply:
+        concepts = set(found)
         regions: set[str] = {self._regions[c] for c in concepts if c in self._regions}
-        candidates = self._candidates(concepts, regions)
+        candidates = self._candidates(found, regions)
         asked_details = concepts & self._details
         if asked_details:
             unanswered = [c for c in candidates if not asked_details <= _answers(c.entry)]
@@ -141,7 +144,7 @@ class Engine:
         # Asking back is never a wrong confident answer, so no minimum applies to it.
         if isinstance(best.entry, Clarification):
             return self._composer.clarification(best.entry, lang, best.score)
-        if best.score < self._settings.min_score or self._lone_guess(best, unknown):
+        if best.score < self._settings.min_score or self._lone_guess(best, found, unknown):
             return self._composer.no_match(lang)
         close = [
             c
@@ -154,45 +157,71 @@ class Engine:
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
         return self._composer.entry(best.entry, lang, score=best.score, regions=regions)
 
-    def _lone_guess(self, best: Candidate, unknown: int) -> bool:
+    def _lone_guess(self, best: Candidate, found: Found, unknown: int) -> bool:
         """One concept and words we do not know: the question is likely about something else
-        ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision)."""
+        ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision). A concept
+        named by a phrase of several words, or a heavy one, is specific enough on its own."""
         if len(best.key) != 1 or best.key[0].startswith(ALIAS_PREFIX):
             return False
-        trusted = self._weights[best.key[0]] >= self._settings.trusted_concept_weight
+        concept = best.key[0]
+        trusted = (self._weights[concept] >= self._settings.trusted_concept_weight
+                   or len(found[concept]) > 1)
         return not trusted and unknown >= self._settings.lone_key_unknown_limit
 
-    def _candidates(self, concepts: set[str], regions: set[str]) -> list[Candidate]:
-        found = []
-        indexes = {i for concept in concepts for i in self._by_concept.get(concept, ())}
+    def _candidates(self, found: Found, regions: set[str]) -> list[Candidate]:
+        candidates = []
+        indexes = {i for concept in found for i in self._by_concept.get(concept, ())}
         for index in sorted(indexes):
             entry = self._entries[index]
-            scored = self._score(entry, concepts)
+            scored = self._score(entry, found)
             if scored is not None:
                 score, key = scored
                 if getattr(entry, "scope", None) in regions:
                     score += self._settings.region_bonus
-                found.append(Candidate(entry, score, key))
-        found.sort(key=lambda c: c.score, reverse=True)
-        return found
+                candidates.append(Candidate(entry, score, key))
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        return candidates
 
     def _score(
-        self, entry: Entry | Clarification, concepts: set[str]
+        self, entry: Entry | Clarification, found: Found
     ) -> tuple[float, tuple[str, ...]] | None:
-        if isinstance(entry, Clarification) and concepts & set(entry.unless):
+        if isinstance(entry, Clarification) and found.keys() & set(entry.unless):
             return None
         best: float | None = None
         best_key: list[str] = []
+        covered: frozenset[int] = frozenset()
         for key in _keys(entry):
-            if all(c in concepts for c in key):
-                weight = sum(self._weights[c] for c in key)
+            if all(c in found for c in key):
+                weight, positions = self._weigh(key, found, frozenset())
                 if best is None or weight > best:
-                    best, best_key = weight, key
+                    best, best_key, covered = weight, key, positions
         if best is None:
             return None
-        mentioned = {c for key in _keys(entry) for c in key} & concepts
-        extra = sum(self._weights[c] for c in mentioned - set(best_key))
+        mentioned = [c for c in {c for key in _keys(entry) for c in key} if c in found]
+        extra, _ = self._weigh([c for c in mentioned if c not in best_key], found, covered)
         return best + self._settings.mention_bonus * extra, tuple(best_key)
+
+    def _weigh(
+        self, concepts: Sequence[str], found: Found, covered: frozenset[int]
+    ) -> tuple[float, frozenset[int]]:
+        """The concepts' weight, counting the words of the question once: "studenter" is both
+        a student and a university student, but it is one word of evidence."""
+        total = 0.0
+        for concept in sorted(concepts, key=lambda c: self._weights[c], reverse=True):
+            positions = found[concept]
+            if positions and positions <= covered:
+                continue
+            total += self._weights[concept]
+            covered |= positions
+        return total, covered
+
+
+def _longest_readings(found: Found) -> Found:
+    """Drops a concept whose words are part of a longer one's: "ST-kurser" is the ST course
+    programme, not ST plus a course; "årliga rapporten" the annual report, not something yearly.
+    Aliases identify an entry and do not hide the concepts inside them."""
+    longer = [p for c, p in found.items() if not c.startswith(ALIAS_PREFIX)]
+    return {c: p for c, p in found.items() if not any(p < other for other in longer)}
 
 
 def _alias_concepts(knowledge: KnowledgeBase, weight: float) -> list[Concept]:
