@@ -29,6 +29,7 @@ from bot.safety import Guard
 from bot.service import Service
 from bot.settings import Settings
 from bot.unanswered import FeedbackStore, open_feedback_store
+from bot.wording import WORDING
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +109,10 @@ class Runtime:
         unanswered = len(await self.feedback.questions())
         ratings = await self.feedback.ratings()
         up, down = sum(r.up for r in ratings), sum(r.down for r in ratings)
-        days = self.settings.unanswered_retention_days
-        if lang == "en":
-            return (
-                f"Knowledge base version {engine.version}, {len(engine.knowledge.entries)} "
-                f"entries. Since start: {outcomes}. Unanswered ({days} days): {unanswered}. "
-                f"Ratings: 👍 {up} 👎 {down}. Reminders sent: {self.metrics.reminders_sent}."
-            )
-        return (
-            f"Kunskapsbas version {engine.version}, {len(engine.knowledge.entries)} poster. "
-            f"Sedan start: {outcomes}. Obesvarade ({days} dagar): {unanswered}. "
-            f"Betyg: 👍 {up} 👎 {down}. Skickade påminnelser: {self.metrics.reminders_sent}."
+        return WORDING[lang].stats.format(
+            version=engine.version, entries=len(engine.knowledge.entries), outcomes=outcomes,
+            days=self.settings.unanswered_retention_days, unanswered=unanswered, up=up,
+            down=down, sent=self.metrics.reminders_sent,
         )
 
 

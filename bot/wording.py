@@ -45,6 +45,7 @@ class Wording:
     rate_up: str
     rate_down: str
     rating_thanks: str
+    stats: str
 
 
 WORDING: dict[Lang, Wording] = {
@@ -110,6 +111,11 @@ WORDING: dict[Lang, Wording] = {
         rate_up="👍 Ja",
         rate_down="👎 Nej",
         rating_thanks="Tack för ditt omdöme! Det hjälper oss att förbättra svaren.",
+        stats=(
+            "Kunskapsbas version {version}, {entries} poster. Sedan start: {outcomes}. "
+            "Obesvarade ({days} dagar): {unanswered}. Betyg: 👍 {up} 👎 {down}. "
+            "Skickade påminnelser: {sent}."
+        ),
     ),
     "en": Wording(
         source="Source",
@@ -174,5 +180,10 @@ WORDING: dict[Lang, Wording] = {
         rate_up="👍 Yes",
         rate_down="👎 No",
         rating_thanks="Thank you for your rating! It helps us improve the answers.",
+        stats=(
+            "Knowledge base version {version}, {entries} entries. Since start: {outcomes}. "
+            "Unanswered ({days} days): {unanswered}. Ratings: 👍 {up} 👎 {down}. "
+            "Reminders sent: {sent}."
+        ),
     ),
 }
