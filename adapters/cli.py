@@ -116,7 +116,8 @@ def _chat_and_page(settings: Settings) -> int:
     _configure_logs(settings, quiet=True)
 
     async def main() -> None:
-        senders: dict[str, Sender] = {"console": ConsoleSender()}
+        printer = ConsoleSender()
+        senders: dict[str, Sender] = {"console": printer}
         runtime = await build_runtime(settings, senders)
         stop = asyncio.Event()
 
@@ -140,7 +141,7 @@ def _chat_and_page(settings: Settings) -> int:
             if page.done() and page.exception() is not None:
                 print(f"Webbsidan kunde inte startas / the web page did not start: "
                       f"{page.exception()}\n", file=sys.stderr)
-            await chat(runtime.service)
+            await chat(runtime.service, delivered=printer)
         finally:
             stop.set()
             await asyncio.gather(page, return_exceptions=True)
@@ -157,10 +158,11 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     _configure_logs(settings, quiet=True)
 
     async def main() -> None:
-        runtime = await build_runtime(settings, {"console": ConsoleSender()})
+        printer = ConsoleSender()
+        runtime = await build_runtime(settings, {"console": printer})
         try:
             runtime.start()
-            await chat(runtime.service)
+            await chat(runtime.service, delivered=printer)
         finally:
             await runtime.aclose()
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from bot.messages import Message, Reply
+from bot.reminders.console_sender import ConsoleSender
 from bot.render_text import render_text
 from bot.service import Service
 from bot.wording import WORDING
@@ -52,7 +54,10 @@ async def chat(
     stdout: TextIO = sys.stdout,
     user: str | None = None,
     folder: Path | None = None,
+    delivered: ConsoleSender | None = None,
 ) -> None:
+    """Chat until end of input or "avsluta". `delivered` is the sender that prints reminders:
+    a number typed right after one picks its option (snooze, skip)."""
     interactive = stdin.isatty()
     folder = folder or Path.cwd()
     name = user or _user_name()
@@ -70,11 +75,20 @@ async def chat(
             break
         if not text and not interactive:
             continue
-        reply = await service.handle(to_message(text, user=name))
+        reply = await service.handle(_message(service, text, name, delivered))
         print(render(reply), file=stdout, flush=True)
         for line in save_attachments(reply, folder):
             print(line, file=stdout, flush=True)
         print(file=stdout, flush=True)
+
+
+def _message(service: Service, text: str, user: str, delivered: ConsoleSender | None) -> Message:
+    reminder, message = (delivered.last if delivered else None), to_message(text, user=user)
+    if delivered is None or reminder is None:
+        return message
+    delivered.last = None
+    option = service.engine.pick_option(reminder.options, text)
+    return replace(message, choice=option.value) if option is not None else message
 
 
 def _user_name() -> str:
