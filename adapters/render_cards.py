@@ -37,8 +37,13 @@ def neutralise(text: str) -> str:
     `[`, `]`, `<`, `>` are enough to stop `[text](url)`, `<https://…>` and `<at>…</at>`; `*`, `_`,
     backticks and `~` stop faked emphasis. Dashes, dots and digits stay as they are ("2–3 dagar").
     """
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    cleaned = text if text.isprintable() else _printable(text, keep="\n\t")
     return _MARKDOWN.sub(r"\\\1", cleaned[:MAX_TEXT])
+
+
+def _printable(text: str, *, keep: str = "") -> str:
+    """`text` without its unprintable characters (those in `keep` stay)."""
+    return "".join(ch for ch in text if ch in keep or ch.isprintable())
 
 
 def safe_url(url: str | None) -> str | None:
@@ -137,7 +142,7 @@ def _paragraph(text: str) -> list[Json]:
 
 def _title(label: str) -> str:
     """Button titles are not markdown; keep them short and printable."""
-    clean = "".join(ch for ch in label if ch.isprintable())
+    clean = label if label.isprintable() else _printable(label)
     return clean if len(clean) <= 80 else clean[:79] + "…"
 
 

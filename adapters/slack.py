@@ -51,6 +51,7 @@ from adapters.slack_delivery import (
     configure_client,
     parse_address,
     post_reply,
+    sdk_logger,
 )
 from bot.messages import Message, Reply
 from bot.settings import Settings
@@ -121,7 +122,7 @@ class SlackApp:
         self, *, service: Handler, token: str, signing_secret: str, api_base_url: str | None = None
     ) -> None:
         self.bolt = AsyncApp(
-            token=token, signing_secret=signing_secret, name="handledarbot", logger=log
+            token=token, signing_secret=signing_secret, name="handledarbot", logger=sdk_logger()
         )
         configure_client(self.bolt.client, base_url=api_base_url, retry_rate_limits=True)
         self._service = service
@@ -155,7 +156,7 @@ class SlackApp:
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     def socket_mode_handler(self, app_token: str) -> AsyncSocketModeHandler:
-        return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=log)
+        return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=sdk_logger())
 
     async def open_session(self) -> aiohttp.ClientSession:
         """One connection pool for every Web API call (else the SDK opens one per call)."""

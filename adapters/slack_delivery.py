@@ -21,6 +21,7 @@ from bot.ports import DeliveryError
 from bot.settings import Settings
 
 log = logging.getLogger("handledarbot.slack")
+SDK_LOGGER = "handledarbot.slack.sdk"
 
 PERMANENT_ERRORS = frozenset(
     {
@@ -35,10 +36,26 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+def sdk_logger() -> logging.Logger:
+    """The logger handed to bolt and slack_sdk (`handledarbot.slack.sdk`), with a level of its own.
+
+    Both test the logger's own `level` (`logger.level <= DEBUG`, not `isEnabledFor`) before
+    building their debug text, so a logger left at NOTSET (0) made every `chat.postMessage` format
+    its whole payload into a message that was then dropped (about 70 µs of the ~1 ms a Slack
+    request costs the server in `bench/bench_http.py`). The logger takes the level in force for
+    `handledarbot.slack` when the app is built (logging is configured before that); setting
+    `handledarbot.slack.sdk` to DEBUG beforehand still shows the SDK's request traces.
+    """
+    logger = logging.getLogger(SDK_LOGGER)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(log.getEffectiveLevel())
+    return logger
+
+
 def build_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
     """A Web API client for the bot token, at `SLACK_API_BASE_URL` when that is set."""
     return configure_client(
-        AsyncWebClient(token=settings.slack_bot_token, logger=log),
+        AsyncWebClient(token=settings.slack_bot_token, logger=sdk_logger()),
         base_url=settings.slack_api_base_url,
         retry_rate_limits=retry_rate_limits,
     )
