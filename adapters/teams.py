@@ -270,7 +270,9 @@ class _CardSerializer(Serializer):
     `eval` per boolean): for an Adaptive Card a few hundred calls, about 0.3 ms per reply, the
     largest single cost of a Teams answer. The cards come from `render_cards` as JSON-ready dicts
     (str, int, bool, None, lists and dicts), for which that walk returns an equal copy; the rest of
-    the Activity still goes through msrest.
+    the Activity still goes through msrest, without its client-side validation pass, which checks
+    nothing here: no model of botbuilder's schema declares a constraint (`_validation` is empty),
+    and the conversions it tries are done again by the serialization itself.
     """
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
@@ -282,9 +284,11 @@ class _CardSerializer(Serializer):
         for attachment, content in zip(attachments, contents, strict=True):
             if content is not None:
                 attachment.content = None
+        validating, self.client_side_validation = self.client_side_validation, False
         try:
             serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
         finally:
+            self.client_side_validation = validating
             for attachment, content in zip(attachments, contents, strict=True):
                 if content is not None:
                     attachment.content = content
