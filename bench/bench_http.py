@@ -3,15 +3,23 @@
     .venv/bin/python bench/bench_http.py [--requests 2000] [--concurrency 20]
 
 A child process runs the real server app (`adapters.server.create_app`, the real knowledge base
-and Service) with Slack over HTTP and Teams (unauthenticated) configured, plus a bare aiohttp
-endpoint (`POST /bare`: parse the JSON body, answer 200) on its own port; all on 127.0.0.1. This
-process runs the load and the fakes the server talks to: a fake Slack Web API (`auth.test`,
-`chat.postMessage`) and the fake Bot Framework connector from tests/fakes/connector.py.
+and Service) with Slack over HTTP and Teams (unauthenticated) configured, plus, on a port of their
+own, two bare aiohttp endpoints: `POST /bare` parses the JSON body and answers 200; `POST /relay`
+parses it, answers 201 and then posts a small reply activity to the body's `serviceUrl` (one
+shared client session), i.e. the HTTP work a bot endpoint does, without an SDK or an answer. All on
+127.0.0.1. This process runs the load and the fakes the server talks to: a fake Slack Web API
+(`auth.test`, `chat.postMessage`) and the fake Bot Framework connector from
+tests/fakes/connector.py.
 
 A Slack request is done when its `chat.postMessage` reaches the fake (bolt acknowledges first and
-answers in the background); a Teams request when its reply reaches the fake connector; a bare
-request when its response arrives. Every request asks a real question in its own
+answers in the background); a Teams or relay request when its reply reaches the fake connector; a
+bare request when its response arrives. Every request asks a real question in its own
 channel/conversation, so replies can be matched to requests. Prints a Markdown table.
+
+The CPU columns say which side limits a row (the machine may have only two cores): the server
+process's CPU time per request and its share of the wall time, and the same share for this
+process (load generator and fakes), from /proc and getrusage. A row whose server share is near
+100 % is limited by the server; one whose load share is near 100 % by the load generator.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,6 +73,8 @@ async def _serve_child(slack_api: str, knowledge: str | None) -> None:
     app = create_app(settings=settings, service=build_service(settings))
     bare = web.Application()
     bare.router.add_post("/bare", _bare)
+    bare.router.add_post("/relay", _relay)
+    bare.on_cleanup.append(_close_relay)
     ports = []
     for application in (app, bare):
         runner = web.AppRunner(application, access_log=None)
@@ -77,6 +88,37 @@ async def _serve_child(slack_api: str, knowledge: str | None) -> None:
 async def _bare(request: web.Request) -> web.Response:
     await request.json()
     return web.json_response({"ok": True})
+
+
+RELAY_SESSION: web.AppKey[ClientSession] = web.AppKey("relay_session")
+_relaying: set[asyncio.Task[None]] = set()
+
+
+async def _relay(request: web.Request) -> web.Response:
+    """Acknowledge, then post a reply to the activity's serviceUrl: the HTTP a bot does, bare."""
+    activity = await request.json()
+    if RELAY_SESSION not in request.app:
+        request.app[RELAY_SESSION] = ClientSession()
+    session = request.app[RELAY_SESSION]
+    url = (
+        f"{activity['serviceUrl']}v3/conversations/{activity['conversation']['id']}"
+        f"/activities/{activity['id']}"
+    )
+    reply = {"type": "message", "text": "ok", "replyToId": activity["id"]}
+
+    async def post() -> None:
+        async with session.post(url, json=reply) as response:
+            await response.read()
+
+    task = asyncio.create_task(post())
+    _relaying.add(task)
+    task.add_done_callback(_relaying.discard)
+    return web.Response(status=201)
+
+
+async def _close_relay(app: web.Application) -> None:
+    if RELAY_SESSION in app:
+        await app[RELAY_SESSION].close()
 
 
 # --- this process: fakes and load -----------------------------------------------------------
@@ -133,6 +175,8 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    server_cpu: float | None = None  # seconds of CPU the server process used during the run
+    load_cpu: float | None = None  # seconds of CPU this process (load + fakes) used
 
     @property
     def rate(self) -> float:
@@ -247,6 +291,32 @@ async def run_load(
     return Result(name, total, time.perf_counter() - begun, latencies, failures)
 
 
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of process `pid` so far (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def with_cpu(pid: int, run: Awaitable[Result]) -> Result:
+    """`run`, with the CPU time the server process and this one spent during it."""
+    server_before, load_before = process_cpu(pid), own_cpu()
+    result = await run
+    server_after, load_after = process_cpu(pid), own_cpu()
+    if server_before is not None and server_after is not None:
+        result.server_cpu = server_after - server_before
+    result.load_cpu = load_after - load_before
+    return result
+
+
 async def main(total: int, concurrency: int, knowledge: str | None) -> list[Result]:
     slack_api = FakeSlackApi()
     slack_url = await slack_api.start()
@@ -269,6 +339,7 @@ async def main(total: int, concurrency: int, knowledge: str | None) -> list[Resu
         ports = json.loads(await asyncio.wait_for(child.stdout.readline(), 60))
         server = f"http://127.0.0.1:{ports['server']}"
         bare = f"http://127.0.0.1:{ports['bare']}/bare"
+        relay = f"http://127.0.0.1:{ports['bare']}/relay"
         async with ClientSession(connector=TCPConnector(limit=concurrency * 2)) as http:
             plans: list[tuple[str, str, Callable[[str], Callable[[int], Any]], Waiters | None]] = [
                 (
@@ -276,6 +347,12 @@ async def main(total: int, concurrency: int, knowledge: str | None) -> list[Resu
                     bare,
                     lambda run: lambda n: teams_request(connector.url, n, run),
                     None,
+                ),
+                (
+                    "bare relay (answer 201, post a reply to the fake connector)",
+                    relay,
+                    lambda run: lambda n: teams_request(connector.url, n, "r" + run),
+                    teams_waiters,
                 ),
                 (
                     "/slack/events (app_mention → chat.postMessage)",
@@ -294,7 +371,10 @@ async def main(total: int, concurrency: int, knowledge: str | None) -> list[Resu
             for name, url, make, waiters in plans:
                 await run_load(name, http, url, make("w"), waiters, 100, concurrency)  # warm-up
                 results.append(
-                    await run_load(name, http, url, make("m"), waiters, total, concurrency)
+                    await with_cpu(
+                        child.pid,
+                        run_load(name, http, url, make("m"), waiters, total, concurrency),
+                    )
                 )
         return results
     finally:
@@ -313,13 +393,17 @@ def table(results: list[Result], concurrency: int) -> str:
     bare = results[0].rate
     lines = [
         f"| endpoint (concurrency {concurrency}) | requests | failed | req/s | p50 ms | p99 ms "
-        "| vs bare |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| server CPU µs/req | server CPU | load CPU | vs bare |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        per_request = f"{r.server_cpu / r.requests * 1e6:,.0f}" if r.server_cpu else "–"
+        server_share = f"{r.server_cpu / r.seconds:.0%}" if r.server_cpu else "–"
+        load_share = f"{r.load_cpu / r.seconds:.0%}" if r.load_cpu else "–"
         lines.append(
             f"| {r.name} | {r.requests} | {r.failures} | {r.rate:,.0f} | {r.percentile(50):.1f} "
-            f"| {r.percentile(99):.1f} | {r.rate / bare:.0%} |"
+            f"| {r.percentile(99):.1f} | {per_request} | {server_share} | {load_share} "
+            f"| {r.rate / bare:.0%} |"
         )
     return "\n".join(lines)
 
@@ -346,6 +430,7 @@ if __name__ == "__main__":
         print(
             "\nmean latency ms: "
             + ", ".join(
-                f"{r.name.split()[0]} {statistics.fmean(r.latencies) * 1000:.1f}" for r in measured
+                f"{r.name.split(' (')[0]} {statistics.fmean(r.latencies) * 1000:.1f}"
+                for r in measured
             )
         )
