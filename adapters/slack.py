@@ -121,10 +121,13 @@ class SlackApp:
     def __init__(
         self, *, service: Handler, token: str, signing_secret: str, api_base_url: str | None = None
     ) -> None:
+        # The Web API client gets the SDK logger; bolt keeps this module's logger (bolt copies its
+        # level into the `handledarbot` logger on every request, see `sdk_logger`).
+        client = AsyncWebClient(token=token, logger=sdk_logger())
+        configure_client(client, base_url=api_base_url, retry_rate_limits=True)
         self.bolt = AsyncApp(
-            token=token, signing_secret=signing_secret, name="handledarbot", logger=sdk_logger()
+            client=client, signing_secret=signing_secret, name="handledarbot", logger=log
         )
-        configure_client(self.bolt.client, base_url=api_base_url, retry_rate_limits=True)
         self._service = service
         self._seen = SeenEvents()
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -156,7 +159,7 @@ class SlackApp:
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     def socket_mode_handler(self, app_token: str) -> AsyncSocketModeHandler:
-        return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=sdk_logger())
+        return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=log)
 
     async def open_session(self) -> aiohttp.ClientSession:
         """One connection pool for every Web API call (else the SDK opens one per call)."""

@@ -37,14 +37,17 @@ PERMANENT_ERRORS = frozenset(
 
 
 def sdk_logger() -> logging.Logger:
-    """The logger handed to bolt and slack_sdk (`handledarbot.slack.sdk`), with a level of its own.
+    """The logger of the Web API clients (`handledarbot.slack.sdk`), with a level of its own.
 
-    Both test the logger's own `level` (`logger.level <= DEBUG`, not `isEnabledFor`) before
-    building their debug text, so a logger left at NOTSET (0) made every `chat.postMessage` format
+    slack_sdk tests the logger's own `level` (`logger.level <= DEBUG`, not `isEnabledFor`) before
+    building its debug text, so a logger left at NOTSET (0) made every `chat.postMessage` format
     its whole payload into a message that was then dropped (about 70 µs of the ~1 ms a Slack
     request costs the server in `bench/bench_http.py`). The logger takes the level in force for
-    `handledarbot.slack` when the app is built (logging is configured before that); setting
+    `handledarbot.slack` when the client is built (logging is configured before that); setting
     `handledarbot.slack.sdk` to DEBUG beforehand still shows the SDK's request traces.
+
+    Not for bolt's `AsyncApp(logger=...)`: bolt copies that logger's level into the logger named
+    after the app (`handledarbot`, the parent of all of ours) on every request.
     """
     logger = logging.getLogger(SDK_LOGGER)
     if logger.level == logging.NOTSET:
