@@ -51,6 +51,8 @@ class Candidate:
     score: float
     # The concepts of the key that made this entry a candidate.
     key: tuple[str, ...] = ()
+    # How many of the question's concepts the entry speaks of (its key and any other key).
+    explained: int = 0
 
 
 class Engine:
@@ -161,7 +163,7 @@ class Engine:
         """One concept and words we do not know: the question is likely about something else
         ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision). A concept
         named by a phrase of several words, or a heavy one, is specific enough on its own."""
-        if len(best.key) != 1 or best.key[0].startswith(ALIAS_PREFIX):
+        if best.explained > 1 or best.key[0].startswith(ALIAS_PREFIX):
             return False
         concept = best.key[0]
         trusted = (self._weights[concept] >= self._settings.trusted_concept_weight
@@ -175,16 +177,16 @@ class Engine:
             entry = self._entries[index]
             scored = self._score(entry, found)
             if scored is not None:
-                score, key = scored
+                score, key, explained = scored
                 if getattr(entry, "scope", None) in regions:
                     score += self._settings.region_bonus
-                candidates.append(Candidate(entry, score, key))
+                candidates.append(Candidate(entry, score, key, explained))
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates
 
     def _score(
         self, entry: Entry | Clarification, found: Found
-    ) -> tuple[float, tuple[str, ...]] | None:
+    ) -> tuple[float, tuple[str, ...], int] | None:
         if isinstance(entry, Clarification) and found.keys() & set(entry.unless):
             return None
         best: float | None = None
@@ -199,7 +201,8 @@ class Engine:
             return None
         mentioned = [c for c in {c for key in _keys(entry) for c in key} if c in found]
         extra, _ = self._weigh([c for c in mentioned if c not in best_key], found, covered)
-        return best + self._settings.mention_bonus * extra, tuple(best_key)
+        explained = len(set(best_key) | set(mentioned))
+        return best + self._settings.mention_bonus * extra, tuple(best_key), explained
 
     def _weigh(
         self, concepts: Sequence[str], found: Found, covered: frozenset[int]
