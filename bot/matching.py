@@ -143,8 +143,11 @@ class Engine:
         if not candidates:
             return self._composer.no_match(lang)
         best = candidates[0]
-        # Asking back is never a wrong confident answer, so no minimum applies to it.
+        # Asking back is never a wrong confident answer, so no minimum applies to it; but a lone
+        # word among unknown ones ("en kurs i Excel") is not worth a question back either.
         if isinstance(best.entry, Clarification):
+            if self._lone_guess(best, found, unknown):
+                return self._composer.no_match(lang)
             return self._composer.clarification(best.entry, lang, best.score)
         if best.score < self._settings.min_score or self._lone_guess(best, found, unknown):
             return self._composer.no_match(lang)
