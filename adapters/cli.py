@@ -16,7 +16,7 @@ from bot import logs
 from bot.app import build_engine, build_runtime
 from bot.evaluation import format_report, load_questions, run
 from bot.knowledge.loader import KnowledgeError, load_knowledge
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Reply
 from bot.ports import Sender
 from bot.render_text import render_text

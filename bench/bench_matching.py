@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 
 from bot.evaluation import load_questions
 from bot.knowledge.loader import load_knowledge
-from bot.matching import Engine
+from bot.answering.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

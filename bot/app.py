@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.admin import AdminCommands, Admins
 from bot.knowledge.loader import load_knowledge
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Lang
 from bot.metrics import CountingSender, Metrics
 from bot.ports import Clock, CommandHandler, Sender

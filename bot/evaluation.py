@@ -2,7 +2,11 @@
 
 The format is that of `shared/eval/questions-dev.yaml`: `q`, `lang`, `expect` (answer | clarify |
 no_match), `must_include` (case-insensitive substrings, `a|b` = either; `?` in a clarify item means
-the reply asks back) and `category`.
+the reply asks back), `category` and, optionally, `kind`.
+
+`expect` may be a list of statuses: the first is preferred, any is right; `must_include` is
+checked only when the reply has the first status. A question whose only acceptable status is
+`no_match` is *out of scope*: answering it with `answer` is the worst failure, listed first.
 """
 
 from __future__ import annotations
@@ -22,9 +26,15 @@ from bot.render_text import render_text
 class Question:
     q: str
     lang: str
-    expect: str
+    expect: tuple[str, ...]
     must_include: tuple[str, ...]
     category: str
+    kind: str = ""
+
+    @property
+    def out_of_scope(self) -> bool:
+        """Only `no_match` is right: the sources cannot answer it."""
+        return self.expect == (Status.NO_MATCH,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +63,20 @@ class Report:
         return [
             o
             for o in self.outcomes
-            if o.question.expect == Status.NO_MATCH and o.status == Status.ANSWER
+            if o.question.out_of_scope and o.status == Status.ANSWER
         ]
 
     def by_category(self) -> dict[str, tuple[int, int]]:
+        return self._table(lambda q: q.category)
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        return self._table(lambda q: q.kind) if any(o.question.kind for o in self.outcomes) else {}
+
+    def _table(self, group: Callable[[Question], str]) -> dict[str, tuple[int, int]]:
         table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for outcome in self.outcomes:
-            table[outcome.question.category][0] += outcome.right
-            table[outcome.question.category][1] += 1
+            table[group(outcome.question)][0] += outcome.right
+            table[group(outcome.question)][1] += 1
         return {c: (r, n) for c, (r, n) in sorted(table.items())}
 
 
@@ -70,9 +86,12 @@ def load_questions(path: Path) -> list[Question]:
         Question(
             q=str(i["q"]),
             lang=str(i.get("lang", "sv")),
-            expect=str(i["expect"]),
+            expect=tuple(str(e) for e in i["expect"])
+            if isinstance(i["expect"], list)
+            else (str(i["expect"]),),
             must_include=tuple(str(m) for m in i.get("must_include") or ()),
             category=str(i.get("category", "-")),
+            kind=str(i.get("kind", "")),
         )
         for i in items
     ]
@@ -81,14 +100,17 @@ def load_questions(path: Path) -> list[Question]:
 def judge(question: Question, reply: Reply) -> Outcome:
     text = render_text(reply)
     problems = []
-    if reply.status != question.expect:
-        problems.append(f"expected {question.expect}, got {reply.status}")
+    if reply.status not in question.expect:
+        problems.append(f"expected {' or '.join(question.expect)}, got {reply.status}")
     if reply.lang != question.lang:
         problems.append(f"expected a reply in {question.lang}, got {reply.lang}")
     lowered = text.lower()
-    for required in question.must_include:
-        if not any(alt.lower() in lowered for alt in required.split("|")):
-            problems.append(f"missing '{required}'")
+    if reply.status == question.expect[0]:
+        for required in question.must_include:
+            if required == "?" and reply.question:
+                continue
+            if not any(alt.lower() in lowered for alt in required.split("|")):
+                problems.append(f"missing '{required}'")
     return Outcome(question, str(reply.status), reply.lang, text, tuple(problems))
 
 
@@ -100,9 +122,12 @@ def format_report(report: Report) -> str:
     lines = [f"{len(report.outcomes)} questions, {report.share_right:.1%} right"]
     for category, (right, total) in report.by_category().items():
         lines.append(f"  category {category}: {right}/{total} ({right / total:.0%})")
-    wrong = [o for o in report.outcomes if not o.right]
-    if report.out_of_scope_answered:
-        lines.append(f"OUT-OF-SCOPE ANSWERED: {len(report.out_of_scope_answered)}")
+    for kind, (right, total) in report.by_kind().items():
+        lines.append(f"  kind {kind or '-'}: {right}/{total} ({right / total:.0%})")
+    answered = report.out_of_scope_answered
+    if answered:
+        lines.append(f"OUT-OF-SCOPE ANSWERED: {len(answered)}")
+    wrong = answered + [o for o in report.outcomes if not o.right and o not in answered]
     for outcome in wrong:
         lines.append(f"\nFAIL [{outcome.question.category}] {outcome.question.q}")
         lines += [f"  - {p}" for p in outcome.problems]

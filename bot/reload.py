@@ -20,7 +20,7 @@ from watchfiles import Change, awatch
 
 from bot.admin import ReloadOutcome
 from bot.knowledge.loader import KnowledgeError
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.metrics import Metrics
 from bot.service import Service
 

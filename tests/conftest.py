@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import build_service
 from bot.knowledge.loader import load_knowledge
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from bot.testing import Chat

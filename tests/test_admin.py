@@ -9,7 +9,7 @@ import pytest
 
 from bot.admin import AdminCommands, Admins, ReloadOutcome, parse_admin_command
 from bot.app import build_runtime
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Lang, Message
 from bot.reminders.clock import FakeClock
 from bot.render_text import render_text

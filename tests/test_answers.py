@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Status
 from bot.render_text import render_text
 from bot.testing import Chat

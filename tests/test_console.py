@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.console import chat, to_message
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.reminders import build
 from bot.reminders.clock import FakeClock
 from bot.reminders.console_sender import ConsoleSender

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.evaluation import format_report, load_questions, run
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from tests.conftest import KNOWLEDGE, SHARED
 
 MIN_SHARE = 0.95

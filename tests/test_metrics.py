@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from adapters.server import create_app
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Message, Reply, Status
 from bot.metrics import CountingSender, Metrics
 from bot.ports import DeliveryError

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.admin import AdminCommands, Admins, parse_admin_command
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Message, Status
 from bot.privacy import has_personal_number, mask
 from bot.ratelimit import RateLimiter

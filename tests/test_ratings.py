@@ -12,7 +12,7 @@ from aiohttp import web
 
 from adapters.render_slack import RATE_BLOCK_ID
 from adapters.server import create_app
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.service import Service
 from bot.settings import load_settings
 from tests.fakes.connector import FakeConnector

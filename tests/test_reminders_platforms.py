@@ -20,7 +20,7 @@ from aiohttp import web
 
 from adapters import server
 from adapters.server import create_app
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.reminders import Reminders, build
 from bot.reminders.clock import FakeClock
 from bot.service import Service

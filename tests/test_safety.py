@@ -14,7 +14,7 @@ from adapters.render_cards import render_card
 from adapters.render_slack import render_reply
 from bot import logs
 from bot.admin import AdminCommands, Admins
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Message, Reply, Status
 from bot.privacy import has_personal_number, mask
 from bot.ratelimit import RateLimiter

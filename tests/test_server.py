@@ -29,7 +29,7 @@ from adapters.server import (
 )
 from adapters.slack import SlackSender
 from adapters.teams import TeamsSender
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Message, Reply, Status
 from bot.service import Service
 from bot.settings import Settings, load_settings

@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.render_slack import escape, render_reply
 from adapters.server import create_app
 from adapters.slack import COMMAND, EVENTS, ROUTE, SeenEvents, SlackSender, address, parse_address
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Attachment, CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.service import Service

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.matching import Engine
+from bot.answering.engine import Engine
 from bot.messages import Message, Status
 from bot.reminders.clock import FakeClock
 from bot.reminders.store_postgres import PostgresDatabase

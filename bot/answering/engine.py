@@ -1,6 +1,6 @@
 """Decides what a question is about: one answer, a question back, or an honest "I don't know".
 
-A question's concepts (bot.concepts) are compared with each entry's match keys. An entry whose
+A question's concepts (bot.answering.concepts) are compared with each entry's match keys. An entry whose
 whole key is present is a candidate, scored by the weights of that key. Then, in this order:
 - a detail nobody can answer (a price, a course date) makes it a no-match that says so;
 - a clarification entry, or several different entries scoring alike, ask back with options;
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from bot.compose import Composer
-from bot.concepts import ConceptMatcher, FuzzySettings
+from bot.answering.compose import Composer
+from bot.answering.concepts import ConceptMatcher, FuzzySettings
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
 from bot.language import FUNCTION_WORDS, detect_language
