@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-share", type=float, default=DEFAULT_MIN_SHARE)
     evaluate.set_defaults(run=_eval)
 
+    explain = sub.add_parser(
+        "explain", help="show how a question is read and why it gets its reply (coordinators)"
+    )
+    explain.add_argument("question")
+    explain.add_argument(
+        "--after", metavar="QUESTION", help="a previous question, for a follow-up's context"
+    )
+    explain.set_defaults(run=_explain)
+
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(required=True, metavar="ACTION")
     validate = kb_sub.add_parser("validate", help="check the knowledge base; exit 1 on problems")
@@ -218,6 +227,15 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     print(format_report(report))
     failed = report.share_right < args.min_share or bool(report.out_of_scope_answered)
     return 1 if failed else 0
+
+
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    """Prints the words read and their concepts, the candidates with their scores, the rule
+    that decided, and the reply."""
+    engine: Engine = build_engine(settings)
+    context = engine.answer(args.after).context if args.after else None
+    print(engine.explain_text(args.question, context=context))
+    return 0
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:

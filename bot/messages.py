@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["sv", "en"]
 
@@ -102,3 +102,8 @@ class Reply:
     entry_id: str | None = None
     score: float | None = None
     attachments: tuple[Attachment, ...] = field(default=())
+    # The subject of a knowledge answer, for follow-ups ({"subject", "facet", "entry"}); the
+    # service keeps it for the conversation and passes it back to the engine. JSON-serialisable.
+    context: dict[str, Any] | None = None
+    # What the user told about themselves (e.g. {"region": "skane"}), to remember per user.
+    profile: dict[str, Any] | None = None

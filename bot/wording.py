@@ -25,6 +25,11 @@ class Wording:
     ask_instead: str
     unsupported_detail: str
     other_region: str
+    no_region_sources: str
+    covered_regions: str
+    unstated_number: str
+    what_sources_say: str
+    several_lead: str
     intro: str
     examples: tuple[str, ...]
     thanks: str
@@ -66,6 +71,14 @@ WORDING: dict[Lang, Wording] = {
         ask_instead="Fråga gärna",
         unsupported_detail="Mina källor anger inte {detail} för {subject}.",
         other_region=("Jag har inga uppgifter om detta för {asked}. Det jag har gäller {scope}:"),
+        no_region_sources="Jag har inga källor från {regions} och kan därför inte säga vad som gäller där.",
+        covered_regions=(
+            "Mina källor gäller {covered} och nationell nivå (Socialstyrelsen). Fråga gärna "
+            "hur det är där, eller vänd dig till din egen region."
+        ),
+        unstated_number="Mina källor nämner inte {numbers} för {subject}.",
+        what_sources_say="Det källorna säger om {subject}: {text}",
+        several_lead="Din fråga gäller flera saker; här är vad som gäller för var och en.",
         intro=(
             "Hej! Jag är Handledarbot. Jag svarar på frågor om handledarutbildning och "
             "handledning i vården, utifrån nationella och regionala källor (Region Stockholm, "
@@ -134,6 +147,14 @@ WORDING: dict[Lang, Wording] = {
         ask_instead="Please ask",
         unsupported_detail="My sources do not give {detail} for {subject}.",
         other_region="I have nothing on this for {asked}. What I have applies to {scope}:",
+        no_region_sources="I have no sources from {regions}, so I cannot say what applies there.",
+        covered_regions=(
+            "My sources cover {covered} and the national level (Socialstyrelsen). You are "
+            "welcome to ask how it is there, or turn to your own region."
+        ),
+        unstated_number="My sources do not mention {numbers} for {subject}.",
+        what_sources_say="What the sources say about {subject}: {text}",
+        several_lead="Your question is about several things; here is what applies to each.",
         intro=(
             "Hi! I'm Handledarbot. I answer questions about clinical supervisor training and "
             "supervision in Swedish healthcare, from national and regional sources (Region "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.schema import (
@@ -48,6 +50,51 @@ class Composer:
             score=score,
         )
 
+    def entries(
+        self, entries: Sequence[Entry], lang: Lang, score: float, regions: set[str]
+    ) -> Reply:
+        """One answer covering several subjects (two roles, two courses), each in turn."""
+        paragraphs: list[str] = [WORDING[lang].several_lead]
+        courses: list[Course] = []
+        shown: list[Entry] = []
+        for entry in entries:
+            paragraphs += self._region_caveat([entry], regions, lang)
+            paragraphs.append(_say(entry_text(entry), lang))
+            shown.append(entry)
+            for course in self._courses_of(entry):
+                if course not in courses:
+                    courses.append(course)
+        return Reply(
+            status=Status.ANSWER,
+            lang=lang,
+            paragraphs=tuple(paragraphs),
+            courses=tuple(self._fact(c, lang) for c in courses),
+            sources=self._sources([*shown, *courses], lang),
+            entry_id=entries[0].id,
+            score=score,
+        )
+
+    def region_not_covered(self, region_concepts: Sequence[str], lang: Lang) -> Reply:
+        """No-match for a region the sources do not cover, naming the regions they do."""
+        words = WORDING[lang]
+        names = []
+        for concept_id in region_concepts:
+            concept = self._kb.concepts.get(concept_id)
+            name = concept.name if concept is not None else None
+            names.append(_say(name, lang) if name is not None else concept_id)
+        covered = [
+            _say(s.name, lang) for s in self._kb.scopes.values() if s.id != "national"
+        ]
+        lead = words.no_region_sources.format(regions=", ".join(names))
+        more = words.covered_regions.format(covered=", ".join(covered))
+        return self.no_match(lang, f"{lead} {more}")
+
+    def unstated_number(self, numbers: Sequence[str], entry: Entry, lang: Lang) -> Reply:
+        words = WORDING[lang]
+        subject = _say(entry_title(entry), lang)
+        lead = words.unstated_number.format(numbers=", ".join(numbers), subject=subject)
+        return self._with_summary(self.no_match(lang, lead), entry, lang)
+
     def clarification(self, clarification: Clarification, lang: Lang, score: float) -> Reply:
         entries = [self._kb.entries[o] for o in clarification.options]
         return self._ask(_say(clarification.question, lang), entries, lang, clarification.id, score)
@@ -76,7 +123,20 @@ class Composer:
         if isinstance(subject, Course | Role | Guidance | CadenceGroup):
             about = _say(entry_title(subject), lang)
         lead = words.unsupported_detail.format(detail=detail, subject=about)
-        return self.no_match(lang, lead)
+        reply = self.no_match(lang, lead)
+        if isinstance(subject, Course | Role | Guidance | CadenceGroup):
+            return self._with_summary(reply, subject, lang)
+        return reply
+
+    def _with_summary(self, reply: Reply, entry: Entry, lang: Lang) -> Reply:
+        """Adds, briefly, what the sources do say about the subject (its first sentence)."""
+        first = _first_sentence(_say(entry_text(entry), lang))
+        summary = WORDING[lang].what_sources_say.format(
+            subject=_say(entry_title(entry), lang), text=first
+        )
+        paragraphs = (reply.paragraphs[0], summary, *reply.paragraphs[1:])
+        sources = self._sources([entry], lang) + reply.sources
+        return replace(reply, paragraphs=paragraphs, sources=sources)
 
     def social(self, kind: str, lang: Lang) -> Reply:
         words = WORDING[lang]
@@ -182,6 +242,11 @@ def entry_title(entry: Entry) -> Text:
 
 def entry_text(entry: Entry) -> Text:
     return entry.text
+
+
+def _first_sentence(text: str) -> str:
+    match = re.match(r"(.+?[.!?])(?:\s|$)", text, re.S)
+    return (match.group(1) if match else text).strip()
 
 
 def _say(text: Text, lang: Lang) -> str:

@@ -1,30 +1,45 @@
-"""Decides what a question is about: one answer, a question back, or an honest "I don't know".
+"""Step 3 of answering: which entry (or entries) answer a question, and why: the decision rules.
 
-A question's concepts (bot.answering.concepts) are compared with each entry's match keys. An entry whose
-whole key is present is a candidate, scored by the weights of that key. Then, in this order:
-- a detail nobody can answer (a price, a course date) makes it a no-match that says so;
-- a clarification entry, or several different entries scoring alike, ask back with options;
-- the best candidate above `min_score` is the answer; below it there is no match.
+A question's `Reading` (concepts, negation, regions, facets, numbers) is compared with each
+entry's match keys; an entry whose whole key is present is a *candidate*, its confidence the
+weights of that key plus a share of the other concepts it speaks of. BM25 over the entries' own
+words (`retrieval`) adds candidates the vocabulary does not know and breaks ties. Then the rules,
+in this order, each one mechanism that every entry obeys (`Trace.rule` names the one that
+decided):
+
+1. `social`      — a greeting, thanks or call for help alone.
+2. `region`      — only regions the sources do not cover are named: no-match naming them.
+3. `facet`       — what is asked (length, credits, price, language ...) must be stated by the
+                   answering entry; if no candidate states it: no-match saying which detail the
+                   sources do not give about which thing.
+4. `number`      — a number in the question ("steg 3") the answering entry never mentions.
+5. `several`     — strong candidates resting on different words of the question (two roles,
+                   two courses) are answered together.
+6. `clarify`     — a clarification entry fits, or different entries rest on the same words:
+                   ask back with options (unless retrieval clearly prefers one).
+7. `weak`        — the best confidence is below `min_score`, or a lone concept among unknown
+                   words: no-match.
+8. `answer`      — the best candidate.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-
-from rapidfuzz import fuzz
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot.answering.compose import Composer
 from bot.answering.concepts import ConceptMatcher, FuzzySettings
+from bot.answering.reading import ALIAS_PREFIX, Found, Reading, read
+from bot.answering.retrieval import Retriever, document_text
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
-from bot.language import FUNCTION_WORDS, detect_language
-from bot.messages import Lang, Option, Reply
+from bot.language import FUNCTION_WORDS
+from bot.messages import Lang, Option, Reply, Status
 from bot.text import normalize
 
-ALIAS_PREFIX = "alias--"
-# The concepts found in a question, each with the positions of the words that name it.
-Found = Mapping[str, frozenset[int]]
+__all__ = ["ALIAS_PREFIX", "Engine", "Found", "MatchSettings", "Trace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +54,18 @@ class MatchSettings:
     lone_key_unknown_limit: int = 1
     # ... unless that concept weighs this much: the name of one thing ("Stepping stones", "AKA").
     trusted_concept_weight: float = 4.0
-    alias_weight: float = 3.0
-    region_bonus: float = 0.5  # "... i Örebro?" prefers Region Örebro län's entry  # an entry's own alias ("AKA", "ST-handledare") is decisive
+    alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
+    region_bonus: float = 0.5  # "... i Örebro?" prefers Region Örebro län's entry
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
+    # A concept this heavy (or an alias) names a subject: a role, a course, a level of education.
+    subject_weight: float = 3.0
+    max_subjects: int = 3  # at most this many subjects answered together
+    # Retrieval: a tie is broken when the best entry scores this many times the next one's BM25.
+    retrieval_tie_ratio: float = 1.6
+    # Retrieval alone answers only when this share of the question's content words are the
+    # entry's own words, and at least `retrieval_min_words` of them.
+    retrieval_coverage: float = 0.75
+    retrieval_min_words: int = 2
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -53,6 +77,82 @@ class Candidate:
     key: tuple[str, ...] = ()
     # How many of the question's concepts the entry speaks of (its key and any other key).
     explained: int = 0
+    # The question's word positions its key rests on.
+    evidence: frozenset[int] = frozenset()
+    parts: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Trace:
+    """Why a question got its reply: what was read, the candidates, the rule that decided."""
+
+    reading: Reading | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    retrieval: list[tuple[str, float]] = field(default_factory=list)
+    rule: str = ""
+    detail: str = ""
+    context_used: str = ""
+
+    def lines(self, concepts: Mapping[str, Concept]) -> list[str]:
+        out: list[str] = []
+        if self.context_used:
+            out.append(f"context: {self.context_used}")
+        r = self.reading
+        if r is not None:
+            out.append(f"language: {r.lang}")
+            out.append(f"words: {' '.join(r.tokens)}")
+            for concept, positions in sorted(r.found.items(), key=lambda i: min(i[1] or {0})):
+                words = " ".join(r.tokens[p] for p in sorted(positions))
+                c = concepts.get(concept)
+                kind = _concept_kind(c, concept)
+                out.append(f"  {words!r} -> {concept} ({kind}, weight {_weight(c):g})")
+            if r.negated:
+                out.append(f"negated: {', '.join(sorted(r.negated))}")
+            if r.unknown:
+                out.append(f"words not understood: {', '.join(r.unknown)}")
+        out.append("candidates:")
+        for candidate in self.candidates[:8]:
+            out.append(
+                f"  {candidate.score:5.2f}  {candidate.entry.id}  key=[{', '.join(candidate.key)}]"
+                + (f"  ({'; '.join(candidate.parts)})" if candidate.parts else "")
+            )
+        if not self.candidates:
+            out.append("  (none)")
+        if self.retrieval:
+            hits = ", ".join(f"{i} {s:.2f}" for i, s in self.retrieval)
+            out.append(f"retrieval (BM25): {hits}")
+        out.append(f"rule: {self.rule}" + (f" — {self.detail}" if self.detail else ""))
+        return out
+
+
+def _concept_kind(concept: Concept | None, concept_id: str) -> str:
+    if concept_id.startswith(ALIAS_PREFIX):
+        return "alias of " + concept_id[len(ALIAS_PREFIX) :]
+    if concept is None:
+        return "concept"
+    if concept.region:
+        return f"region: {concept.region}"
+    if concept.detail is not None:
+        return "facet"
+    return "concept"
+
+
+def _weight(concept: Concept | None) -> float:
+    return concept.weight if concept is not None else 0.0
+
+
+# Follow-ups: a message that starts like this and names a subject keeps the last facet
+# ("och för AT?", "what about BT?"); one that names no subject keeps the last subject.
+_FOLLOW_START = re.compile(
+    r"^\s*(?:och|samma|men|and|what about|how about|hur är det med|hur ar det med|gäller det|"
+    r"galler det|även|aven|also|för|for|om)\b",
+    re.I,
+)
+_ORDINALS = {
+    "forsta": 1, "first": 1, "ettan": 1, "andra": 2, "second": 2, "tvaan": 2, "tredje": 3,
+    "third": 3, "trean": 3, "fjarde": 4, "fourth": 4, "femte": 5, "fifth": 5,
+}
+_LAST = frozenset({"sista", "last"})
 
 
 class Engine:
@@ -72,6 +172,9 @@ class Engine:
         self._concepts = ConceptMatcher(concepts, fuzzy=self._settings.fuzzy)
         self._weights = {c.id: c.weight for c in concepts}
         self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
+        self._course_field = {
+            c.id: c.course_field for c in knowledge.concepts.values() if c.course_field
+        }
         self._regions: dict[str, str] = {
             c.id: c.region for c in knowledge.concepts.values() if c.region
         }
@@ -86,21 +189,51 @@ class Engine:
         for index, entry in enumerate(self._entries):
             for concept in {c for key in _keys(entry) for c in key}:
                 self._by_concept.setdefault(concept, []).append(index)
+        self._answers: dict[str, frozenset[str]] = {
+            e.id: self._facets_of(e) for e in knowledge.answerables()
+        }
+        self._retriever = Retriever(knowledge.answerables(), ignore=self._ignorable)
         self._composer = Composer(knowledge, contact_sv=contact_sv, contact_en=contact_en)
 
-    def answer(self, text: str) -> Reply:
-        lang = detect_language(text)
-        tokens = normalize(text)
-        social = self._social.kind(tokens, self._filler)
+    # --- public API -----------------------------------------------------------------------
+
+    def answer(
+        self,
+        text: str,
+        *,
+        context: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+    ) -> Reply:
+        """The reply to `text`. `context` is the previous reply's `context` (follow-ups);
+        `profile` what the user told about themselves (unused by the rules for now)."""
+        return self.explain(text, context=context)[0]
+
+    def explain(
+        self, text: str, *, context: Mapping[str, Any] | None = None
+    ) -> tuple[Reply, Trace]:
+        """The reply and the trace of how it was reached (`handledarbot explain`)."""
+        trace = Trace()
+        reading = read(text, self._concepts, filler=self._filler)
+        social = self._social.kind(list(reading.tokens), self._filler)
         if social is not None:
-            return self._composer.social(social, lang)
-        found = _longest_readings(self._concepts.find(tokens, skip=self._filler))
-        unknown = self._concepts.unknown(tokens, skip=self._ignorable)
-        return self._decide(found, lang, unknown=len(unknown))
+            trace.reading, trace.rule = reading, "social"
+            return self._composer.social(social, reading.lang), trace
+        followed = self._follow_up(reading, context, trace)
+        if followed is not None:
+            reading = followed
+        trace.reading = reading
+        reply = self._decide(reading, trace)
+        return self._with_context(reply, reading), trace
+
+    def explain_text(self, text: str, *, context: Mapping[str, Any] | None = None) -> str:
+        reply, trace = self.explain(text, context=context)
+        lines = trace.lines(self.knowledge.concepts)
+        lines.append(f"reply: {reply.status} ({reply.entry_id or reply.kind})")
+        return "\n".join(lines)
 
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
-        return set(_longest_readings(self._concepts.find(normalize(text), skip=self._filler)))
+        return set(read(text, self._concepts, filler=self._filler).found)
 
     def answer_option(self, value: str, lang: str | None) -> Reply:
         """The reply for an option the user picked; `value` is an entry id."""
@@ -108,48 +241,140 @@ class Engine:
         entry = self.knowledge.entries.get(value)
         if entry is None:
             return self._composer.no_match(chosen)
-        return self._composer.entry(entry, chosen, score=None, regions=set())
+        reply = self._composer.entry(entry, chosen, score=None, regions=set())
+        return _replace_context(reply, {"subject": _subject_words(entry), "facet": "", "entry": entry.id})
 
     def pick_option(self, options: Sequence[Option], typed: str) -> Option | None:
-        """Which of `options` the user meant by `typed`: its number, its value or its words."""
+        """Which of `options` the user meant by `typed`: its number ("2"), an ordinal ("den
+        andra", "the second one"), its value, or words that only that option's label has
+        ("den på universitetet"). Function words never choose ("och för AT?")."""
         cleaned = typed.strip().rstrip(".)").strip()
         for option in options:
             if cleaned == option.value:
                 return option
-        digits = [t for t in normalize(cleaned) if t.isdigit()]
-        if len(digits) == 1 and len(normalize(cleaned)) <= 3:
+        tokens = normalize(cleaned)
+        digits = [t for t in tokens if t.isdigit()]
+        if len(digits) == 1 and len(tokens) <= 3:
             number = int(digits[0])
             return options[number - 1] if 1 <= number <= len(options) else None
-        typed_words = " ".join(normalize(cleaned))
-        scored = [
-            (fuzz.token_set_ratio(typed_words, " ".join(normalize(o.label))), o) for o in options
-        ]
-        best = max(scored, key=lambda pair: pair[0], default=None)
-        if best is not None and best[0] >= self._settings.option_label_ratio:
-            return best[1]
+        content = [t for t in tokens if t not in self._ignorable and t not in _ORDINALS]
+        ordinals = [_ORDINALS[t] for t in tokens if t in _ORDINALS]
+        if len(tokens) <= 4 and not content:
+            if len(ordinals) == 1 and 1 <= ordinals[0] <= len(options):
+                return options[ordinals[0] - 1]
+            if any(t in _LAST for t in tokens):
+                return options[-1]
+        if not content:
+            return None
+        labels = [set(normalize(o.label)) - self._ignorable for o in options]
+        hits = []
+        for index, label in enumerate(labels):
+            others = set().union(*(lb for i, lb in enumerate(labels) if i != index))
+            distinctive = label - others
+            if any(_near_word(t, distinctive) for t in content):
+                hits.append(index)
+        if len(hits) == 1 and len(content) <= 4:
+            return options[hits[0]]
         return None
 
-    def _decide(self, found: Found, lang: Lang, *, unknown: int) -> Reply:
-        concepts = set(found)
-        regions: set[str] = {self._regions[c] for c in concepts if c in self._regions}
-        candidates = self._candidates(found, regions)
-        asked_details = concepts & self._details
-        if asked_details:
-            unanswered = [c for c in candidates if not asked_details <= _answers(c.entry)]
-            if len(unanswered) == len(candidates):
-                subject = candidates[0].entry if candidates else None
-                return self._composer.unsupported_detail(asked_details, subject, lang)
-            candidates = [c for c in candidates if c not in unanswered]
+    # --- follow-ups -----------------------------------------------------------------------
+
+    def _follow_up(
+        self, reading: Reading, context: Mapping[str, Any] | None, trace: Trace
+    ) -> Reading | None:
+        """A reading of the message with the last answer's subject or facet added, when the
+        message leans on it ("hur lång är den?", "och för AT?")."""
+        if not context:
+            return None
+        subjects = self._subjects(reading)
+        facets = [c for c in reading.found if c in self._details]
+        last_subject = str(context.get("subject") or "")
+        last_facet = str(context.get("facet") or "")
+        short = len(reading.content) <= 4
+        if not subjects and last_subject and (facets or short) and not self._named_entry(reading):
+            trace.context_used = f"subject of the last answer: {last_subject!r}"
+            return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler)
+        if subjects and not facets and last_facet and short and _FOLLOW_START.match(reading.text):
+            trace.context_used = f"facet of the last question: {last_facet!r}"
+            return read(f"{last_facet} – {reading.text}", self._concepts, filler=self._filler)
+        return None
+
+    def _named_entry(self, reading: Reading) -> bool:
+        """Whether the message names something of its own that some entry is about."""
+        return any(
+            self._weights.get(c, 0) >= 2 and c not in self._details and c not in self._regions
+            for c in reading.found
+        )
+
+    def _with_context(self, reply: Reply, reading: Reading) -> Reply:
+        if reply.status is not Status.ANSWER or reply.kind != "knowledge":
+            return reply
+        subject_positions = reading.positions_of(self._subjects(reading))
+        facet_positions = reading.positions_of([c for c in reading.found if c in self._details])
+        entry = self.knowledge.entries.get(reply.entry_id or "")
+        subject = " ".join(reading.tokens[p] for p in sorted(subject_positions))
+        if not subject and entry is not None:
+            subject = _subject_words(entry)
+        facet = " ".join(reading.tokens[p] for p in sorted(facet_positions))
+        return _replace_context(reply, {"subject": subject, "facet": facet, "entry": reply.entry_id})
+
+    def _subjects(self, reading: Reading) -> list[str]:
+        return [
+            c
+            for c in reading.found
+            if c.startswith(ALIAS_PREFIX)
+            or (self._weights.get(c, 0) >= self._settings.subject_weight
+                and c not in self._details and c not in self._regions)
+        ]
+
+    # --- the rules ------------------------------------------------------------------------
+
+    def _decide(self, reading: Reading, trace: Trace) -> Reply:
+        lang = reading.lang
+        concepts = set(reading.found)
+        regions = {self._regions[c] for c in concepts if c in self._regions}
+        uncovered = sorted(c for c in concepts if self._regions.get(c) == "uncovered")
+        covered = regions - {"uncovered"}
+        candidates = self._candidates(reading, covered)
+        trace.candidates = candidates
+        if uncovered and not covered:
+            trace.rule, trace.detail = "region", f"no sources from {', '.join(uncovered)}"
+            return self._composer.region_not_covered(uncovered, lang)
+        asked = sorted((concepts & self._details) - set(reading.negated))
+        if asked and candidates:
+            stating = [c for c in candidates if self._states(c.entry, asked)]
+            if not stating:
+                subject = next(
+                    (c.entry for c in candidates if not isinstance(c.entry, Clarification)), None
+                )
+                missing = [d for d in asked if subject is None or d not in self._answers.get(subject.id, ())]
+                trace.rule = "facet"
+                trace.detail = f"no candidate states {', '.join(missing or asked)}"
+                return self._composer.unsupported_detail(set(missing or asked), subject, lang)
+            candidates = stating
+        elif asked and not candidates:
+            trace.rule, trace.detail = "facet", f"nothing is about this; asked {', '.join(asked)}"
+            return self._composer.unsupported_detail(set(asked), None, lang)
         if not candidates:
-            return self._composer.no_match(lang)
+            return self._retrieval_only(reading, trace, covered)
         best = candidates[0]
-        # Asking back is never a wrong confident answer, so no minimum applies to it; but a lone
-        # word among unknown ones ("en kurs i Excel") is not worth a question back either.
+        several = self._several(candidates, reading)
+        if len(several) > 1:
+            trace.rule = "several"
+            trace.detail = ", ".join(c.entry.id for c in several)
+            return self._composer.entries([c.entry for c in several], lang, best.score, covered)  # type: ignore[misc]
         if isinstance(best.entry, Clarification):
-            if self._lone_guess(best, found, unknown):
+            if self._lone_guess(best, reading):
+                trace.rule, trace.detail = "weak", "a lone word among unknown ones"
                 return self._composer.no_match(lang)
+            preferred = self._retrieval_choice(reading, best.entry.options, trace)
+            if preferred is not None:
+                return self._final(preferred, best.score, reading, covered, trace, "clarify→retrieval")
+            trace.rule = "clarify"
             return self._composer.clarification(best.entry, lang, best.score)
-        if best.score < self._settings.min_score or self._lone_guess(best, found, unknown):
+        if best.score < self._settings.min_score or self._lone_guess(best, reading):
+            trace.rule = "weak"
+            trace.detail = f"best {best.score:.2f} < {self._settings.min_score}" if best.score < self._settings.min_score else "a lone concept among unknown words"
             return self._composer.no_match(lang)
         close = [
             c
@@ -158,11 +383,126 @@ class Engine:
             and not isinstance(c.entry, Clarification)
         ]
         if len(close) > 1:
+            preferred = self._retrieval_choice(reading, [c.entry.id for c in close], trace)
+            if preferred is not None:
+                return self._final(preferred, best.score, reading, covered, trace, "tie→retrieval")
+            trace.rule = "clarify"
+            trace.detail = "different entries rest on the same words"
             entries = [c.entry for c in close[: self._settings.max_options]]
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
-        return self._composer.entry(best.entry, lang, score=best.score, regions=regions)
+        return self._final(best.entry, best.score, reading, covered, trace, "answer")
 
-    def _lone_guess(self, best: Candidate, found: Found, unknown: int) -> bool:
+    def _final(
+        self, entry: Entry, score: float, reading: Reading, regions: set[str], trace: Trace, rule: str
+    ) -> Reply:
+        missing = self._numbers_not_stated(entry, reading)
+        if missing:
+            trace.rule, trace.detail = "number", f"{entry.id} never mentions {', '.join(missing)}"
+            return self._composer.unstated_number(missing, entry, reading.lang)
+        trace.rule = rule
+        return self._composer.entry(entry, reading.lang, score=score, regions=regions)
+
+    def _retrieval_only(self, reading: Reading, trace: Trace, regions: set[str]) -> Reply:
+        """No concept key fits: an entry may still be the one whose own words the question
+        uses ("mallar", "medsittning"), if nearly every content word is that entry's."""
+        hits = self._retriever.search([reading.tokens[p] for p in reading.content])
+        trace.retrieval = [(h.entry_id, h.score) for h in hits[:3]]
+        if hits:
+            best = hits[0]
+            words = [reading.tokens[p] for p in reading.content]
+            grounded = [w for w in words if self._retriever.grounded(best.entry_id, w) or w in self._concept_words(reading)]
+            share = len(grounded) / len(words) if words else 0.0
+            clear = len(hits) == 1 or best.score >= self._settings.retrieval_tie_ratio * hits[1].score
+            if (
+                share >= self._settings.retrieval_coverage
+                and len(grounded) >= self._settings.retrieval_min_words
+                and clear
+            ):
+                entry = self.knowledge.entries[best.entry_id]
+                return self._final(entry, best.score, reading, regions, trace, "retrieval")
+            trace.detail = f"retrieval: {share:.0%} of the words are {best.entry_id}'s"
+        trace.rule = "weak"
+        trace.detail = trace.detail or "no entry's key fits"
+        return self._composer.no_match(reading.lang)
+
+    def _concept_words(self, reading: Reading) -> set[str]:
+        return {reading.tokens[p] for positions in reading.found.values() for p in positions}
+
+    def _retrieval_choice(
+        self, reading: Reading, entry_ids: Sequence[str], trace: Trace
+    ) -> Entry | None:
+        """Among `entry_ids`, the one retrieval clearly prefers on the question's words."""
+        hits = {h.entry_id: h.score for h in self._retriever.search(
+            [reading.tokens[p] for p in reading.content], top=50)}
+        ranked = sorted(((hits.get(i, 0.0), i) for i in entry_ids), reverse=True)
+        trace.retrieval = [(i, s) for s, i in ranked[:3]]
+        if len(ranked) < 2 or ranked[0][0] <= 0:
+            return None
+        if ranked[0][0] >= self._settings.retrieval_tie_ratio * max(ranked[1][0], 1e-9):
+            return self.knowledge.entries.get(ranked[0][1])
+        return None
+
+    def _several(self, candidates: list[Candidate], reading: Reading) -> list[Candidate]:
+        """Strong candidates that rest on different words of the question, each naming its own
+        subject: "samma kurs för AT- och BT-handledare?" is two roles, answered together."""
+        chosen: list[Candidate] = []
+        used: set[int] = set()
+        seen_subjects: set[str] = set()
+        for c in candidates:
+            if isinstance(c.entry, Clarification) or c.score < self._settings.min_score:
+                continue
+            subjects = {
+                k for k in c.key
+                if k.startswith(ALIAS_PREFIX)
+                or (self._weights.get(k, 0) >= self._settings.subject_weight and k not in self._details)
+            }
+            subject_positions = reading.positions_of(list(subjects))
+            if not subjects or subject_positions & used or subjects & seen_subjects:
+                continue
+            if any(_same_thing(c.entry, o.entry) for o in chosen):
+                continue
+            chosen.append(c)
+            used |= c.evidence
+            seen_subjects |= subjects
+            if len(chosen) == self._settings.max_subjects:
+                break
+        return chosen
+
+    def _states(self, entry: Entry | Clarification, asked: Sequence[str]) -> bool:
+        if isinstance(entry, Clarification):
+            return all(self._states(self.knowledge.entries[o], asked) for o in entry.options if o in self.knowledge.entries)
+        facets = self._answers.get(entry.id, frozenset())
+        return all(d in facets for d in asked)
+
+    def _facets_of(self, entry: Entry) -> frozenset[str]:
+        """The facets an entry states: those it lists (`answers`), those its match keys name,
+        and, for a course (or a role recommending courses), those its course fields give."""
+        facets = set(entry.answers) | {c for key in entry.match for c in key}
+        courses: list[Course] = []
+        if isinstance(entry, Course):
+            courses = [entry]
+        elif isinstance(entry, Role):
+            courses = [self.knowledge.courses[c] for c in entry.courses if c in self.knowledge.courses]
+        for concept, field_name in self._course_field.items():
+            if any(getattr(course, field_name) for course in courses):
+                facets.add(concept)
+        return frozenset(facets)
+
+    def _numbers_not_stated(self, entry: Entry, reading: Reading) -> list[str]:
+        if not reading.numbers:
+            return []
+        stated = set(self._retriever_numbers(entry))
+        return [n for n in reading.numbers if n not in stated]
+
+    def _retriever_numbers(self, entry: Entry) -> list[str]:
+        related = [self.knowledge.entries[r] for r in entry.related if r in self.knowledge.entries]
+        courses: list[Course] = []
+        if isinstance(entry, Role):
+            courses = [self.knowledge.courses[c] for c in entry.courses if c in self.knowledge.courses]
+        text = " ".join(document_text(e) for e in [entry, *related, *courses])
+        return [t for t in normalize(text) if t.isdigit()]
+
+    def _lone_guess(self, best: Candidate, reading: Reading) -> bool:
         """One concept and words we do not know: the question is likely about something else
         ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision). A concept
         named by a phrase of several words, or a heavy one, is specific enough on its own."""
@@ -170,26 +510,29 @@ class Engine:
             return False
         concept = best.key[0]
         trusted = (self._weights[concept] >= self._settings.trusted_concept_weight
-                   or len(found[concept]) > 1)
-        return not trusted and unknown >= self._settings.lone_key_unknown_limit
+                   or len(reading.found[concept]) > 1)
+        return not trusted and len(reading.unknown) >= self._settings.lone_key_unknown_limit
 
-    def _candidates(self, found: Found, regions: set[str]) -> list[Candidate]:
+    def _candidates(self, reading: Reading, regions: set[str]) -> list[Candidate]:
+        found = reading.found
         candidates = []
         indexes = {i for concept in found for i in self._by_concept.get(concept, ())}
         for index in sorted(indexes):
             entry = self._entries[index]
             scored = self._score(entry, found)
             if scored is not None:
-                score, key, explained = scored
+                score, key, explained, evidence = scored
+                parts = [f"key {score:.2f}"]
                 if getattr(entry, "scope", None) in regions:
                     score += self._settings.region_bonus
-                candidates.append(Candidate(entry, score, key, explained))
+                    parts.append(f"region +{self._settings.region_bonus}")
+                candidates.append(Candidate(entry, score, key, explained, evidence, tuple(parts)))
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates
 
     def _score(
         self, entry: Entry | Clarification, found: Found
-    ) -> tuple[float, tuple[str, ...], int] | None:
+    ) -> tuple[float, tuple[str, ...], int, frozenset[int]] | None:
         if isinstance(entry, Clarification) and found.keys() & set(entry.unless):
             return None
         best: float | None = None
@@ -205,7 +548,7 @@ class Engine:
         mentioned = [c for c in {c for key in _keys(entry) for c in key} if c in found]
         extra, _ = self._weigh([c for c in mentioned if c not in best_key], found, covered)
         explained = len(set(best_key) | set(mentioned))
-        return best + self._settings.mention_bonus * extra, tuple(best_key), explained
+        return best + self._settings.mention_bonus * extra, tuple(best_key), explained, covered
 
     def _weigh(
         self, concepts: Sequence[str], found: Found, covered: frozenset[int]
@@ -222,12 +565,30 @@ class Engine:
         return total, covered
 
 
-def _longest_readings(found: Found) -> Found:
-    """Drops a concept whose words are part of a longer one's: "ST-kurser" is the ST course
-    programme, not ST plus a course; "årliga rapporten" the annual report, not something yearly.
-    Aliases identify an entry and do not hide the concepts inside them."""
-    longer = [p for c, p in found.items() if not c.startswith(ALIAS_PREFIX)]
-    return {c: p for c, p in found.items() if not any(p < other for other in longer)}
+def _same_thing(a: Entry | Clarification, b: Entry | Clarification) -> bool:
+    """A role and the one course it recommends are one subject, not two."""
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, Role) and isinstance(y, Course) and y.id in x.courses:
+            return True
+    return False
+
+
+def _near_word(token: str, words: set[str]) -> bool:
+    if token in words:
+        return True
+    return len(token) >= 4 and any(
+        len(w) >= 4 and (w.startswith(token[:5]) or token.startswith(w[:5])) for w in words
+    )
+
+
+def _subject_words(entry: Entry) -> str:
+    if isinstance(entry, Course | Role):
+        return entry.aliases[0] if entry.aliases else entry.name.sv
+    return entry.title.sv
+
+
+def _replace_context(reply: Reply, context: dict[str, Any]) -> Reply:
+    return replace(reply, context=context)
 
 
 def _alias_concepts(knowledge: KnowledgeBase, weight: float) -> list[Concept]:

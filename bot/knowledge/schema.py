@@ -61,6 +61,9 @@ class Answerable(Provenance):
     answers: list[Id] = Field(default_factory=list)
     # Other entries whose text is added after this one's ("see also").
     related: list[Id] = Field(default_factory=list)
+    # Questions staff ask that this entry answers (sv and en): searched beside the entry's own
+    # text, so a coordinator fixes a missed question by adding it here.
+    examples: list[NonEmpty] = Field(default_factory=list)
 
 
 class Course(Answerable):
@@ -132,8 +135,19 @@ class Concept(Strict):
     weight: float = Field(1.0, ge=0.0, le=10.0)
     # A detail (price, date, salary ...) that an entry must list in `answers` to answer it.
     detail: Text | None = None
-    # A region: answers of another region's guidance get a caveat.
-    region: Scope | None = None
+    # A region: the scope whose guidance the base holds for it, or `uncovered` (no sources:
+    # questions about it get an honest no-match). Answers of another region's guidance get a
+    # caveat.
+    region: Scope | Literal["uncovered"] | None = None
+    # How a region (or a detail) is named in replies; defaults to the concept id.
+    name: Text | None = None
+    # A facet that a course states when it has this field (and so does a role recommending
+    # such a course): "hur lång" is answered by a course with a `duration`, by no other entry
+    # unless it lists the concept in its match keys or `answers`.
+    course_field: (
+        Literal["duration", "credits", "format", "apply", "links", "provider", "prerequisites"]
+        | None
+    ) = None
 
 
 class Contact(Provenance):

@@ -1,0 +1,121 @@
+"""Step 1 of answering: what a question says, before any entry is considered.
+
+A `Reading` holds the question's words (folded tokens), its language, the concepts found in it
+with the positions of the words that name them, what is negated ("inte ST utan AT"), the regions
+it names, the facets (details) it asks for, the numbers it mentions, and the words nobody knows.
+The reminder parser and the engine read text the same way (`bot.text`, `bot.language`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.answering.concepts import ConceptMatcher
+from bot.language import FUNCTION_WORDS, detect_language
+from bot.messages import Lang
+from bot.text import normalize
+
+ALIAS_PREFIX = "alias--"
+# The concepts found in a question, each with the positions of the words that name it.
+Found = Mapping[str, frozenset[int]]
+
+# A negation opens a span that excludes what it names: "inte ST utan AT", "not the web course,
+# the longer one". It counts only at the start of a clause or when a contrast follows in the same
+# clause, so that "räcker det inte med webbkursen?" keeps its words.
+NEGATIONS = frozenset({"inte", "ej", "icke", "not", "utom", "forutom", "except"})
+CONTRASTS = frozenset({"utan", "but", "instead", "rather"})
+_CLAUSE = re.compile(r"[,;.!?:()\u2013\u2014]|\s-\s")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    text: str
+    lang: Lang
+    tokens: tuple[str, ...]
+    found: Found
+    # Concepts whose every word lies in a negated span (removed from `found`).
+    negated: frozenset[str] = frozenset()
+    negated_positions: frozenset[int] = frozenset()
+    # Tokens that are no vocabulary word, function word or filler.
+    unknown: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    # Positions of content tokens (neither function words nor filler).
+    content: tuple[int, ...] = field(default=())
+
+    def positions_of(self, concepts: set[str] | list[str] | tuple[str, ...]) -> frozenset[int]:
+        covered: set[int] = set()
+        for concept in concepts:
+            covered |= self.found.get(concept, frozenset())
+        return frozenset(covered)
+
+
+def read(
+    text: str, matcher: ConceptMatcher, *, filler: frozenset[str]
+) -> Reading:
+    """Reads `text`: tokens, language, concepts (longest readings), negation, unknown words."""
+    lang = detect_language(text)
+    tokens, clause_of = _tokens_with_clauses(text)
+    found = longest_readings(matcher.find(tokens, skip=filler))
+    negated_positions = _negated(tokens, clause_of)
+    negated = frozenset(
+        c for c, p in found.items() if p and p <= negated_positions
+    )
+    kept = {c: p for c, p in found.items() if c not in negated}
+    ignorable = filler | FUNCTION_WORDS
+    unknown = tuple(matcher.unknown(tokens, skip=ignorable))
+    numbers = tuple(t for t in tokens if t.isdigit())
+    content = tuple(
+        i for i, t in enumerate(tokens) if t not in ignorable and i not in negated_positions
+    )
+    return Reading(
+        text=text,
+        lang=lang,
+        tokens=tuple(tokens),
+        found=kept,
+        negated=negated,
+        negated_positions=negated_positions,
+        unknown=unknown,
+        numbers=numbers,
+        content=content,
+    )
+
+
+def longest_readings(found: Found) -> Found:
+    """Drops a concept whose words are part of a longer one's: "ST-kurser" is the ST course
+    programme, not ST plus a course; "årliga rapporten" the annual report, not something yearly.
+    Aliases identify an entry and do not hide the concepts inside them."""
+    longer = [p for c, p in found.items() if not c.startswith(ALIAS_PREFIX)]
+    return {c: p for c, p in found.items() if not any(p < other for other in longer)}
+
+
+def _tokens_with_clauses(text: str) -> tuple[list[str], list[int]]:
+    tokens: list[str] = []
+    clause_of: list[int] = []
+    for index, clause in enumerate(_CLAUSE.split(text)):
+        for token in normalize(clause):
+            tokens.append(token)
+            clause_of.append(index)
+    return tokens, clause_of
+
+
+def _negated(tokens: list[str], clause_of: list[int]) -> frozenset[int]:
+    negated: set[int] = set()
+    for position, token in enumerate(tokens):
+        if token not in NEGATIONS:
+            continue
+        clause = clause_of[position]
+        span = []
+        contrast = False
+        for later in range(position + 1, len(tokens)):
+            if clause_of[later] != clause:
+                break
+            if tokens[later] in CONTRASTS:
+                contrast = True
+                break
+            span.append(later)
+        starts_clause = position == 0 or clause_of[position - 1] != clause
+        if span and (contrast or starts_clause):
+            negated.update(span)
+    return frozenset(negated)

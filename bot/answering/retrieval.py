@@ -1,0 +1,102 @@
+"""Step 2 of answering: ranked retrieval (BM25, via bm25s) over every entry's own words.
+
+Each entry is one document: its title or name, aliases, text, course facts and example questions,
+in Swedish and English, folded and stemmed with Snowball's Swedish stemmer (snowballstemmer;
+English words pass through it harmlessly, the same way in documents and questions). Retrieval is
+one signal beside the concept layer: it finds entries by words that only occur in their text
+("mallar", "återträffar", "medsittning"), and it tells which words of a question an entry does
+not speak of (`grounded`), which the engine uses to keep precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import bm25s
+import numpy as np
+import snowballstemmer
+
+from bot.knowledge.schema import CadenceGroup, Course, Guidance, Role, Text
+from bot.text import normalize
+
+Entry = Course | Role | Guidance | CadenceGroup
+
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+@lru_cache(maxsize=100_000)
+def stem(token: str) -> str:
+    """The Snowball (Swedish) stem of a folded token."""
+    return str(_STEMMER.stemWord(token))
+
+
+def stems(text: str) -> list[str]:
+    return [stem(t) for t in normalize(text)]
+
+
+def document_text(entry: Entry) -> str:
+    """Every word an entry states or is asked with, in both languages."""
+    parts: list[Text | str] = []
+    if isinstance(entry, Course | Role):
+        parts += [entry.name, *entry.aliases]
+    else:
+        parts.append(entry.title)
+    parts.append(entry.text)
+    if isinstance(entry, Course):
+        parts += [
+            t for t in (entry.provider, entry.format, entry.duration, entry.credits, entry.apply)
+            if t is not None
+        ]
+    parts += entry.examples
+    return " ".join(p if isinstance(p, str) else f"{p.sv} {p.en}" for p in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry_id: str
+    score: float
+
+
+class Retriever:
+    """BM25 over the entries; `search` ranks them for a question's tokens."""
+
+    def __init__(self, entries: Iterable[Entry], *, ignore: frozenset[str]) -> None:
+        self._ids: list[str] = []
+        corpus: list[list[str]] = []
+        self._vocab: list[frozenset[str]] = []
+        for entry in entries:
+            words = [stem(t) for t in normalize(document_text(entry)) if t not in ignore]
+            self._ids.append(entry.id)
+            corpus.append(words or ["-"])
+            self._vocab.append(frozenset(words))
+        self._index_of = {entry_id: i for i, entry_id in enumerate(self._ids)}
+        self._ignore = ignore
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(corpus, show_progress=False)
+        self._known = frozenset().union(*self._vocab) if self._vocab else frozenset()
+
+    def search(self, tokens: Sequence[str], *, top: int = 5) -> list[Hit]:
+        words = [stem(t) for t in tokens if t not in self._ignore and not t.isdigit()]
+        words = [w for w in words if w in self._known]
+        if not words or not self._ids:
+            return []
+        scores = self._bm25.get_scores(words)
+        order = np.argsort(scores)[::-1][:top]
+        return [Hit(self._ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def grounded(self, entry_id: str, token: str) -> bool:
+        """Whether the entry's own words include `token` (by stem, or as a compound part)."""
+        index = self._index_of.get(entry_id)
+        if index is None:
+            return False
+        vocab = self._vocab[index]
+        word = stem(token)
+        if word in vocab:
+            return True
+        return len(word) >= 5 and any(len(v) >= 5 and (word in v or v in word) for v in vocab)
+
+    def known(self, token: str) -> bool:
+        """Whether any entry uses this word."""
+        return stem(token) in self._known
