@@ -74,7 +74,9 @@ class Composer:
             score=score,
         )
 
-    def region_not_covered(self, region_concepts: Sequence[str], lang: Lang) -> Reply:
+    def region_not_covered(
+        self, region_concepts: Sequence[str], lang: Lang, *, compared: Entry | None = None
+    ) -> Reply:
         """No-match for a region the sources do not cover, naming the regions they do."""
         words = WORDING[lang]
         names = []
@@ -87,7 +89,10 @@ class Composer:
         ]
         lead = words.no_region_sources.format(regions=", ".join(names))
         more = words.covered_regions.format(covered=", ".join(covered))
-        return self.no_match(lang, f"{lead} {more}")
+        reply = self.no_match(lang, f"{lead} {more}")
+        if compared is not None:
+            return self._with_summary(reply, compared, lang)
+        return reply
 
     def unstated_number(self, numbers: Sequence[str], entry: Entry, lang: Lang) -> Reply:
         words = WORDING[lang]

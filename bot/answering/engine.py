@@ -337,12 +337,30 @@ class Engine:
         covered = regions - {"uncovered"}
         candidates = self._candidates(reading, covered)
         trace.candidates = candidates
-        if uncovered and not covered:
+        if uncovered:
+            # Named beside a region we do cover ("like Örebro does"), the question is still
+            # about the uncovered one: say so, and what the covered region's source says.
             trace.rule, trace.detail = "region", f"no sources from {', '.join(uncovered)}"
-            return self._composer.region_not_covered(uncovered, lang)
+            compared = next(
+                (c.entry for c in candidates
+                 if not isinstance(c.entry, Clarification) and c.entry.scope in covered),
+                None,
+            )
+            return self._composer.region_not_covered(uncovered, lang, compared=compared)
         asked = sorted((concepts & self._details) - set(reading.negated))
         if asked and candidates:
             stating = [c for c in candidates if self._states(c.entry, asked)]
+            top = candidates[0]
+            if stating and not isinstance(top.entry, Clarification) and stating[0] is not top:
+                lost = self._unexplained_subject(top, stating[0], reading)
+                if lost:
+                    trace.rule = "facet"
+                    trace.detail = (
+                        f"{top.entry.id} is what {', '.join(lost)} asks about and does not state "
+                        f"{', '.join(asked)}"
+                    )
+                    missing = [d for d in asked if d not in self._answers.get(top.entry.id, ())]
+                    return self._composer.unsupported_detail(set(missing), top.entry, lang)
             if not stating:
                 subject = next(
                     (c.entry for c in candidates if not isinstance(c.entry, Clarification)), None
@@ -367,11 +385,18 @@ class Engine:
             if self._lone_guess(best, reading):
                 trace.rule, trace.detail = "weak", "a lone word among unknown ones"
                 return self._composer.no_match(lang)
-            preferred = self._retrieval_choice(reading, best.entry.options, trace)
+            clarification = best.entry
+            if asked:
+                stating = [o for o in clarification.options if self._states(self.knowledge.entries[o], asked)]
+                if len(stating) == 1:
+                    entry = self.knowledge.entries[stating[0]]
+                    return self._final(entry, best.score, reading, covered, trace, "clarify→facet")
+                clarification = clarification.model_copy(update={"options": stating})
+            preferred = self._retrieval_choice(reading, clarification.options, trace)
             if preferred is not None:
                 return self._final(preferred, best.score, reading, covered, trace, "clarify→retrieval")
             trace.rule = "clarify"
-            return self._composer.clarification(best.entry, lang, best.score)
+            return self._composer.clarification(clarification, lang, best.score)
         if best.score < self._settings.min_score or self._lone_guess(best, reading):
             trace.rule = "weak"
             trace.detail = f"best {best.score:.2f} < {self._settings.min_score}" if best.score < self._settings.min_score else "a lone concept among unknown words"
@@ -431,9 +456,13 @@ class Engine:
     def _retrieval_choice(
         self, reading: Reading, entry_ids: Sequence[str], trace: Trace
     ) -> Entry | None:
-        """Among `entry_ids`, the one retrieval clearly prefers on the question's words."""
-        hits = {h.entry_id: h.score for h in self._retriever.search(
-            [reading.tokens[p] for p in reading.content], top=50)}
+        """Among `entry_ids`, the one retrieval clearly prefers on the question's words that no
+        concept explains (the concepts already weighed the candidates alike)."""
+        explained = {p for positions in reading.found.values() for p in positions}
+        words = [reading.tokens[p] for p in reading.content if p not in explained]
+        if not words:
+            return None
+        hits = {h.entry_id: h.score for h in self._retriever.search(words, top=50)}
         ranked = sorted(((hits.get(i, 0.0), i) for i in entry_ids), reverse=True)
         trace.retrieval = [(i, s) for s, i in ranked[:3]]
         if len(ranked) < 2 or ranked[0][0] <= 0:
@@ -441,6 +470,19 @@ class Engine:
         if ranked[0][0] >= self._settings.retrieval_tie_ratio * max(ranked[1][0], 1e-9):
             return self.knowledge.entries.get(ranked[0][1])
         return None
+
+    def _unexplained_subject(
+        self, top: Candidate, other: Candidate, reading: Reading
+    ) -> list[str]:
+        """The specific concepts (weight 2 or more, no facet) that made `top` the best and that
+        `other` does not speak of: answering with `other` would drop what was asked about."""
+        other_concepts = {c for key in _keys(other.entry) for c in key}
+        return [
+            c for c in top.key
+            if self._weights.get(c, 0) >= 2 and c not in self._details
+            and c not in other_concepts
+            and not reading.positions_of([c]) <= other.evidence
+        ]
 
     def _several(self, candidates: list[Candidate], reading: Reading) -> list[Candidate]:
         """Strong candidates that rest on different words of the question, each naming its own
@@ -470,7 +512,7 @@ class Engine:
 
     def _states(self, entry: Entry | Clarification, asked: Sequence[str]) -> bool:
         if isinstance(entry, Clarification):
-            return all(self._states(self.knowledge.entries[o], asked) for o in entry.options if o in self.knowledge.entries)
+            return any(self._states(self.knowledge.entries[o], asked) for o in entry.options if o in self.knowledge.entries)
         facets = self._answers.get(entry.id, frozenset())
         return all(d in facets for d in asked)
 
