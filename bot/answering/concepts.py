@@ -35,13 +35,24 @@ Pattern = tuple[str, ...]
 
 
 class ConceptMatcher:
-    def __init__(self, concepts: Iterable[Concept], *, fuzzy: FuzzySettings | None = None) -> None:
+    def __init__(
+        self,
+        concepts: Iterable[Concept],
+        *,
+        fuzzy: FuzzySettings | None = None,
+        exact_only: frozenset[str] = frozenset(),
+    ) -> None:
+        """`exact_only`: concept ids never reached by typo correction (facets: a wrongly
+        corrected "longer" → "löner" would turn a question into an honest no-match)."""
         self._fuzzy = fuzzy or FuzzySettings()
+        correctable: set[str] = set()
         self._single: dict[str, set[str]] = defaultdict(set)
         self._multi: dict[str, list[tuple[Pattern, str]]] = defaultdict(list)
         for concept in concepts:
             for term in concept.terms:
                 pattern = tuple(normalize(term))
+                if concept.id not in exact_only:
+                    correctable.update(pattern)
                 if len(pattern) == 1:
                     self._single[pattern[0]].add(concept.id)
                 elif pattern:
@@ -54,8 +65,8 @@ class ConceptMatcher:
         self._stem_lengths = sorted({len(s) for s in self._stems})
         # Typo candidates are looked up by first letter and length, which keeps the fuzzy search
         # small however large the vocabulary grows (a typo in the first letter is not forgiven).
-        self._exact_index = _index(self._exact)
-        self._stem_index = _index(self._stems)
+        self._exact_index = _index(w for w in self._exact if w in correctable)
+        self._stem_index = _index(s for s in self._stems if s + "*" in correctable)
         self.words_of = lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
 
     def find(

@@ -37,7 +37,7 @@ from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
 from bot.language import FUNCTION_WORDS
 from bot.messages import Lang, Option, Reply, Status
-from bot.text import normalize
+from bot.text import fold, normalize
 
 __all__ = ["ALIAS_PREFIX", "Engine", "Found", "MatchSettings", "Trace"]
 
@@ -60,6 +60,9 @@ class MatchSettings:
     # A concept this heavy (or an alias) names a subject: a role, a course, a level of education.
     subject_weight: float = 3.0
     max_subjects: int = 3  # at most this many subjects answered together
+    # A concept this heavy, not among a clarification's keys, makes the question specific
+    # enough that the clarification is not asked.
+    specific_weight: float = 1.5
     # Retrieval: a tie is broken when the best entry scores this many times the next one's BM25.
     retrieval_tie_ratio: float = 1.6
     # Retrieval alone answers only when this share of the question's content words are the
@@ -169,9 +172,13 @@ class Engine:
         self._settings = settings or MatchSettings()
         aliases = _alias_concepts(knowledge, self._settings.alias_weight)
         concepts = [*knowledge.concepts.values(), *aliases]
-        self._concepts = ConceptMatcher(concepts, fuzzy=self._settings.fuzzy)
+        facets = frozenset(c.id for c in knowledge.concepts.values() if c.detail is not None)
+        self._concepts = ConceptMatcher(concepts, fuzzy=self._settings.fuzzy, exact_only=facets)
         self._weights = {c.id: c.weight for c in concepts}
         self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
+        self._stated_by = {
+            c.id: re.compile(c.stated_by) for c in knowledge.concepts.values() if c.stated_by
+        }
         self._course_field = {
             c.id: c.course_field for c in knowledge.concepts.values() if c.course_field
         }
@@ -528,6 +535,8 @@ class Engine:
         for concept, field_name in self._course_field.items():
             if any(getattr(course, field_name) for course in courses):
                 facets.add(concept)
+        text = fold(f"{entry.text.sv} {entry.text.en}")
+        facets.update(c for c, pattern in self._stated_by.items() if pattern.search(text))
         return frozenset(facets)
 
     def _numbers_not_stated(self, entry: Entry, reading: Reading) -> list[str]:
@@ -575,7 +584,7 @@ class Engine:
     def _score(
         self, entry: Entry | Clarification, found: Found
     ) -> tuple[float, tuple[str, ...], int, frozenset[int]] | None:
-        if isinstance(entry, Clarification) and found.keys() & set(entry.unless):
+        if isinstance(entry, Clarification) and self._more_specific(entry, found):
             return None
         best: float | None = None
         best_key: list[str] = []
@@ -591,6 +600,22 @@ class Engine:
         extra, _ = self._weigh([c for c in mentioned if c not in best_key], found, covered)
         explained = len(set(best_key) | set(mentioned))
         return best + self._settings.mention_bonus * extra, tuple(best_key), explained, covered
+
+    def _more_specific(self, clarification: Clarification, found: Found) -> bool:
+        """A question back is for a broad question only: it is skipped when the question names
+        something more specific than the clarification's own keys (a concept of weight
+        `specific_weight` or more that is neither one of its keys, a region nor a facet), or
+        one of its `unless` concepts."""
+        own = {c for key in clarification.match for c in key}
+        if found.keys() & set(clarification.unless):
+            return True
+        return any(
+            c not in own
+            and self._weights.get(c, 0) >= self._settings.specific_weight
+            and c not in self._regions
+            and c not in self._details
+            for c in found
+        )
 
     def _weigh(
         self, concepts: Sequence[str], found: Found, covered: frozenset[int]

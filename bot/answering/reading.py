@@ -58,6 +58,11 @@ def read(
     lang = detect_language(text)
     tokens, clause_of = _tokens_with_clauses(text)
     found = longest_readings(matcher.find(tokens, skip=filler))
+    names = {p for c, ps in found.items() if c.startswith(ALIAS_PREFIX) for p in ps}
+    if names and len(tokens) - len(names) >= 3:
+        # A Swedish course name in an English question ("apply for Högskolepedagogik för
+        # lärare och handledare i VFU") says nothing about the asker's language.
+        lang = detect_language(" ".join(t for i, t in enumerate(tokens) if i not in names))
     negated_positions = _negated(tokens, clause_of)
     negated = frozenset(
         c for c, p in found.items() if p and p <= negated_positions
@@ -86,8 +91,11 @@ def longest_readings(found: Found) -> Found:
     """Drops a concept whose words are part of a longer one's: "ST-kurser" is the ST course
     programme, not ST plus a course; "årliga rapporten" the annual report, not something yearly.
     Aliases identify an entry and do not hide the concepts inside them."""
-    longer = [p for c, p in found.items() if not c.startswith(ALIAS_PREFIX)]
-    return {c: p for c, p in found.items() if not any(p < other for other in longer)}
+    longer = [
+        p for c, p in found.items()
+        if p and not c.startswith(ALIAS_PREFIX) and max(p) - min(p) + 1 == len(p)
+    ]
+    return {c: p for c, p in found.items() if not p or not any(p < other for other in longer)}
 
 
 def _tokens_with_clauses(text: str) -> tuple[list[str], list[int]]:
