@@ -62,7 +62,7 @@ class MatchSettings:
     max_subjects: int = 3  # at most this many subjects answered together
     # A concept this heavy, not among a clarification's keys, makes the question specific
     # enough that the clarification is not asked.
-    specific_weight: float = 1.5
+    specific_weight: float = 1.0
     # Retrieval: a tie is broken when the best entry scores this many times the next one's BM25.
     retrieval_tie_ratio: float = 1.6
     # Retrieval alone answers only when this share of the question's content words are the
@@ -176,6 +176,12 @@ class Engine:
         self._concepts = ConceptMatcher(concepts, fuzzy=self._settings.fuzzy, exact_only=facets)
         self._weights = {c.id: c.weight for c in concepts}
         self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
+        # Concepts that name one thing (weight 4 or more: "Stepping stones", "Högskolepedagogik").
+        self._names = frozenset(
+            c.id for c in knowledge.concepts.values()
+            if c.weight >= self._settings.trusted_concept_weight
+        )
+        self._question_words = {c.id for c in knowledge.concepts.values() if c.question_word}
         self._stated_by = {
             c.id: re.compile(c.stated_by) for c in knowledge.concepts.values() if c.stated_by
         }
@@ -220,7 +226,7 @@ class Engine:
     ) -> tuple[Reply, Trace]:
         """The reply and the trace of how it was reached (`handledarbot explain`)."""
         trace = Trace()
-        reading = read(text, self._concepts, filler=self._filler)
+        reading = read(text, self._concepts, filler=self._filler, names=self._names)
         social = self._social.kind(list(reading.tokens), self._filler)
         if social is not None:
             trace.reading, trace.rule = reading, "social"
@@ -240,7 +246,7 @@ class Engine:
 
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
-        return set(read(text, self._concepts, filler=self._filler).found)
+        return set(read(text, self._concepts, filler=self._filler, names=self._names).found)
 
     def answer_option(self, value: str, lang: str | None) -> Reply:
         """The reply for an option the user picked; `value` is an entry id."""
@@ -300,10 +306,10 @@ class Engine:
         short = len(reading.content) <= 4
         if not subjects and last_subject and (facets or short) and not self._named_entry(reading):
             trace.context_used = f"subject of the last answer: {last_subject!r}"
-            return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler)
+            return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler, names=self._names)
         if subjects and not facets and last_facet and short and _FOLLOW_START.match(reading.text):
             trace.context_used = f"facet of the last question: {last_facet!r}"
-            return read(f"{last_facet} – {reading.text}", self._concepts, filler=self._filler)
+            return read(f"{last_facet} – {reading.text}", self._concepts, filler=self._filler, names=self._names)
         return None
 
     def _named_entry(self, reading: Reading) -> bool:
@@ -404,6 +410,18 @@ class Engine:
                 return self._final(preferred, best.score, reading, covered, trace, "clarify→retrieval")
             trace.rule = "clarify"
             return self._composer.clarification(clarification, lang, best.score)
+        close = [
+            c
+            for c in candidates
+            if best.score - c.score <= self._settings.tie_margin
+            and not isinstance(c.entry, Clarification)
+        ]
+        if len(close) > 1 and not reading.unknown and best.score < self._settings.min_score:
+            # Every word understood, and it fits several entries alike ("hur många timmar är
+            # webbkursen?" – there are two): asking back is never a wrong answer.
+            trace.rule, trace.detail = "clarify", "a broad question that fits several entries"
+            entries = [c.entry for c in close[: self._settings.max_options]]
+            return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
         if best.score < self._settings.min_score or self._lone_guess(best, reading):
             trace.rule = "weak"
             trace.detail = f"best {best.score:.2f} < {self._settings.min_score}" if best.score < self._settings.min_score else "a lone concept among unknown words"
@@ -506,7 +524,7 @@ class Engine:
                 or (self._weights.get(k, 0) >= self._settings.subject_weight and k not in self._details)
             }
             subject_positions = reading.positions_of(list(subjects))
-            if not subjects or subject_positions & used or subjects & seen_subjects:
+            if not subjects or subject_positions <= used or subjects & seen_subjects:
                 continue
             if any(_same_thing(c.entry, o.entry) for o in chosen):
                 continue
@@ -614,6 +632,7 @@ class Engine:
             and self._weights.get(c, 0) >= self._settings.specific_weight
             and c not in self._regions
             and c not in self._details
+            and c not in self._question_words
             for c in found
         )
 

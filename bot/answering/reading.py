@@ -52,17 +52,23 @@ class Reading:
 
 
 def read(
-    text: str, matcher: ConceptMatcher, *, filler: frozenset[str]
+    text: str,
+    matcher: ConceptMatcher,
+    *,
+    filler: frozenset[str],
+    names: frozenset[str] = frozenset(),
 ) -> Reading:
-    """Reads `text`: tokens, language, concepts (longest readings), negation, unknown words."""
+    """Reads `text`: tokens, language, concepts (longest readings), negation, unknown words.
+    `names`: concepts that name a thing (a course, an organisation); like entries' aliases, their
+    words are left out when telling the language."""
     lang = detect_language(text)
     tokens, clause_of = _tokens_with_clauses(text)
     found = longest_readings(matcher.find(tokens, skip=filler))
-    names = {p for c, ps in found.items() if c.startswith(ALIAS_PREFIX) for p in ps}
-    if names and len(tokens) - len(names) >= 3:
+    named = {p for c, ps in found.items() if c.startswith(ALIAS_PREFIX) or c in names for p in ps}
+    if named and len(tokens) - len(named) >= 3:
         # A Swedish course name in an English question ("apply for Högskolepedagogik för
         # lärare och handledare i VFU") says nothing about the asker's language.
-        lang = detect_language(" ".join(t for i, t in enumerate(tokens) if i not in names))
+        lang = detect_language(" ".join(t for i, t in enumerate(tokens) if i not in named))
     negated_positions = _negated(tokens, clause_of)
     negated = frozenset(
         c for c, p in found.items() if p and p <= negated_positions

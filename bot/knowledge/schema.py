@@ -144,6 +144,9 @@ class Concept(Strict):
     # A facet that a course states when it has this field (and so does a role recommending
     # such a course): "hur lång" is answered by a course with a `duration`, by no other entry
     # unless it lists the concept in its match keys or `answers`.
+    # An interrogative ("hur många", "vad är", "vem"): says what kind of answer is wanted, not
+    # what the question is about, so it never makes a question too specific to ask back.
+    question_word: bool = False
     # A facet that an entry also states when its own text (folded: lowercase, å/ä→a, ö→o)
     # matches this regular expression, e.g. a length: `\d+ (dagar|timmar|veckor)`.
     stated_by: str | None = None
