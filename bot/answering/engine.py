@@ -54,6 +54,8 @@ class MatchSettings:
     lone_key_unknown_limit: int = 1
     # ... unless that concept weighs this much: the name of one thing ("Stepping stones", "AKA").
     trusted_concept_weight: float = 4.0
+    # ... and even a heavy one is a guess among this many words no entry uses.
+    foreign_words_limit: int = 1
     alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
     region_bonus: float = 0.5  # "... i Örebro?" prefers Region Örebro län's entry
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
@@ -578,6 +580,10 @@ class Engine:
         if best.explained > 1 or best.key[0].startswith(ALIAS_PREFIX):
             return False
         concept = best.key[0]
+        # Words neither the vocabulary nor any entry's text knows ("write a referral").
+        foreign = [w for w in reading.unknown if not self._retriever.known(w)]
+        if len(foreign) >= self._settings.foreign_words_limit:
+            return True
         trusted = (self._weights[concept] >= self._settings.trusted_concept_weight
                    or len(reading.found[concept]) > 1)
         return not trusted and len(reading.unknown) >= self._settings.lone_key_unknown_limit
