@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot import logs
+from bot.answering.engine import Engine
 from bot.app import build_engine, build_runtime
 from bot.evaluation import format_report, load_questions, run
 from bot.knowledge.loader import KnowledgeError, load_knowledge
-from bot.answering.engine import Engine
 from bot.messages import Reply
 from bot.ports import Sender
 from bot.render_text import render_text

@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from bot.answering.engine import Engine
 from bot.evaluation import load_questions
 from bot.knowledge.loader import load_knowledge
-from bot.answering.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

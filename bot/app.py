@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.admin import AdminCommands, Admins
-from bot.knowledge.loader import load_knowledge
 from bot.answering.engine import Engine
+from bot.knowledge.loader import load_knowledge
 from bot.messages import Lang
 from bot.metrics import CountingSender, Metrics
 from bot.ports import Clock, CommandHandler, Sender

@@ -19,8 +19,8 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from bot.admin import ReloadOutcome
-from bot.knowledge.loader import KnowledgeError
 from bot.answering.engine import Engine
+from bot.knowledge.loader import KnowledgeError
 from bot.metrics import Metrics
 from bot.service import Service
 

@@ -19,8 +19,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.logs import new_request_id, request_id
 from bot.answering.engine import Engine
+from bot.logs import new_request_id, request_id
 from bot.messages import Lang, Message, Reply, Status
 from bot.metrics import Metrics
 from bot.ports import CommandHandler

@@ -30,6 +30,8 @@ class Wording:
     unstated_number: str
     what_sources_say: str
     several_lead: str
+    supervision_yes: str
+    supervision_listed: str
     intro: str
     examples: tuple[str, ...]
     thanks: str
@@ -79,6 +81,10 @@ WORDING: dict[Lang, Wording] = {
         unstated_number="Mina källor nämner inte {numbers} för {subject}.",
         what_sources_say="Det källorna säger om {subject}: {text}",
         several_lead="Din fråga gäller flera saker; här är vad som gäller för var och en.",
+        supervision_yes="Ja. Enligt {scope} är handledare för {whom} {who}.",
+        supervision_listed=(
+            "Enligt {scope} är handledare för {whom} {who}; andra nämns inte som handledare."
+        ),
         intro=(
             "Hej! Jag är Handledarbot. Jag svarar på frågor om handledarutbildning och "
             "handledning i vården, utifrån nationella och regionala källor (Region Stockholm, "
@@ -155,6 +161,11 @@ WORDING: dict[Lang, Wording] = {
         unstated_number="My sources do not mention {numbers} for {subject}.",
         what_sources_say="What the sources say about {subject}: {text}",
         several_lead="Your question is about several things; here is what applies to each.",
+        supervision_yes="Yes. According to {scope}, supervisors of {whom} are {who}.",
+        supervision_listed=(
+            "According to {scope}, supervisors of {whom} are {who}; no one else is named as "
+            "their supervisor."
+        ),
         intro=(
             "Hi! I'm Handledarbot. I answer questions about clinical supervisor training and "
             "supervision in Swedish healthcare, from national and regional sources (Region "

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.engine import Engine
 from bot.app import build_service
 from bot.knowledge.loader import load_knowledge
-from bot.answering.engine import Engine
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from bot.testing import Chat

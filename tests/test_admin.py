@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.admin import AdminCommands, Admins, ReloadOutcome, parse_admin_command
-from bot.app import build_runtime
 from bot.answering.engine import Engine
+from bot.app import build_runtime
 from bot.messages import Lang, Message
 from bot.reminders.clock import FakeClock
 from bot.render_text import render_text

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import format_report, load_questions, run
 from bot.answering.engine import Engine
+from bot.evaluation import format_report, load_questions, run
 from tests.conftest import KNOWLEDGE, SHARED
 
 MIN_SHARE = 0.95

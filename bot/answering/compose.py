@@ -74,6 +74,33 @@ class Composer:
             score=score,
         )
 
+    def supervision(
+        self, verdicts: Sequence[tuple[Role, bool]], lang: Lang, score: float
+    ) -> Reply:
+        """Who may supervise whom: for each role, "yes" when the asked supervisor is among
+        those the source's table names, else who the table does name; then the role's text."""
+        words = WORDING[lang]
+        leads = []
+        for role, allowed in verdicts:
+            assert role.supervision is not None
+            template = words.supervision_yes if allowed else words.supervision_listed
+            leads.append(template.format(
+                scope=self._table_of(role, lang),
+                whom=_say(role.supervision.supervisee_text, lang),
+                who=_say(role.supervision.supervisors_text, lang),
+            ))
+        roles = [role for role, _ in verdicts]
+        if len(roles) == 1:
+            reply = self.entry(roles[0], lang, score=score, regions=set())
+        else:
+            reply = self.entries(roles, lang, score, set())
+            reply = replace(reply, paragraphs=reply.paragraphs[1:])
+        return replace(reply, paragraphs=(" ".join(leads), *reply.paragraphs))
+
+    def _table_of(self, role: Role, lang: Lang) -> str:
+        scope = self._scope_name(role.scope, lang)
+        return f"{scope}s tabell" if lang == "sv" else f"{scope}'s table"
+
     def region_not_covered(
         self, region_concepts: Sequence[str], lang: Lang, *, compared: Entry | None = None
     ) -> Reply:

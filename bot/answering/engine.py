@@ -158,6 +158,7 @@ _ORDINALS = {
     "third": 3, "trean": 3, "fjarde": 4, "fourth": 4, "femte": 5, "fifth": 5,
 }
 _LAST = frozenset({"sista", "last"})
+_ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 
 
 class Engine:
@@ -391,6 +392,11 @@ class Engine:
         if not candidates:
             return self._retrieval_only(reading, trace, covered)
         best = candidates[0]
+        supervision = self._who_supervises(reading)
+        if supervision:
+            trace.rule = "supervision"
+            trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
+            return self._composer.supervision(supervision, lang, best.score)
         several = self._several(candidates, reading)
         if len(several) > 1:
             trace.rule = "several"
@@ -402,11 +408,14 @@ class Engine:
                 return self._composer.no_match(lang)
             clarification = best.entry
             if asked:
-                stating = [o for o in clarification.options if self._states(self.knowledge.entries[o], asked)]
-                if len(stating) == 1:
-                    entry = self.knowledge.entries[stating[0]]
+                options = [
+                    o for o in clarification.options
+                    if self._states(self.knowledge.entries[o], asked)
+                ]
+                if len(options) == 1:
+                    entry = self.knowledge.entries[options[0]]
                     return self._final(entry, best.score, reading, covered, trace, "clarify→facet")
-                clarification = clarification.model_copy(update={"options": stating})
+                clarification = clarification.model_copy(update={"options": options})
             preferred = self._retrieval_choice(reading, clarification.options, trace)
             if preferred is not None:
                 return self._final(preferred, best.score, reading, covered, trace, "clarify→retrieval")
@@ -497,6 +506,31 @@ class Engine:
         if ranked[0][0] >= self._settings.retrieval_tie_ratio * max(ranked[1][0], 1e-9):
             return self.knowledge.entries.get(ranked[0][1])
         return None
+
+    def _who_supervises(self, reading: Reading) -> list[tuple[Role, bool]]:
+        """"Kan en ST-läkare handleda AT-läkare?": a level named before the verb (the would-be
+        supervisor) and roles' trainees named after it. Each such role with whether the
+        source's table names that supervisor (never "yes" to "bara/only ...")."""
+        verb = reading.found.get("supervise")
+        if not verb:
+            return []
+        first = min(verb)
+        roles = [r for r in self.knowledge.roles.values() if r.supervision is not None]
+        levels = {r.supervision.supervisee for r in roles if r.supervision} | {
+            c for r in roles if r.supervision for c in r.supervision.supervisors
+        }
+        before = {c for c, p in reading.found.items() if c in levels and min(p) < first}
+        after = {c for c, p in reading.found.items() if c in levels and max(p) > first}
+        if not before or not after:
+            return []
+        only = any(t in _ONLY for t in reading.tokens)
+        verdicts = []
+        for role in roles:
+            assert role.supervision is not None
+            if role.supervision.supervisee in after:
+                allowed = bool(before & set(role.supervision.supervisors)) and not only
+                verdicts.append((role, allowed))
+        return verdicts
 
     def _unexplained_subject(
         self, top: Candidate, other: Candidate, reading: Reading

@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel
 
+from bot.answering.engine import Engine
 from bot.evaluation import load_questions, run
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.schema import Text
-from bot.answering.engine import Engine
 from bot.text import fold, normalize
 
 NAME_WORDS = 4  # an English text identical to the Swedish one is fine up to this many words

@@ -79,11 +79,24 @@ class Course(Answerable):
     text: Text
 
 
+class Supervision(Strict):
+    """Who supervises a role's trainees: `supervisee` is the concept naming them (e.g. `at`),
+    `supervisors` the concepts naming who may supervise them (e.g. [st, specialist]); the texts
+    name both in replies."""
+
+    supervisee: Id
+    supervisee_text: Text
+    supervisors: list[Id] = Field(min_length=1)
+    supervisors_text: Text
+
+
 class Role(Answerable):
     name: Text
     aliases: list[NonEmpty] = Field(default_factory=list)
     courses: list[Id] = Field(default_factory=list)
     text: Text
+    # Who may supervise whom, as the source's table says.
+    supervision: Supervision | None = None
 
 
 class Guidance(Answerable):
