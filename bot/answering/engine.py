@@ -352,6 +352,12 @@ class Engine:
         uncovered = sorted(c for c in concepts if self._regions.get(c) == "uncovered")
         covered = regions - {"uncovered"}
         candidates = self._candidates(reading, covered)
+        if covered:
+            # A region named: its own (or national) guidance answers, never another region's
+            # passed off as it, when it has any.
+            own = [c for c in candidates if _scope(c.entry) in covered | {"national", None}]
+            if own:
+                candidates = own
         trace.candidates = candidates
         if uncovered:
             # Named beside a region we do cover ("like Örebro does"), the question is still
@@ -368,7 +374,7 @@ class Engine:
             stating = [c for c in candidates if self._states(c.entry, asked)]
             top = candidates[0]
             if stating and not isinstance(top.entry, Clarification) and stating[0] is not top:
-                lost = self._unexplained_subject(top, stating[0], reading)
+                lost = self._unexplained_subject(top, stating, reading)
                 if lost:
                     trace.rule = "facet"
                     trace.detail = (
@@ -533,16 +539,17 @@ class Engine:
         return verdicts
 
     def _unexplained_subject(
-        self, top: Candidate, other: Candidate, reading: Reading
+        self, top: Candidate, others: Sequence[Candidate], reading: Reading
     ) -> list[str]:
         """The specific concepts (weight 2 or more, no facet) that made `top` the best and that
-        `other` does not speak of: answering with `other` would drop what was asked about."""
-        other_concepts = {c for key in _keys(other.entry) for c in key}
+        none of `others` speaks of: answering with them would drop what was asked about."""
+        other_concepts = {c for o in others for key in _keys(o.entry) for c in key}
+        evidence = frozenset().union(*(o.evidence for o in others))
         return [
             c for c in top.key
             if self._weights.get(c, 0) >= 2 and c not in self._details
             and c not in other_concepts
-            and not reading.positions_of([c]) <= other.evidence
+            and not reading.positions_of([c]) <= evidence
         ]
 
     def _several(self, candidates: list[Candidate], reading: Reading) -> list[Candidate]:
@@ -614,12 +621,13 @@ class Engine:
         if best.explained > 1 or best.key[0].startswith(ALIAS_PREFIX):
             return False
         concept = best.key[0]
+        if len(reading.found[concept]) > 1:
+            return False  # named by a phrase ("tid för handledning i schemat")
         # Words neither the vocabulary nor any entry's text knows ("write a referral").
         foreign = [w for w in reading.unknown if not self._retriever.known(w)]
         if len(foreign) >= self._settings.foreign_words_limit:
             return True
-        trusted = (self._weights[concept] >= self._settings.trusted_concept_weight
-                   or len(reading.found[concept]) > 1)
+        trusted = self._weights[concept] >= self._settings.trusted_concept_weight
         return not trusted and len(reading.unknown) >= self._settings.lone_key_unknown_limit
 
     def _candidates(self, reading: Reading, regions: set[str]) -> list[Candidate]:
@@ -689,6 +697,10 @@ class Engine:
             total += self._weights[concept]
             covered |= positions
         return total, covered
+
+
+def _scope(entry: Entry | Clarification) -> str | None:
+    return None if isinstance(entry, Clarification) else entry.scope
 
 
 def _same_thing(a: Entry | Clarification, b: Entry | Clarification) -> bool:

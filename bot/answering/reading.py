@@ -96,12 +96,32 @@ def read(
 def longest_readings(found: Found) -> Found:
     """Drops a concept whose words are part of a longer one's: "ST-kurser" is the ST course
     programme, not ST plus a course; "årliga rapporten" the annual report, not something yearly.
-    Aliases identify an entry and do not hide the concepts inside them."""
-    longer = [
-        p for c, p in found.items()
-        if p and not c.startswith(ALIAS_PREFIX) and max(p) - min(p) + 1 == len(p)
+    Compared run by run (a run: words in a row), so that a concept named twice in a question
+    hides nothing beyond each of its own runs. Aliases identify an entry and hide nothing."""
+    others = [
+        (c, _runs(p)) for c, p in found.items() if not c.startswith(ALIAS_PREFIX)
     ]
-    return {c: p for c, p in found.items() if not p or not any(p < other for other in longer)}
+    kept = {}
+    for concept, positions in found.items():
+        runs = _runs(positions)
+        hidden = bool(runs) and all(
+            any(run < longer for other, other_runs in others if other != concept
+                for longer in other_runs)
+            for run in runs
+        )
+        if not hidden:
+            kept[concept] = positions
+    return kept
+
+
+def _runs(positions: frozenset[int]) -> list[frozenset[int]]:
+    runs: list[list[int]] = []
+    for position in sorted(positions):
+        if runs and position == runs[-1][-1] + 1:
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    return [frozenset(run) for run in runs]
 
 
 def _tokens_with_clauses(text: str) -> tuple[list[str], list[int]]:
