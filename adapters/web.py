@@ -217,6 +217,12 @@ class WebChat:
                 500,
             )
         body = {"session": asked.session, **reply_json(reply, coordinator=self._coordinator)}
+        if self._coordinator and reply.kind in ("knowledge", "clarify", "no_match"):
+            # Why this reply: the same lines as `handledarbot explain` (read without the
+            # conversation's context, so a follow-up shows how it reads alone).
+            explain = getattr(self._service, "engine", None)
+            if explain is not None and asked.text:
+                body["explain"] = explain.explain_text(asked.text).splitlines()
         return web.json_response(body, dumps=_dumps, headers=SECURITY_HEADERS)
 
     async def inbox(self, request: web.Request) -> web.Response:

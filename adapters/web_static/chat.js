@@ -13,6 +13,7 @@
       download: "Ladda ner",
       entry: "Post",
       score: "poäng",
+      why: "Varför detta svar?",
       noEntry: "ingen post matchade",
       chooseLead: "Välj ett alternativ:"
     },
@@ -25,6 +26,7 @@
       download: "Download",
       entry: "Entry",
       score: "score",
+      why: "Why this reply?",
       noEntry: "no entry matched",
       chooseLead: "Choose one:"
     }
@@ -229,7 +231,17 @@
       ? ui.entry + ": " + data.entry_id + " · " + ui.score + " " +
         (typeof data.score === "number" ? data.score.toFixed(2) : "–")
       : ui.noEntry;
-    return el("p", "coordinator-line", text + " · " + data.status);
+    var line = el("p", "coordinator-line", text + " · " + data.status);
+    if (data.explain && data.explain.length) {
+      var details = el("details", "coordinator-explain");
+      details.appendChild(el("summary", null, ui.why));
+      details.appendChild(el("pre", null, data.explain.join("\n")));
+      var box = el("div", null);
+      box.appendChild(line);
+      box.appendChild(details);
+      return box;
+    }
+    return line;
   }
 
   function setBusy(on) {
