@@ -22,6 +22,7 @@ The loader refuses what is broken; lint finds what is merely stale or inconsiste
   Socialstyrelsen's recommendation without saying it is Region Stockholm's own figure.
 - `cadence`: a toolbox topic whose note only qualifies how often ("Efter behov", "Regelbundet",
   "Planera i god tid") but whose kind schedules it as a fixed cadence.
+- `contact`: a contact whose `topics` name a concept id that vocabulary.yaml does not define.
 - `question`: a question of the project's question set (`eval/questions.yaml` under the
   directory) that the current knowledge base gets wrong (`bot.evaluation`).
 
@@ -90,6 +91,7 @@ def lint(
         *_modals(knowledge, places),
         *_attributions(knowledge, places),
         *_cadences(knowledge, places),
+        *_contact_topics(knowledge, places),
         *(_questions(knowledge, question_file) if question_file.exists() else ()),
     ]
     skipped = set(ignore)
@@ -377,6 +379,19 @@ def _cadences(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
                 f"topic '{topic.id}' is noted '{note.sv}' but scheduled as {topic.cadence.kind}: "
                 "the source gives no fixed cadence, so use `kind: unscheduled`",
             )
+
+
+def _contact_topics(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    for contact in kb.contacts:
+        for topic in contact.topics:
+            if topic not in kb.concepts:
+                yield Finding(
+                    "contact",
+                    f"{contact.id}:{topic}",
+                    places.of(contact.id),
+                    f"contact '{contact.id}' lists topic '{topic}', which is no concept id in "
+                    "vocabulary.yaml: use a concept's id",
+                )
 
 
 def _questions(kb: KnowledgeBase, path: Path) -> Iterator[Finding]:
