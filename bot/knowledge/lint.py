@@ -17,7 +17,7 @@ The loader refuses what is broken; lint finds what is merely stale or inconsiste
   "currently" ...) in an entry whose source is dated, without that date's year in the same
   sentence: a 2021 document's "today" is 2021's, and the answer must say so.
 - `modal`: English with more "should" than its Swedish has "bör"/"borde" (a "ska" rendered as
-  advice), or more "must"/"shall" than "ska"/"skall"/"måste" (a "bör" rendered as a duty).
+  advice), or fewer (a "bör" rendered as a duty, or lost).
 - `attribution`: a text giving the "ca 2–3 dagar" of Region Stockholm's table next to
   Socialstyrelsen's recommendation without saying it is Region Stockholm's own figure.
 - `cadence`: a toolbox topic whose note only qualifies how often ("Efter behov", "Regelbundet",
@@ -310,14 +310,11 @@ def _timebound(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
 
 _SHOULD_SV = re.compile(r"\b(bör|borde)\b", re.I)
 _SHOULD_EN = re.compile(r"\bshould\b", re.I)
-_MUST_SV = re.compile(r"\b(ska|skall|måste)\b", re.I)
-_MUST_EN = re.compile(r"\b(must|shall)\b", re.I)
 
 
 def _modals(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
     for item_id, field, text in _entry_texts(kb):
         should = len(_SHOULD_EN.findall(text.en)) - len(_SHOULD_SV.findall(text.sv))
-        must = len(_MUST_EN.findall(text.en)) - len(_MUST_SV.findall(text.sv))
         if should > 0:
             yield Finding(
                 "modal",
@@ -326,13 +323,13 @@ def _modals(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
                 f"'{item_id}' {field}: the English says 'should' more often than the Swedish says "
                 "'bör': 'ska' is a duty (must, is to), not advice",
             )
-        if must > 0:
+        elif should < 0:
             yield Finding(
                 "modal",
                 f"{item_id}.{field}",
                 places.of(item_id),
-                f"'{item_id}' {field}: the English says 'must'/'shall' more often than the Swedish "
-                "says 'ska'/'måste': 'bör' is advice (should), not a duty",
+                f"'{item_id}' {field}: the Swedish says 'bör' more often than the English says "
+                "'should': 'bör' is advice (should), not a duty (must, is to)",
             )
 
 
