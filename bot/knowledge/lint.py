@@ -270,9 +270,10 @@ def _dates(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
 
 _NOW = {
     "sv": re.compile(
-        r"\b(i dag|idag|i dagsläget|för närvarande|numera|fortfarande|under uppbyggnad)\b", re.I
+        r"\b(i dag|idag|i dagsläget|för närvarande|numera|fortfarande|under (uppbyggnad|utformning))\b",
+        re.I,
     ),
-    "en": re.compile(r"\b(today|currently|at present|nowadays|now|still|being set up)\b", re.I),
+    "en": re.compile(r"\b(today|currently|at present|nowadays|now|still|being (set up|designed))\b", re.I),
 }
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9“”\"(])")
