@@ -204,8 +204,9 @@ def _link_set(links: list[tuple[str, str | None]]) -> list[Json]:
 def _sources_line(sources: tuple[SourceRef, ...], words: Wording) -> str:
     label = words.source if len(sources) == 1 else words.sources
     parts = [
-        f"{s.title} ({s.publisher}) · {words.scope}: {s.scope} · {words.reviewed} "
-        f"{s.reviewed.isoformat()}"
+        f"{s.title} ({s.publisher}"
+        + (f", {words.source_date}: {s.source_date}" if s.source_date else "")
+        + f") · {words.scope}: {s.scope} · {words.reviewed} {s.reviewed.isoformat()}"
         for s in sources
     ]
     return f"{label}: " + " | ".join(parts)

@@ -209,8 +209,9 @@ def _source_block(source: SourceRef, words: Wording) -> Block:
     title = escape(source.title)
     if source.url and _SAFE_URL.match(source.url):
         title = f"<{source.url.replace('&', '&amp;')}|{title}>"
+    dated = f" ({words.source_date}: {escape(source.source_date)})" if source.source_date else ""
     text = (
-        f"{words.source}: {escape(source.publisher)} – {title} · "
+        f"{words.source}: {escape(source.publisher)} – {title}{dated} · "
         f"{words.scope}: {escape(source.scope)} · {words.reviewed} {source.reviewed.isoformat()}"
     )
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}]}

@@ -325,6 +325,7 @@ def reply_json(reply: Reply, *, coordinator: bool) -> dict[str, Any]:
                 "title": s.title,
                 "publisher": s.publisher,
                 "scope": s.scope,
+                "source_date": s.source_date,
                 "reviewed": s.reviewed.isoformat(),
                 "url": s.url,
             }
@@ -342,6 +343,7 @@ def reply_json(reply: Reply, *, coordinator: bool) -> dict[str, Any]:
             "source": words.source,
             "sources": words.sources,
             "scope": words.scope,
+            "source_date": words.source_date,
             "reviewed": words.reviewed,
             "link": words.link,
         },

@@ -50,13 +50,20 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """Where a stated fact comes from, whose guidance it is, and when we last checked it."""
+    """Where a stated fact comes from, whose guidance it is, and two different dates.
+
+    `source_date` is the source's own date in the reply's language, as the source words it
+    ("page last reviewed 18 December 2023", "adopted 2021-12-10", or that it is undated); None
+    only for a source the knowledge base has not dated (`kb lint` reports it). `reviewed` is
+    when the answer was last checked against that source, by us - not the source's date.
+    """
 
     title: str
     publisher: str
     scope: str
     reviewed: date
     url: str | None = None
+    source_date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

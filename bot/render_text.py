@@ -37,8 +37,9 @@ def _course(course: CourseFact, reply: Reply) -> str:
 def _source(reply: Reply, index: int) -> str:
     words = WORDING[reply.lang]
     source = reply.sources[index]
+    dated = f", {words.source_date}: {source.source_date}" if source.source_date else ""
     line = (
-        f"{words.source}: {source.title} ({source.publisher}). {words.scope}: {source.scope}, "
-        f"{words.reviewed} {source.reviewed.isoformat()}"
+        f"{words.source}: {source.title} ({source.publisher}){dated}. "
+        f"{words.scope}: {source.scope}; {words.reviewed} {source.reviewed.isoformat()}"
     )
     return f"{line}. {source.url}" if source.url else f"{line}."

@@ -11,6 +11,9 @@ from bot.messages import Lang
 class Wording:
     source: str
     sources: str
+    # The source's own date ("källans datum: sidan senast granskad 18 december 2023").
+    source_date: str
+    # When the answer was last checked against the source: our date, never the source's.
     reviewed: str
     scope: str
     provider: str
@@ -59,7 +62,8 @@ WORDING: dict[Lang, Wording] = {
     "sv": Wording(
         source="Källa",
         sources="Källor",
-        reviewed="granskad",
+        source_date="källans datum",
+        reviewed="svaret kontrollerat mot källan",
         scope="Gäller",
         provider="Anordnare",
         format="Form",
@@ -139,7 +143,8 @@ WORDING: dict[Lang, Wording] = {
     "en": Wording(
         source="Source",
         sources="Sources",
-        reviewed="reviewed",
+        source_date="source's date",
+        reviewed="answer checked against the source",
         scope="Applies to",
         provider="Provider",
         format="Format",

@@ -128,7 +128,7 @@ def test_a_question_of_the_project_set_the_base_gets_wrong(kb: Path) -> None:
 def test_cli_exits_1_on_findings_and_0_when_they_are_accepted(kb: Path) -> None:
     failing = handledarbot("kb", "lint", str(kb), "--today", "2026-11-23")
     assert failing.returncode == 1
-    assert "courses.yaml:223: [orphan]" in failing.stdout
+    assert "courses.yaml:225: [orphan]" in failing.stdout
     assert "--ignore orphan:course-orebro-b-delmalsveckan" in failing.stdout
     flags = [arg for key in ACCEPTED for arg in ("--ignore", key)]
     passing = handledarbot("kb", "lint", str(kb), "--today", "2026-11-23", *flags)
@@ -142,3 +142,76 @@ def test_cli_reports_a_broken_base_with_file_and_line(kb: Path) -> None:
     result = handledarbot("kb", "lint", str(kb))
     assert result.returncode == 1
     assert "courses.yaml:41" in result.stderr
+
+
+def test_a_source_without_its_own_date(kb: Path) -> None:
+    edit(
+        kb / "sources.yaml",
+        "id: orebro-utbildningsstrategi",
+        '    source_date: {sv: "fastställd 2021-12-10", en: "adopted 2021-12-10"}\n',
+        "",
+    )
+    findings = lint(kb, today=TODAY, ignore=ACCEPTED)
+    assert [f.key for f in findings] == ["date:orebro-utbildningsstrategi"]
+    assert findings[0].where.startswith("sources.yaml:")
+
+
+def test_a_dated_sources_present_tense_without_its_year(kb: Path) -> None:
+    edit(
+        kb / "guidance.yaml",
+        "id: orebro-vardkompetensrad",
+        "Sjukvårdsregionala vårdkompetensråd var 2021 under uppbyggnad.",
+        "Sjukvårdsregionala vårdkompetensråd är under uppbyggnad.",
+    )
+    assert codes(kb) == ["timebound:orebro-vardkompetensrad.text.sv"]
+
+
+def test_an_undated_source_has_no_present_tense_to_date(kb: Path) -> None:
+    # The Skåne toolbox is undated: its "ta upp idag" (at today's meeting) is no finding.
+    assert not [k for k in codes(kb) if k.startswith("timebound:topic-agenda")]
+
+
+def test_a_ska_rendered_as_should(kb: Path) -> None:
+    edit(
+        kb / "courses.yaml",
+        "id: course-orebro-st-handledarutbildning",
+        "as an ST supervisor you must have completed",
+        "as an ST supervisor you should have completed",
+    )
+    assert codes(kb) == ["modal:course-orebro-st-handledarutbildning.text"]
+
+
+def test_a_bor_rendered_as_a_duty(kb: Path) -> None:
+    edit(
+        kb / "guidance.yaml",
+        "id: orebro-choice-of-supervisor",
+        "the ST doctor should have a reasonable",
+        "the ST doctor must have a reasonable",
+    )
+    assert codes(kb) == ["modal:orebro-choice-of-supervisor.text"]
+
+
+def test_socialstyrelsen_next_to_two_to_three_days_without_whose_figure(kb: Path) -> None:
+    edit(
+        kb / "roles.yaml",
+        "id: role-bt-supervisor",
+        "Socialstyrelsens rekommendation; omfattningen, ca 2-3 dagar, är Region Stockholms egen\n"
+        "        uppgift (mina källor anger ingen kurslängd från Socialstyrelsen).",
+        "Socialstyrelsens rekommendation, ca 2-3 dagar.",
+    )
+    assert codes(kb) == ["attribution:role-bt-supervisor.text.sv"]
+
+
+def test_a_qualified_cell_scheduled_as_a_fixed_cadence(kb: Path) -> None:
+    edit(
+        kb / "topics.yaml",
+        "id: topic-cbd",
+        'cadence: {kind: unscheduled, note: {sv: "Efter behov',
+        'cadence: {kind: every_months, months: 6, note: {sv: "Efter behov',
+    )
+    assert codes(kb) == ["cadence:topic-cbd"]
+
+
+def test_a_contact_topic_that_is_no_concept(kb: Path) -> None:
+    edit(kb / "contacts.yaml", "id: contact-skane-st", "topics: [toolbox,", "topics: [verktyg,")
+    assert codes(kb) == ["contact:contact-skane-st:verktyg"]

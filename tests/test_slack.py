@@ -210,7 +210,8 @@ async def test_direct_message_is_answered_with_facts_and_source(server: SlackSer
     kinds = [block["type"] for block in blocks]
     assert "context" in kinds  # the source line
     source = next(b for b in blocks if b["type"] == "context")["elements"][0]["text"]
-    assert "Källa" in source and "granskad" in source
+    assert "Källa" in source and "källans datum: sidan senast granskad 18 december 2023" in source
+    assert "svaret kontrollerat mot källan 20" in source
 
 
 async def test_slash_command_answers_through_the_response_url(server: SlackServer) -> None:

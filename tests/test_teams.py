@@ -397,6 +397,7 @@ def _reply(**overrides: Any) -> Reply:
                 scope="Region X",
                 reviewed=date(2025, 1, 31),
                 url="https://example.se/k",
+                source_date="fastställd 2021-12-10",
             ),
         ),
     }
@@ -428,7 +429,8 @@ def test_card_lays_out_facts_links_and_source() -> None:
     urls = [a["url"] for a in _all_of(card, "Action.OpenUrl")]
     assert urls == ["https://example.se/kurs", "https://example.se/k"]
     texts = " ".join(t["text"] for t in _all_of(card, "TextBlock"))
-    assert "2–3 dagar" in texts and "granskad 2025-01-31" in texts
+    assert "2–3 dagar" in texts and "svaret kontrollerat mot källan 2025-01-31" in texts
+    assert "källans datum: fastställd 2021-12-10" in texts
     assert "Kursen är 2–3 dagar." in card["fallbackText"]
 
 

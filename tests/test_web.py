@@ -121,11 +121,13 @@ async def test_question_gets_the_answer_with_course_facts_and_source(start: Star
     source = reply["sources"][0]
     assert source["publisher"] == "Region Stockholm" and source["scope"] == "Region Stockholm"
     assert date.fromisoformat(source["reviewed"]) and source["url"].startswith("https://")
+    assert source["source_date"] == "sidan senast granskad 18 december 2023"
     assert reply["labels"] == {
         "source": "Källa",
         "sources": "Källor",
         "scope": "Gäller",
-        "reviewed": "granskad",
+        "source_date": "källans datum",
+        "reviewed": "svaret kontrollerat mot källan",
         "link": "Länk",
     }
     assert "entry_id" not in reply and "score" not in reply

@@ -217,8 +217,9 @@
       line.appendChild(document.createTextNode(labels.source + ": "));
       var url = safeUrl(source.url);
       line.appendChild(url ? link(url, source.title) : el("span", null, source.title));
+      var dated = source.source_date ? ", " + labels.source_date + ": " + source.source_date : "";
       line.appendChild(document.createTextNode(
-        " (" + source.publisher + "). " + labels.scope + ": " + source.scope + ", " +
+        " (" + source.publisher + ")" + dated + ". " + labels.scope + ": " + source.scope + "; " +
         labels.reviewed + " " + source.reviewed + "."
       ));
       box.appendChild(line);

@@ -247,6 +247,7 @@ class Composer:
                 scope=self._scope_name(item.scope, lang),
                 reviewed=item.reviewed,
                 url=source.url,
+                source_date=_say(source.source_date, lang) if source.source_date else None,
             )
         return tuple(refs.values())
 

@@ -77,6 +77,31 @@ class KnowledgeBase:
             help=merged("help"),
         )
 
+    def contacts_for(self, scope: str | None, topics: set[str]) -> list[Contact]:
+        """The contacts that fit a question best, in knowledge-base order; never empty if any exist.
+
+        `scope` is the region the question is about (a scope id, or None if it names none);
+        `topics` are the concept ids found in it. In order of preference: the contacts whose
+        `topics` share the most concepts with the question, among those of that scope (or of any
+        scope when none is given); else the region's general contact (no `topics`), or any of the
+        region's contacts; else the general contacts. Data: `knowledge/contacts.yaml`.
+        """
+
+        def fits(contact: Contact) -> bool:
+            return scope is None or not contact.scopes or scope in contact.scopes
+
+        shared = {c.id: len(topics & set(c.topics)) for c in self.contacts}
+        topical = [c for c in self.contacts if shared[c.id] and fits(c)]
+        if topical:
+            best = max(shared[c.id] for c in topical)
+            return [c for c in topical if shared[c.id] == best]
+        general = [c for c in self.contacts if not c.topics]
+        if scope is not None:
+            regional = [c for c in self.contacts if scope in c.scopes]
+            if regional:
+                return [c for c in regional if not c.topics] or regional
+        return general or list(self.contacts)
+
     def answerables(self) -> Sequence[Entry]:
         return [
             *self.courses.values(),

@@ -11,6 +11,18 @@ The loader refuses what is broken; lint finds what is merely stale or inconsiste
 - `link`: a course link (or a source URL) that is not a well-formed https URL with a host name.
 - `orphan`: a course no role points to, through `courses` or `related`. A course another course
   lists as a prerequisite counts as pointed to; a clarification option does not.
+- `date`: a source without `source_date` (every answer shows the source's own date; write that
+  the source is undated if it is).
+- `timebound`: a sentence saying how things are now ("i dagsläget", "för närvarande",
+  "currently" ...) in an entry whose source is dated, without that date's year in the same
+  sentence: a 2021 document's "today" is 2021's, and the answer must say so.
+- `modal`: English with more "should" than its Swedish has "bör"/"borde" (a "ska" rendered as
+  advice), or fewer (a "bör" rendered as a duty, or lost).
+- `attribution`: a text giving the "ca 2–3 dagar" of Region Stockholm's table next to
+  Socialstyrelsen's recommendation without saying it is Region Stockholm's own figure.
+- `cadence`: a toolbox topic whose note only qualifies how often ("Efter behov", "Regelbundet",
+  "Planera i god tid") but whose kind schedules it as a fixed cadence.
+- `contact`: a contact whose `topics` name a concept id that vocabulary.yaml does not define.
 - `question`: a question of the project's question set (`eval/questions.yaml` under the
   directory) that the current knowledge base gets wrong (`bot.evaluation`).
 
@@ -74,6 +86,12 @@ def lint(
         *_aliases(knowledge, places),
         *_links(knowledge, places),
         *_orphans(knowledge, places),
+        *_dates(knowledge, places),
+        *_timebound(knowledge, places),
+        *_modals(knowledge, places),
+        *_attributions(knowledge, places),
+        *_cadences(knowledge, places),
+        *_contact_topics(knowledge, places),
         *(_questions(knowledge, question_file) if question_file.exists() else ()),
     ]
     skipped = set(ignore)
@@ -236,6 +254,142 @@ def _orphans(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
                 f"no role points to course '{course.id}': add it to a role's `courses` (or "
                 "`related`), or ignore this finding if the course stands on its own",
             )
+
+
+def _dates(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    for source in kb.sources.values():
+        if source.source_date is None:
+            yield Finding(
+                "date",
+                source.id,
+                places.of(source.id),
+                f"source '{source.id}' has no `source_date`: write the source's own date as it "
+                "gives it (sv and en), or that the source is undated",
+            )
+
+
+_NOW = {
+    "sv": re.compile(
+        r"\b(i dag|idag|i dagsläget|för närvarande|numera|fortfarande|under (uppbyggnad|utformning))\b",
+        re.I,
+    ),
+    "en": re.compile(r"\b(today|currently|at present|nowadays|now|still|being (set up|designed))\b", re.I),
+}
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9“”\"(])")
+
+
+def _entry_texts(kb: KnowledgeBase) -> Iterator[tuple[str, str, Text]]:
+    """(id, field, text) of every entry, topic and contact."""
+    items: list[BaseModel] = [*kb.entries.values(), *kb.topics, *kb.contacts]
+    for item in items:
+        for field, text in _texts(item, ""):
+            yield str(getattr(item, "id", "")), field, text
+
+
+def _timebound(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    owners = {
+        str(getattr(i, "id", "")): i for i in [*kb.entries.values(), *kb.topics, *kb.contacts]
+    }
+    for item_id, field, text in _entry_texts(kb):
+        source = kb.sources.get(owners[item_id].source)
+        dated = _YEAR.search(source.source_date.sv) if source and source.source_date else None
+        if dated is None:
+            continue
+        for lang in ("sv", "en"):
+            for sentence in _SENTENCE.split(getattr(text, lang)):
+                marker = _NOW[lang].search(sentence)
+                if marker and dated.group(0) not in sentence:
+                    yield Finding(
+                        "timebound",
+                        f"{item_id}.{field}.{lang}",
+                        places.of(item_id),
+                        f"'{item_id}' {field} ({lang}) says '{marker.group(0)}' in a source "
+                        f"dated {dated.group(0)}: give it as of that date (“{sentence[:60]}…”)",
+                    )
+
+
+_SHOULD_SV = re.compile(r"\b(bör|borde)\b", re.I)
+_SHOULD_EN = re.compile(r"\bshould\b", re.I)
+
+
+def _modals(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    for item_id, field, text in _entry_texts(kb):
+        should = len(_SHOULD_EN.findall(text.en)) - len(_SHOULD_SV.findall(text.sv))
+        if should > 0:
+            yield Finding(
+                "modal",
+                f"{item_id}.{field}",
+                places.of(item_id),
+                f"'{item_id}' {field}: the English says 'should' more often than the Swedish says "
+                "'bör': 'ska' is a duty (must, is to), not advice",
+            )
+        elif should < 0:
+            yield Finding(
+                "modal",
+                f"{item_id}.{field}",
+                places.of(item_id),
+                f"'{item_id}' {field}: the Swedish says 'bör' more often than the English says "
+                "'should': 'bör' is advice (should), not a duty (must, is to)",
+            )
+
+
+# (what is claimed, what must then be said with it): Region Stockholm's table puts "ca 2-3 dagar"
+# beside "Enligt Socialstyrelsens rekommendation"; the length is Region Stockholm's (seed 000).
+_ATTRIBUTIONS = (
+    (
+        re.compile(r"socialstyrelsen.*\b2\s*[-–]\s*3 (dagar|days)\b", re.I | re.S),
+        re.compile(r"Region Stockholms (egen|egna)|Region Stockholm's own", re.I),
+        "say that about 2–3 days is Region Stockholm's own figure, not Socialstyrelsen's",
+    ),
+)
+
+
+def _attributions(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    for item_id, field, text in _entry_texts(kb):
+        for lang in ("sv", "en"):
+            value = getattr(text, lang)
+            for claim, attribution, fix in _ATTRIBUTIONS:
+                if claim.search(value) and not attribution.search(value):
+                    yield Finding(
+                        "attribution",
+                        f"{item_id}.{field}.{lang}",
+                        places.of(item_id),
+                        f"'{item_id}' {field} ({lang}): {fix}",
+                    )
+
+
+_QUALIFIER_ONLY = re.compile(r"^\s*(efter behov|regelbundet|planera i god tid)\b", re.I)
+
+
+def _cadences(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    for topic in kb.topics:
+        note = topic.cadence.note
+        if (
+            note is not None
+            and topic.cadence.kind != "unscheduled"
+            and _QUALIFIER_ONLY.match(note.sv)
+        ):
+            yield Finding(
+                "cadence",
+                topic.id,
+                places.of(topic.id),
+                f"topic '{topic.id}' is noted '{note.sv}' but scheduled as {topic.cadence.kind}: "
+                "the source gives no fixed cadence, so use `kind: unscheduled`",
+            )
+
+
+def _contact_topics(kb: KnowledgeBase, places: _Places) -> Iterator[Finding]:
+    for contact in kb.contacts:
+        for topic in contact.topics:
+            if topic not in kb.concepts:
+                yield Finding(
+                    "contact",
+                    f"{contact.id}:{topic}",
+                    places.of(contact.id),
+                    f"contact '{contact.id}' lists topic '{topic}', which is no concept id in "
+                    "vocabulary.yaml: use a concept's id",
+                )
 
 
 def _questions(kb: KnowledgeBase, path: Path) -> Iterator[Finding]:

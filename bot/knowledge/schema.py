@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -44,7 +44,9 @@ class Source(Strict):
     scope: Scope
     url: HttpsUrl | None = None
     seed: NonEmpty
-    source_date: NonEmpty | None = None
+    # The source's own date, as the source words it ("Senast granskad: 18 december 2023"), or
+    # that it has none. Shown with every answer; `kb lint` reports a source without it.
+    source_date: Text | None = None
     reviewed: date
 
 
@@ -104,7 +106,12 @@ class Guidance(Answerable):
     text: Text
 
 
-CadenceKind = Literal["each_meeting", "every_months", "yearly", "end_of_year", "times_during_st"]
+# `unscheduled`: the source gives the topic no fixed cadence (a cell reading "Efter behov", or a
+# row whose column the source's layout leaves unclear); it is stated with its `note` and never
+# scheduled by reminders.
+CadenceKind = Literal[
+    "each_meeting", "every_months", "yearly", "end_of_year", "times_during_st", "unscheduled"
+]
 
 
 class Cadence(Strict):
@@ -113,6 +120,12 @@ class Cadence(Strict):
     times: int | None = Field(None, ge=1, le=20)
     # How the source qualifies it ("Efter behov", "Regelbundet", "Planera i god tid").
     note: Text | None = None
+
+    @model_validator(mode="after")
+    def _unscheduled_says_why(self) -> Cadence:
+        if self.kind == "unscheduled" and self.note is None:
+            raise ValueError("an unscheduled cadence needs a `note` saying what the source says")
+        return self
 
 
 class Topic(Provenance):
@@ -170,7 +183,16 @@ class Concept(Strict):
 
 
 class Contact(Provenance):
+    """Whom to ask when the bot does not know, and for which questions it is the right one.
+
+    `scopes` are the regions (scope ids) whose questions it fits; `topics` the concept ids of
+    `vocabulary.yaml` it fits best (`st`, `toolbox`, `course` ...). A contact with neither is
+    the general fallback (`KnowledgeBase.contacts_for`).
+    """
+
     text: Text
+    scopes: list[Scope] = Field(default_factory=list)
+    topics: list[Id] = Field(default_factory=list)
 
 
 class KnowledgeFile(Strict):

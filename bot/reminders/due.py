@@ -3,7 +3,9 @@
 - each_meeting: every meeting.
 - every_months N: the first meeting on or after each N-month mark, counted from the trainee's ST
   start if known, else from the series start (marks before the series start are not carried in).
-- yearly, and times_during_st (the Skåne table lists these in its yearly column): as every 12 months.
+- yearly, and times_during_st (the Skåne table lists these in its yearly column, as the topic's
+  `note` in knowledge/topics.yaml says): as every 12 months.
+- unscheduled (the source gives no cadence: "Efter behov", "Regelbundet", an unmarked row): never.
 - end_of_year: the last meeting of the series that falls in December.
 Skipped meetings are not meetings: what was due at one moves to the next.
 """
@@ -63,6 +65,8 @@ def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_decem
     kind = topic.cadence.kind
     if kind == "each_meeting":
         return True
+    if kind == "unscheduled":
+        return False
     if kind == "end_of_year":
         return last_in_december
     months = topic.cadence.months if kind == "every_months" else 12

@@ -70,6 +70,8 @@ class Phrases:
     yearly: str
     end_of_year: str
     times_during_st: str
+    # A topic the source gives no cadence; its knowledge-base `note` says what the source says.
+    unscheduled: str
 
     def weekday(self, index: int) -> str:
         return self.weekdays[index]
@@ -189,7 +191,8 @@ PHRASES: dict[Lang, Phrases] = {
         every_months="var {n}:e månad",
         yearly="en gång per år",
         end_of_year="i slutet av kalenderåret",
-        times_during_st="{n} gånger under ST-tiden (tas upp vid årsmötena)",
+        times_during_st="{n} gånger under ST-tiden",
+        unscheduled="ingen fast frekvens i källan",
     ),
     "en": Phrases(
         weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -271,6 +274,7 @@ PHRASES: dict[Lang, Phrases] = {
         every_months="every {n} months",
         yearly="once a year",
         end_of_year="at the end of the calendar year",
-        times_during_st="{n} times during ST (taken up at the yearly meetings)",
+        times_during_st="{n} times during ST",
+        unscheduled="no fixed frequency in the source",
     ),
 }

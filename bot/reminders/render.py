@@ -50,14 +50,15 @@ def topic_lines(
 
 
 def used_sources(
-    knowledge: Knowledge, reminder: Reminder, meeting: datetime
+    knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang = "sv"
 ) -> tuple[SourceRef, ...]:
     seen: dict[str, SourceRef] = {}
     for topic in _due(tuple(knowledge.topics), reminder, meeting):
         source = knowledge.sources.get(topic.source)
         if source is not None and source.id not in seen:
+            dated = getattr(source.source_date, lang) if source.source_date else None
             seen[source.id] = SourceRef(
-                source.title, source.publisher, source.scope, source.reviewed, source.url
+                source.title, source.publisher, source.scope, source.reviewed, source.url, dated
             )
     return tuple(seen.values())
 
@@ -96,7 +97,7 @@ def delivered(
         tuple(paragraphs),
         options=options,
         kind="reminder",
-        sources=used_sources(knowledge, reminder, occurrence),
+        sources=used_sources(knowledge, reminder, occurrence, lang),
     )
 
 
