@@ -440,6 +440,11 @@ class Engine:
             entries = [c.entry for c in close[: self._settings.max_options]]
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
         if best.score < self._settings.min_score or self._lone_guess(best, reading):
+            if reading.unknown:
+                # Words the vocabulary does not know may be an entry's own ("pilotprojekt").
+                retrieved = self._retrieval_only(reading, trace, covered)
+                if retrieved.status is not Status.NO_MATCH:
+                    return retrieved
             trace.rule = "weak"
             trace.detail = f"best {best.score:.2f} < {self._settings.min_score}" if best.score < self._settings.min_score else "a lone concept among unknown words"
             return self._composer.no_match(lang)
@@ -477,7 +482,10 @@ class Engine:
         if hits:
             best = hits[0]
             words = [reading.tokens[p] for p in reading.content]
-            grounded = [w for w in words if self._retriever.grounded(best.entry_id, w) or w in self._concept_words(reading)]
+            # Every content word counts, concept words too: the entry must speak of what the
+            # question speaks of ("handleda en psykolog under PTP" is not answered by an entry
+            # on pedagogical time in PTP that says nothing of supervising).
+            grounded = [w for w in words if self._retriever.grounded(best.entry_id, w)]
             share = len(grounded) / len(words) if words else 0.0
             clear = len(hits) == 1 or best.score >= self._settings.retrieval_tie_ratio * hits[1].score
             if (
@@ -567,7 +575,7 @@ class Engine:
                 or (self._weights.get(k, 0) >= self._settings.subject_weight and k not in self._details)
             }
             subject_positions = reading.positions_of(list(subjects))
-            if not subjects or subject_positions <= used or subjects & seen_subjects:
+            if not subjects or subject_positions <= used or subjects <= seen_subjects:
                 continue
             if any(_same_thing(c.entry, o.entry) for o in chosen):
                 continue
