@@ -410,6 +410,9 @@ class Engine:
             return self._composer.entries([c.entry for c in several], lang, best.score, covered)  # type: ignore[misc]
         if isinstance(best.entry, Clarification):
             if self._lone_guess(best, reading):
+                retrieved = self._retrieval_only(reading, trace, covered)
+                if retrieved.status is not Status.NO_MATCH:
+                    return retrieved
                 trace.rule, trace.detail = "weak", "a lone word among unknown ones"
                 return self._composer.no_match(lang)
             clarification = best.entry
