@@ -70,3 +70,31 @@ def test_chat_sets_a_reminder_and_saves_the_calendar_next_to_the_user(tmp_path: 
     assert (tmp_path / "r.db").exists()
     calendars = list(tmp_path.glob("*.ics"))
     assert calendars and b"BEGIN:VCALENDAR" in calendars[0].read_bytes()
+
+
+def test_explain_shows_words_candidates_rule_and_context() -> None:
+    result = handledarbot("explain", "Ges Stepping stones på engelska?")
+    assert result.returncode == 0, result.stderr
+    assert "'pa engelska' -> language (facet" in result.stdout
+    assert "course-stepping-stones" in result.stdout
+    assert "rule: facet" in result.stdout
+    follow = handledarbot(
+        "explain", "hur lång är den?", "--after", "Vilken kurs behöver jag som ST-handledare?"
+    )
+    assert "context: subject of the last answer" in follow.stdout
+    assert "reply: answer" in follow.stdout
+
+
+def test_eval_accepts_expect_lists_and_lists_answered_out_of_scope_first(tmp_path: Path) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- {q: 'hur lång är Skolverkets kurs?', lang: sv, expect: [clarify, answer], kind: 5,\n"
+        "   must_include: ['inte med']}\n"
+        "- {q: 'vad kostar Stepping stones?', lang: sv, expect: no_match, kind: 2}\n",
+        encoding="utf-8",
+    )
+    result = handledarbot("eval", str(questions))
+    # `answer` is acceptable (second in the list), and must_include applies only to `clarify`.
+    assert "2 questions, 100.0% right" in result.stdout, result.stdout
+    assert "kind 2: 1/1" in result.stdout and "kind 5: 1/1" in result.stdout
+    assert result.returncode == 0

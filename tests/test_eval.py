@@ -10,17 +10,22 @@ from bot.answering.engine import Engine
 from bot.evaluation import format_report, load_questions, run
 from tests.conftest import KNOWLEDGE, SHARED
 
-MIN_SHARE = 0.95
+# (question set, share right it must reach). The blind sets were written from the seeds by
+# writers who never saw the engine; blind set 1 was measured before the engine was changed for
+# it (README, "How the matching works"), so its bar is lower than the tuned sets'.
 SETS = {
-    "shared dev set": SHARED / "eval" / "questions-dev.yaml",
-    "project set": KNOWLEDGE / "eval" / "questions.yaml",
+    "shared dev set": (SHARED / "eval" / "questions-dev.yaml", 0.97),
+    "shared dev set 2": (SHARED / "eval" / "questions-dev2.yaml", 0.97),
+    "project set": (KNOWLEDGE / "eval" / "questions.yaml", 0.97),
+    "blind set 1": (KNOWLEDGE / "eval" / "questions-blind1.yaml", 0.88),
 }
 
 
-@pytest.mark.parametrize("path", SETS.values(), ids=SETS.keys())
-def test_question_set_is_answered_right(engine: Engine, path: Path) -> None:
+@pytest.mark.parametrize(("path", "min_share"), SETS.values(), ids=SETS.keys())
+def test_question_set_is_answered_right(engine: Engine, path: Path, min_share: float) -> None:
     if not path.exists():
         pytest.fail(f"{path} is missing: the question set is part of the test suite")
     report = run(engine.answer, load_questions(path))
+    # The worst failure first: a confident answer to a question the sources cannot answer.
     assert not report.out_of_scope_answered, format_report(report)
-    assert report.share_right >= MIN_SHARE, format_report(report)
+    assert report.share_right >= min_share, format_report(report)

@@ -158,6 +158,10 @@ _ORDINALS = {
     "third": 3, "trean": 3, "fjarde": 4, "fourth": 4, "femte": 5, "fifth": 5,
 }
 _LAST = frozenset({"sista", "last"})
+# Words around an ordinal that do not choose: "the first one", "alternativ 2".
+_OPTION_WORDS = frozenset(
+    {"one", "alternativ", "alternativet", "option", "nr", "nummer", "number", "valet", "choice"}
+)
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 
 
@@ -273,7 +277,10 @@ class Engine:
         if len(digits) == 1 and len(tokens) <= 3:
             number = int(digits[0])
             return options[number - 1] if 1 <= number <= len(options) else None
-        content = [t for t in tokens if t not in self._ignorable and t not in _ORDINALS]
+        content = [
+            t for t in tokens
+            if t not in self._ignorable and t not in _ORDINALS and t not in _OPTION_WORDS
+        ]
         ordinals = [_ORDINALS[t] for t in tokens if t in _ORDINALS]
         if len(tokens) <= 4 and not content:
             if len(ordinals) == 1 and 1 <= ordinals[0] <= len(options):
