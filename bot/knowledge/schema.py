@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")]
-Scope = Literal["national", "stockholm", "orebro", "skane"]
+# Whose guidance: `national` or a region's id, as defined under `scopes:` (sources.yaml). A new
+# region is YAML only: a scope, its sources, and `region:` on its concept (regions.yaml).
+Scope = Id
 # A match key: concept ids that must all occur in a question for the entry to be a candidate.
 MatchKey = Annotated[list[Id], Field(min_length=1)]
 
@@ -164,7 +166,7 @@ class Concept(Strict):
     # A region: the scope whose guidance the base holds for it, or `uncovered` (no sources:
     # questions about it get an honest no-match). Answers of another region's guidance get a
     # caveat.
-    region: Scope | Literal["uncovered"] | None = None
+    region: Scope | None = None
     # How a region (or a detail) is named in replies; defaults to the concept id.
     name: Text | None = None
     # A facet that a course states when it has this field (and so does a role recommending

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,28 @@ def _file_references(kb: KnowledgeBase, index: int, file: KnowledgeFile) -> Iter
         for position, item in enumerate(getattr(file, section)):
             if isinstance(item, Provenance):
                 yield from missing((section, position, "source"), "source", item.source, kb.sources)
+                if kb.scopes:
+                    yield from missing((section, position, "scope"), "scope", item.scope, kb.scopes)
+    for position, concept in enumerate(file.concepts):
+        if concept.region not in (None, "uncovered") and kb.scopes:
+            yield from missing(
+                ("concepts", position, "region"), "scope", str(concept.region), kb.scopes
+            )
+        if concept.region == "uncovered" and concept.name is None:
+            yield Ref(
+                index,
+                ("concepts", position, "name"),
+                "an uncovered region needs `name:` (sv and en), the name replies use",
+            )
+        if concept.stated_by is not None:
+            try:
+                re.compile(concept.stated_by)
+            except re.error as error:
+                yield Ref(
+                    index,
+                    ("concepts", position, "stated_by"),
+                    f"`stated_by` is not a valid regular expression ({error}): fix it",
+                )
     for section in ENTRY_SECTIONS:
         for position, item in enumerate(getattr(file, section)):
             for key_index, key in enumerate(item.match):
