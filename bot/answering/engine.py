@@ -205,9 +205,23 @@ class Engine:
             *knowledge.answerables(),
             *knowledge.clarifications.values(),
         ]
+        # Each entry is indexed under one *anchor* per match key: the key's concept that the
+        # fewest entries use. An entry is a candidate only when one of its keys is whole, so a
+        # generic concept ("handledning") does not make every entry a candidate.
+        self._keys: list[tuple[tuple[str, ...], ...]] = [
+            tuple(tuple(key) for key in _keys(e)) for e in self._entries
+        ]
+        self._concepts_of_entry: list[frozenset[str]] = [
+            frozenset(c for key in keys for c in key) for keys in self._keys
+        ]
+        usage: dict[str, int] = {}
+        for keys in self._keys:
+            for concept in {c for key in keys for c in key}:
+                usage[concept] = usage.get(concept, 0) + 1
         self._by_concept: dict[str, list[int]] = {}
-        for index, entry in enumerate(self._entries):
-            for concept in {c for key in _keys(entry) for c in key}:
+        for index, keys in enumerate(self._keys):
+            anchors = {min(key, key=lambda c: (usage[c], c)) for key in keys if key}
+            for concept in anchors:
                 self._by_concept.setdefault(concept, []).append(index)
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
@@ -652,9 +666,17 @@ class Engine:
         found = reading.found
         candidates = []
         indexes = {i for concept in found for i in self._by_concept.get(concept, ())}
+        # Entries with the same keys score alike (a region's version of an entry): once each.
+        scores: dict[tuple[tuple[str, ...], ...], object] = {}
         for index in sorted(indexes):
             entry = self._entries[index]
-            scored = self._score(entry, found)
+            keys = self._keys[index]
+            if isinstance(entry, Clarification):
+                scored = self._score(index, found)
+            else:
+                if keys not in scores:
+                    scores[keys] = self._score(index, found)
+                scored = scores[keys]  # type: ignore[assignment]
             if scored is not None:
                 score, key, explained, evidence = scored
                 parts = [f"key {score:.2f}"]
@@ -666,24 +688,25 @@ class Engine:
         return candidates
 
     def _score(
-        self, entry: Entry | Clarification, found: Found
+        self, index: int, found: Found
     ) -> tuple[float, tuple[str, ...], int, frozenset[int]] | None:
+        entry = self._entries[index]
         if isinstance(entry, Clarification) and self._more_specific(entry, found):
             return None
         best: float | None = None
-        best_key: list[str] = []
+        best_key: tuple[str, ...] = ()
         covered: frozenset[int] = frozenset()
-        for key in _keys(entry):
+        for key in self._keys[index]:
             if all(c in found for c in key):
                 weight, positions = self._weigh(key, found, frozenset())
                 if best is None or weight > best:
                     best, best_key, covered = weight, key, positions
         if best is None:
             return None
-        mentioned = [c for c in {c for key in _keys(entry) for c in key} if c in found]
+        mentioned = [c for c in self._concepts_of_entry[index] if c in found]
         extra, _ = self._weigh([c for c in mentioned if c not in best_key], found, covered)
         explained = len(set(best_key) | set(mentioned))
-        return best + self._settings.mention_bonus * extra, tuple(best_key), explained, covered
+        return best + self._settings.mention_bonus * extra, best_key, explained, covered
 
     def _more_specific(self, clarification: Clarification, found: Found) -> bool:
         """A question back is for a broad question only: it is skipped when the question names
