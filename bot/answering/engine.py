@@ -84,7 +84,8 @@ class Candidate:
     explained: int = 0
     # The question's word positions its key rests on.
     evidence: frozenset[int] = frozenset()
-    parts: tuple[str, ...] = ()
+    # The part of `score` that the named region added.
+    region_bonus: float = 0.0
 
 
 @dataclass(slots=True)
@@ -119,7 +120,8 @@ class Trace:
         for candidate in self.candidates[:8]:
             out.append(
                 f"  {candidate.score:5.2f}  {candidate.entry.id}  key=[{', '.join(candidate.key)}]"
-                + (f"  ({'; '.join(candidate.parts)})" if candidate.parts else "")
+                f"  (key {candidate.score - candidate.region_bonus:.2f}"
+                + (f"; region +{candidate.region_bonus:g})" if candidate.region_bonus else ")")
             )
         if not self.candidates:
             out.append("  (none)")
@@ -679,11 +681,10 @@ class Engine:
                 scored = scores[keys]  # type: ignore[assignment]
             if scored is not None:
                 score, key, explained, evidence = scored
-                parts = [f"key {score:.2f}"]
-                if getattr(entry, "scope", None) in regions:
-                    score += self._settings.region_bonus
-                    parts.append(f"region +{self._settings.region_bonus}")
-                candidates.append(Candidate(entry, score, key, explained, evidence, tuple(parts)))
+                bonus = 0.0
+                if regions and getattr(entry, "scope", None) in regions:
+                    bonus = self._settings.region_bonus
+                candidates.append(Candidate(entry, score + bonus, key, explained, evidence, bonus))
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates
 
