@@ -319,7 +319,10 @@ def _report_unanswered(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
         days = settings.unanswered_retention_days
-        return format_report(questions, ratings, days=days, lang=args.lang)
+        engine = build_engine(settings)
+        return format_report(
+            questions, ratings, days=days, lang=args.lang, nearest=engine.nearest_entry
+        )
 
     print(asyncio.run(main()))
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -90,6 +90,10 @@ _TEXTS = {
         "abandoned": "varav {n} där följdfrågan lämnades obesvarad",
         "ratings": "Betyg på svar (👍/👎):",
         "no_ratings": "Inga betyg på svar ännu.",
+        "nearest": (
+            "närmast: {entry} (ska den svara, lägg frågan i postens `examples:`; "
+            "se `handledarbot explain`)"
+        ),
     },
     "en": {
         "none": "No unanswered questions in the last {days} days.",
@@ -97,6 +101,10 @@ _TEXTS = {
         "abandoned": "of which {n} left a clarifying question unanswered",
         "ratings": "Answer ratings (👍/👎):",
         "no_ratings": "No answer ratings yet.",
+        "nearest": (
+            "closest: {entry} (if it should answer, add the question to the entry's "
+            "`examples:`; see `handledarbot explain`)"
+        ),
     },
 }
 
@@ -108,8 +116,13 @@ def format_report(
     days: int,
     lang: Lang = "sv",
     limit: int = 30,
+    nearest: Callable[[str], str | None] | None = None,
 ) -> str:
-    """The report as plain text (the console, and chat, where adapters escape it)."""
+    """The report as plain text (the console, and chat, where adapters escape it).
+
+    `nearest` (optional) names the entry whose own words are closest to a question (the
+    engine's `nearest_entry`): where that entry should have answered, the coordinator adds the
+    question to its `examples:` in the knowledge base."""
     words = _TEXTS[lang]
     groups = group_questions(questions)
     lines: list[str] = []
@@ -121,6 +134,9 @@ def format_report(
         extra = f" ({words['abandoned'].format(n=group.abandoned)})" if group.abandoned else ""
         lines.append(f"{group.count} × {group.examples[0]}{extra}")
         lines += [f"    ~ {example}" for example in group.examples[1:]]
+        closest = nearest(group.examples[0]) if nearest is not None else None
+        if closest is not None:
+            lines.append("    → " + words["nearest"].format(entry=closest))
     lines.append("")
     lines.append(words["ratings"] if ratings else words["no_ratings"])
     for rating in sorted(ratings, key=lambda r: (-(r.up + r.down), r.entry_id)):

@@ -170,3 +170,15 @@ async def test_cli_report_reads_the_same_database(tmp_path: Path, engine: Engine
     assert "2 × Vad kostar kursen? mejla mig: [e-post]" in result.stdout
     assert "1 × Finns det parkering?" in result.stdout
     assert "role-st-supervisor: 👍 0  👎 1" in result.stdout
+
+
+def test_report_names_the_closest_entry_to_turn_a_miss_into_an_example(engine: Engine) -> None:
+    missed = [
+        Unanswered(
+            text="var finns mallarna för medsittning?", kind="no_match", lang="sv",
+            at=datetime.now(UTC),
+        )
+    ]
+    report = format_report(missed, [], days=90, nearest=engine.nearest_entry)
+    assert "närmast: orebro-st-templates" in report
+    assert "examples:" in report

@@ -267,6 +267,11 @@ class Engine:
         lines.append(f"reply: {reply.status} ({reply.entry_id or reply.kind})")
         return "\n".join(lines)
 
+    def nearest_entry(self, text: str) -> str | None:
+        """The id of the entry whose own words are closest to `text` (BM25), or None."""
+        hits = self._retriever.search(normalize(text), top=1)
+        return hits[0].entry_id if hits else None
+
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
         return set(read(text, self._concepts, filler=self._filler, names=self._names).found)
