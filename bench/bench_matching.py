@@ -30,10 +30,10 @@ from rapidfuzz import fuzz, process
 
 from bot.answering.engine import Engine
 from bot.answering.retrieval import Retriever
-from bot.language import FUNCTION_WORDS
-from bot.text import normalize
 from bot.evaluation import load_questions
 from bot.knowledge.loader import load_knowledge
+from bot.language import FUNCTION_WORDS
+from bot.text import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

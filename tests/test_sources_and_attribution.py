@@ -9,9 +9,9 @@ from datetime import date, datetime
 
 import pytest
 
+from bot.answering.engine import Engine
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.loader import load_knowledge
-from bot.matching import Engine
 from bot.messages import Status
 from bot.reminders.model import Owner, Recurrence, Reminder, Schedule
 from bot.reminders.render import Knowledge, topic_lines
