@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -11,6 +12,7 @@ from bot.knowledge.schema import (
     Answerable,
     CadenceGroup,
     Clarification,
+    Contact,
     Course,
     Guidance,
     Provenance,
@@ -21,6 +23,12 @@ from bot.messages import CourseFact, Lang, Option, Reply, SourceRef, Status
 from bot.wording import WORDING
 
 Entry = Course | Role | Guidance | CadenceGroup
+
+# The region (scope id) and concepts of the question being answered, so that a no-match points
+# to the contact that fits them. Set by the engine for each question.
+ASKED: ContextVar[tuple[str | None, frozenset[str]]] = ContextVar(
+    "asked", default=(None, frozenset())
+)
 
 
 class Composer:
@@ -101,6 +109,19 @@ class Composer:
         scope = self._scope_name(role.scope, lang)
         return f"{scope}s tabell" if lang == "sv" else f"{scope}'s table"
 
+    def other_region_only(self, entry: Entry, regions: set[str], lang: Lang) -> Reply:
+        """No-match for the asked region, with another region's guidance given as such: the
+        caveat first, then that entry (its text opens with whose guidance it is)."""
+        answer = self.entry(entry, lang, score=None, regions=regions)
+        contacts = self._contacts(lang)
+        return replace(
+            answer,
+            status=Status.NO_MATCH,
+            paragraphs=(*answer.paragraphs, *contacts),
+            kind="no_match",
+            entry_id=None,
+        )
+
     def region_not_covered(
         self, region_concepts: Sequence[str], lang: Lang, *, compared: Entry | None = None
     ) -> Reply:
@@ -141,7 +162,7 @@ class Composer:
             status=Status.NO_MATCH,
             lang=lang,
             paragraphs=tuple(paragraphs),
-            sources=self._sources(self._kb.contacts, lang) if not self._contact[lang] else (),
+            sources=self._sources(self._fitting_contacts(), lang) if not self._contact[lang] else (),
             kind="no_match",
         )
 
@@ -167,7 +188,8 @@ class Composer:
             subject=_say(entry_title(entry), lang), text=first
         )
         paragraphs = (reply.paragraphs[0], summary, *reply.paragraphs[1:])
-        sources = self._sources([entry], lang) + reply.sources
+        sources = self._sources([entry], lang)
+        sources += tuple(s for s in reply.sources if s not in sources)
         return replace(reply, paragraphs=paragraphs, sources=sources)
 
     def social(self, kind: str, lang: Lang) -> Reply:
@@ -251,14 +273,21 @@ class Composer:
             )
         return tuple(refs.values())
 
+    def _fitting_contacts(self) -> list[Contact]:
+        scope, topics = ASKED.get()
+        return self._kb.contacts_for(scope, set(topics))
+
     def _contacts(self, lang: Lang) -> list[str]:
+        """Whom to ask: the configured text, else the contacts that fit the question's region
+        and topics (`KnowledgeBase.contacts_for`, with `ASKED` set by the engine)."""
         words = WORDING[lang]
         configured = self._contact[lang]
         if configured:
             return [f"{words.ask_instead}: {configured}"]
+        contacts = self._fitting_contacts()
         return (
-            [f"{words.ask_instead}: " + " ".join(_say(c.text, lang) for c in self._kb.contacts)]
-            if self._kb.contacts
+            [f"{words.ask_instead}: " + " ".join(_say(c.text, lang) for c in contacts)]
+            if contacts
             else []
         )
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.answering.compose import Composer
+from bot.answering.compose import ASKED, Composer
 from bot.answering.concepts import ConceptMatcher, FuzzySettings
 from bot.answering.reading import ALIAS_PREFIX, Found, Reading, read
 from bot.answering.retrieval import Retriever, document_text
@@ -71,6 +71,9 @@ class MatchSettings:
     # entry's own words, and at least `retrieval_min_words` of them.
     retrieval_coverage: float = 0.75
     retrieval_min_words: int = 2
+    # A named region with no candidate of its own: its entry answers by retrieval when this
+    # share of the question's words (region words aside) are that entry's own.
+    regional_coverage: float = 0.6
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -258,7 +261,15 @@ class Engine:
         if followed is not None:
             reading = followed
         trace.reading = reading
-        reply = self._decide(reading, trace)
+        regions = sorted(
+            self._regions[c] for c in reading.found
+            if c in self._regions and self._regions[c] != "uncovered"
+        )
+        token = ASKED.set((regions[0] if regions else None, frozenset(reading.found)))
+        try:
+            reply = self._decide(reading, trace)
+        finally:
+            ASKED.reset(token)
         return self._with_context(reply, reading), trace
 
     def explain_text(self, text: str, *, context: Mapping[str, Any] | None = None) -> str:
@@ -380,6 +391,7 @@ class Engine:
         uncovered = sorted(c for c in concepts if self._regions.get(c) == "uncovered")
         covered = regions - {"uncovered"}
         candidates = self._candidates(reading, covered)
+        elsewhere = candidates
         if covered:
             # A region named: its own (or national) guidance answers, never another region's
             # passed off as it, when it has any.
@@ -412,6 +424,16 @@ class Engine:
                     missing = [d for d in asked if d not in self._answers.get(top.entry.id, ())]
                     return self._composer.unsupported_detail(set(missing), top.entry, lang)
             if not stating:
+                other = next(
+                    (c.entry for c in elsewhere
+                     if not isinstance(c.entry, Clarification) and self._states(c.entry, asked)),
+                    None,
+                )
+                if other is not None and covered and other.scope not in covered:
+                    # Named region: nothing there; another region's guidance, as such.
+                    trace.rule = "region"
+                    trace.detail = f"{', '.join(sorted(covered))} states no {', '.join(asked)}; {other.id} does"
+                    return self._composer.other_region_only(other, covered, lang)
                 subject = next(
                     (c.entry for c in candidates if not isinstance(c.entry, Clarification)), None
                 )
@@ -502,8 +524,45 @@ class Engine:
         if missing:
             trace.rule, trace.detail = "number", f"{entry.id} never mentions {', '.join(missing)}"
             return self._composer.unstated_number(missing, entry, reading.lang)
+        if (
+            regions and entry.scope != "national" and entry.scope not in regions
+            and not self._speaks_of_region(entry, reading)
+        ):
+            # The text would say "nothing for the region you asked about": so does the status.
+            own = self._regional_retrieval(reading, trace, regions)
+            if own is not None:
+                return own
+            trace.rule, trace.detail = "region", f"{entry.id} is {entry.scope}'s, not the asked region's"
+            return self._composer.other_region_only(entry, regions, reading.lang)
         trace.rule = rule
         return self._composer.entry(entry, reading.lang, score=score, regions=regions)
+
+    def _speaks_of_region(self, entry: Entry, reading: Reading) -> bool:
+        """Whether the entry's own text names the region the question names (Region Örebro
+        län's strategy on a pilot in Region Skåne is about Skåne)."""
+        words = [
+            reading.tokens[p] for c, ps in reading.found.items() if c in self._regions for p in ps
+        ]
+        return any(self._retriever.grounded(entry.id, w) for w in words if w != "region")
+
+    def _regional_retrieval(
+        self, reading: Reading, trace: Trace, regions: set[str]
+    ) -> Reply | None:
+        """A named region none of whose entries is a candidate: the region's entry whose own
+        words cover most of the question, if any does well enough."""
+        region_words = {p for c, ps in reading.found.items() if c in self._regions for p in ps}
+        words = [reading.tokens[p] for p in reading.content if p not in region_words]
+        hits = self._retriever.search(words, top=20)
+        for hit in hits:
+            entry = self.knowledge.entries[hit.entry_id]
+            if entry.scope not in regions:
+                continue
+            grounded = [w for w in words if self._retriever.grounded(entry.id, w)]
+            if words and len(grounded) / len(words) >= self._settings.regional_coverage:
+                trace.retrieval = [(hit.entry_id, hit.score)]
+                return self._final(entry, hit.score, reading, regions, trace, "retrieval→region")
+            break
+        return None
 
     def _retrieval_only(self, reading: Reading, trace: Trace, regions: set[str]) -> Reply:
         """No concept key fits: an entry may still be the one whose own words the question
