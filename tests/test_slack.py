@@ -704,8 +704,13 @@ async def test_sender_posts_to_the_stored_address(slack_api: FakeSlackApi) -> No
 
 
 @pytest.mark.parametrize(
-    "error", ["channel_not_found", "not_in_channel", "account_inactive", "is_archived"]
-)
+    "error",
+    [
+        "channel_not_found", "not_in_channel", "account_inactive", "is_archived", "token_revoked",
+        "missing_scope", "team_access_not_granted", "invalid_blocks", "msg_too_long", "not_authed",
+        "invalid_auth",
+    ],
+)  # fmt: skip
 async def test_sender_reports_permanent_failures(slack_api: FakeSlackApi, error: str) -> None:
     slack_api.fail("chat.postMessage", error)
     with pytest.raises(DeliveryError) as raised:
@@ -782,7 +787,7 @@ def test_manifest_matches_what_the_adapter_serves() -> None:
     assert "socket_mode_enabled" in settings
     assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
         "app_mentions:read", "chat:write", "im:history", "im:read", "im:write", "commands",
-        "files:write",
+        "files:write", "users:read",
     }  # fmt: skip
 
 
@@ -791,3 +796,180 @@ def test_seen_event_ids_are_bounded() -> None:
     assert [seen.add(e) for e in ("a", "b", "a", "c", "d")] == [True, True, False, True, True]
     assert seen.add("a") is True  # forgotten: the oldest beyond the limit
     assert seen.add("d") is False
+
+
+# --- Slack as it really behaves (issue 13) ------------------------------------------------------
+
+
+def replies_in(server: SlackServer, *, channel: str, thread: str | None = None) -> list[Call]:
+    return [
+        c
+        for c in server.api.calls_to("chat.postMessage")
+        if c.params["channel"] == channel and (thread is None or c.params.get("thread_ts") == thread)
+    ]
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {"bot_id": "B0OTHER"},
+        {"app_id": "A0OTHER"},
+        {"bot_profile": {"id": "B0OTHER", "app_id": "A0OTHER", "name": "Otherbot"}},
+        {"subtype": "bot_message", "bot_id": "B0OTHER"},
+        {"user": BOT_USER_ID},
+    ],
+)
+async def test_another_bots_mention_is_not_answered(
+    server: SlackServer, marks: dict[str, Any]
+) -> None:
+    """Two bots in a channel must not answer each other forever."""
+    event = {**mention(f"<@{BOT_USER_ID}> {ST_QUESTION}"), **marks}
+    assert (await server.event(event)).status == 200
+    await settle(server)
+    assert not replies_in(server, channel=CHANNEL, thread=event["ts"])
+
+
+async def test_an_edited_mention_is_not_answered_again(server: SlackServer) -> None:
+    event = mention(f"<@{BOT_USER_ID}> {ST_QUESTION}")
+    await server.event(event)
+    await server.api.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"])
+    edited = {
+        **event,
+        "text": f"<@{BOT_USER_ID}> {ST_QUESTION} (rättat)",
+        "edited": {"user": USER, "ts": "1700009999.000100"},
+    }
+    assert (await server.event(edited)).status == 200  # Slack sends it under a new event id
+    await settle(server)
+    assert len(replies_in(server, channel=CHANNEL, thread=event["ts"])) == 1
+
+
+async def test_one_message_under_two_event_ids_is_answered_once(server: SlackServer) -> None:
+    """Slack has delivered one message twice with different event ids: team+channel+ts decide."""
+    event = dm(ST_QUESTION, channel="D0TWICE")
+    await server.event(event, event_id="Ev0FIRST")
+    await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0TWICE")
+    await server.event(event, event_id="Ev0SECOND")
+    thread_event = mention(f"<@{BOT_USER_ID}> {ST_QUESTION}")
+    await server.event(thread_event, event_id="Ev0THIRD")
+    await server.event(thread_event, event_id="Ev0FOURTH")
+    await settle(server)
+    assert len(replies_in(server, channel="D0TWICE")) == 1
+    assert len(replies_in(server, channel=CHANNEL, thread=thread_event["ts"])) == 1
+    # Another message in the same DM (a new ts) is answered as usual.
+    await server.event(dm(ST_QUESTION, channel="D0TWICE"))
+    await settle(server)
+    assert len(replies_in(server, channel="D0TWICE")) == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "as_emoji"),
+    [("tack :+1:", "tack 👍"), ("tack :pray:", "tack 🙏"), ("hej :wave:", "hej 👋"),
+     ("tack :+1::skin-tone-3:", "tack 👍🏼")],
+)  # fmt: skip
+async def test_emoji_shortcodes_are_read_as_the_emoji(
+    server: SlackServer, typed: str, as_emoji: str
+) -> None:
+    """Slack sends 👍 as `:+1:`; the answer is the one the emoji itself gets."""
+    await server.event(dm(typed, channel="D0EMOJI"))
+    call = await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0EMOJI")
+    expected = await server.service.handle(
+        Message(text=as_emoji, user_id="x", conversation_id="x", platform="slack")
+    )
+    assert expected.status is not Status.NO_MATCH
+    assert call.params["text"] == render_reply(expected).text
+
+
+async def test_a_colleague_named_with_at_keeps_their_name(server: SlackServer) -> None:
+    """`<@U0ANNA>` reaches the core as `@<display name>` (users.info), else a readable label."""
+    server.api.users["U0ANNA"] = {
+        "id": "U0ANNA",
+        "name": "anna.s",
+        "real_name": "Anna Svensson",
+        "profile": {"display_name": "Anna S", "real_name": "Anna Svensson"},
+    }
+    seen: list[str] = []
+    original = server.service.handle
+
+    async def recording(message: Message) -> Reply:
+        seen.append(message.text)
+        return await original(message)
+
+    server.service.handle = recording  # type: ignore[method-assign]
+    for n, text in enumerate(
+        (
+            "påminn mig varje måndag kl 8 om handledning med <@U0ANNA>",
+            "handledning med <@U0GONE|erik>",
+            "handledning med <@U0GONE>",
+        )
+    ):
+        await server.event(dm(text, channel=f"D0NAME{n}"))
+        await server.api.wait_for("chat.postMessage", lambda c, n=n: c.params["channel"] == f"D0NAME{n}")
+    assert seen == [
+        "påminn mig varje måndag kl 8 om handledning med @Anna S",
+        "handledning med @erik",
+        "handledning med @U0GONE",
+    ]
+    assert [c.params["user"] for c in server.api.calls_to("users.info")] == ["U0ANNA", "U0GONE", "U0GONE"]
+    await server.event(dm("hej <@U0ANNA>", channel="D0NAME9"))
+    await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0NAME9")
+    assert len(server.api.calls_to("users.info")) == 3  # the name is remembered
+
+
+def test_manifest_asks_for_users_read() -> None:
+    manifest = yaml.safe_load((ROOT / "manifests" / "slack.yaml").read_text(encoding="utf-8"))
+    assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+# --- hostile and malformed requests (issue 14) --------------------------------------------------
+
+
+async def test_refused_requests_never_log_their_body(
+    server: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body that fails verification may carry a personal identity number: it is not logged."""
+    caplog.set_level("DEBUG")
+    body = json.dumps({"type": "event_callback", "event": dm("19121212-1212 hemligt")})
+    for kwargs in ({"secret": "wrong-secret"}, {"timestamp": int(time.time()) - 900}):
+        response = await server.post(body, **kwargs)  # type: ignore[arg-type]
+        assert response.status == 401
+    assert "19121212" not in caplog.text and "hemligt" not in caplog.text
+    assert "refused a request" in caplog.text
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "１２３", "-5"])
+async def test_a_malformed_timestamp_is_a_401(
+    server: SlackServer, caplog: pytest.LogCaptureFixture, timestamp: str
+) -> None:
+    body = json.dumps({"type": "event_callback", "event": dm("hej")})
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp,
+               "X-Slack-Signature": "v0=00"}  # fmt: skip
+    async with server.http.post(
+        f"{server.url}{ROUTE}", data=body.encode(), headers=headers
+    ) as response:
+        assert response.status == 401
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        "[1, 2]",
+        '"text"',
+        "5",
+        '{"type": "event_callback", "event": "x"}',
+        '{"type": "event_callback", "event_id": 5, "event": {"type": "message"}}',
+        '{"type": "event_callback", "authorizations": "x", "event": {"type": "message"}}',
+        '{"type": "event_callback", "event": {"type": "message", "channel": 5, "ts": 5}}',
+        '{"type": "block_actions", "user": 7, "actions": "x"}',
+    ],
+)
+async def test_signed_payloads_of_the_wrong_shape_get_400(
+    server: SlackServer, caplog: pytest.LogCaptureFixture, body: str
+) -> None:
+    response = await server.post(body)
+    assert response.status == 400
+    form = await server.form({"payload": body})
+    assert form.status == 400
+    assert "Traceback" not in caplog.text
+    assert await server.healthz() == 200
