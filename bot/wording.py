@@ -21,6 +21,7 @@ class Wording:
     link: str
     prerequisites: str
     choose_number: str
+    choose_button: str  # the submit button under a list of options
     dont_know: str
     ask_instead: str
     unsupported_detail: str
@@ -62,6 +63,7 @@ WORDING: dict[Lang, Wording] = {
         link="Länk",
         prerequisites="Förkunskaper",
         choose_number="Svara med en siffra eller skriv med egna ord.",
+        choose_button="Välj",
         dont_know="Det vet jag tyvärr inte – det finns inte i mina källor, och jag vill inte gissa.",
         ask_instead="Fråga gärna",
         unsupported_detail="Mina källor anger inte {detail} för {subject}.",
@@ -130,6 +132,7 @@ WORDING: dict[Lang, Wording] = {
         link="Link",
         prerequisites="Prerequisites",
         choose_number="Answer with a number or in your own words.",
+        choose_button="Choose",
         dont_know="I'm sorry, I don't know that – it is not in my sources, and I won't guess.",
         ask_instead="Please ask",
         unsupported_detail="My sources do not give {detail} for {subject}.",
