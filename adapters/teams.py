@@ -81,6 +81,7 @@ MAX_FILE_OFFERS = 1000  # offers kept at once; the oldest go first
 UPLOAD_TIMEOUT = 30.0  # seconds for uploading one accepted file to the user's OneDrive
 CONSENT_CARD = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO_CARD = "application/vnd.microsoft.teams.card.file.info"
+CARD_REFRESH = "application/vnd.microsoft.card.adaptive"  # an invoke answer that replaces the card
 
 # The public origin (`https://host`) this request reached, for download links in its replies.
 _origin: ContextVar[str | None] = ContextVar("teams_origin", default=None)
@@ -225,7 +226,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     - `on_teams_members_added_dispatch` / `on_members_added_activity`: a welcome, once per
       conversation, when the bot itself is added (no roster lookups for other members).
     - `on_adaptive_card_invoke`: an `Action.Execute` (`adaptiveCard/action`) whose data carries
-      `choice` is answered like a click; the invoke gets botbuilder's 200 message response.
+      `choice` is answered like a click, the answer card replacing the clicked one.
     - `on_teams_file_consent_accept` / `_decline`: the file-consent flow for files in personal
       chat (upload to the `uploadUrl` Teams gives, then a file info card; or a short note).
     - `on_invoke_activity`: every other invoke gets 200 with an empty body, not botbuilder's 501.
@@ -254,21 +255,29 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
-        data = invoke_value.action.data if invoke_value.action is not None else None
+        """An `Action.Execute` carrying `{"choice": ...}`: the clicked card becomes the answer
+        (the Universal Actions refresh); other verbs get the same card back unchanged."""
+        action = invoke_value.action
+        data = action.get("data") if isinstance(action, dict) else getattr(action, "data", None)
         choice = data.get("choice") if isinstance(data, dict) else None
-        message = to_message(turn_context.activity)
-        if isinstance(choice, str) and choice and message is not None:
-            message = Message(
-                text="",
-                user_id=message.user_id,
-                conversation_id=message.conversation_id,
-                platform="teams",
-                choice=choice,
-                address=message.address,
-            )
-            await send_reply(turn_context, await self._service.handle(message), self._offers)
+        activity = turn_context.activity
+        sender = activity.from_property
+        conversation_id = activity.conversation.id if activity.conversation else None
+        if not isinstance(choice, str) or not choice or sender is None or not conversation_id:
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_REFRESH, value=None)
+        message = Message(
+            text="",
+            user_id=sender.aad_object_id or sender.id or "",
+            conversation_id=conversation_id,
+            platform="teams",
+            choice=choice,
+            address=address_of(activity),
+        )
+        reply = await self._service.handle(message)
+        if reply.attachments:
+            await send_reply(turn_context, reply, self._offers)
         return AdaptiveCardInvokeResponse(
-            status_code=200, type="application/vnd.microsoft.activity.message", value=""
+            status_code=200, type=CARD_REFRESH, value=render_cards.render_card(reply)
         )
 
     async def on_teams_file_consent_accept(
