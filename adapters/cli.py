@@ -131,29 +131,16 @@ def _chat_and_page(settings: Settings) -> int:
             print(f"Webbsidan / the web page: {url}/  (Ctrl-D eller 'avsluta' avslutar)\n")
             listening.set()
 
-        page = asyncio.create_task(
-            server.serve(
-                settings,
-                runtime.service,
-                setup=setup,
-                metrics=runtime.metrics,
-                stop=stop,
-                announce=announce,
-            )
-        )
+        page = asyncio.create_task(server.serve(
+            settings, runtime.service, setup=setup, metrics=runtime.metrics, stop=stop,
+            announce=announce))
         try:
             runtime.start()
-            await asyncio.wait(
-                [asyncio.ensure_future(listening.wait()), page],
-                timeout=10,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            await asyncio.wait([asyncio.ensure_future(listening.wait()), page], timeout=10,
+                               return_when=asyncio.FIRST_COMPLETED)
             if page.done() and page.exception() is not None:
-                print(
-                    f"Webbsidan kunde inte startas / the web page did not start: "
-                    f"{page.exception()}\n",
-                    file=sys.stderr,
-                )
+                print(f"Webbsidan kunde inte startas / the web page did not start: "
+                      f"{page.exception()}\n", file=sys.stderr)
             await chat(runtime.service, delivered=printer)
         finally:
             stop.set()
