@@ -70,3 +70,14 @@ def test_chat_sets_a_reminder_and_saves_the_calendar_next_to_the_user(tmp_path: 
     assert (tmp_path / "r.db").exists()
     calendars = list(tmp_path.glob("*.ics"))
     assert calendars and b"BEGIN:VCALENDAR" in calendars[0].read_bytes()
+
+
+def test_teams_package_with_an_app_id_that_is_not_a_guid_is_one_line_and_no_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", "not-a-guid")
+    result = handledarbot("teams-package", "--out", str(tmp_path / "p.zip"), tmp=tmp_path)
+    assert result.returncode == 2
+    assert "GUID" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "p.zip").exists()

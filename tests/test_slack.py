@@ -973,3 +973,12 @@ async def test_signed_payloads_of_the_wrong_shape_get_400(
     assert form.status == 400
     assert "Traceback" not in caplog.text
     assert await server.healthz() == 200
+
+
+def test_slack_manifest_is_valid_against_the_schema() -> None:
+    from tests.test_teams import manifest_problems
+
+    manifest = yaml.safe_load((ROOT / "manifests" / "slack.yaml").read_text(encoding="utf-8"))
+    assert manifest_problems(manifest, "slack-app-manifest.schema.json") == []
+    broken = {**manifest, "display_information": {"name": "x" * 36}}
+    assert manifest_problems(broken, "slack-app-manifest.schema.json")

@@ -777,3 +777,53 @@ async def test_cached_signing_keys_are_served_while_a_refresh_hangs() -> None:
         if cache._running is not None:
             await cache._running
         await runner.cleanup()
+
+
+# --- the app package against Microsoft's manifest schema (issue 13) ----------------------------
+
+SCHEMAS = ROOT / "tests" / "schemas"
+
+
+def manifest_problems(manifest: dict[str, Any], schema_file: str) -> list[str]:
+    """Every schema violation in `manifest`, as `path: message` lines."""
+    from jsonschema import Draft4Validator
+
+    schema = json.loads((SCHEMAS / schema_file).read_text(encoding="utf-8"))
+    validator = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(manifest)
+    ]
+
+
+def test_the_teams_package_manifest_is_valid_against_the_v1_17_schema(tmp_path: Path) -> None:
+    from adapters.teams_package import build_package
+
+    app_id = "0f3a6c1e-8d2b-4e5f-9a7c-1b2d3e4f5a6b"
+    settings = load_settings(env_file=None).model_copy(update={"microsoft_app_id": app_id})
+    with zipfile.ZipFile(build_package(settings, tmp_path / "p.zip")) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest_problems(manifest, "teams-manifest-v1.17.schema.json") == []
+    assert manifest["bots"][0]["supportsFiles"] is True  # the file-consent flow in personal chat
+    # The checker does catch what Teams refuses:
+    too_long = json.loads(json.dumps(manifest))
+    too_long["bots"][0]["commandLists"][0]["commands"][1]["title"] = "x" * 33
+    assert any("commands/1/title" in p for p in manifest_problems(too_long, "teams-manifest-v1.17.schema.json"))
+
+
+@pytest.mark.parametrize("app_id", ["not-a-guid", "11111111-2222-3333-4444-55555555555", "{11111111-2222-3333-4444-555555555555}"])
+def test_the_teams_package_refuses_an_app_id_that_is_not_a_guid(tmp_path: Path, app_id: str) -> None:
+    from adapters.teams_package import build_package
+
+    settings = load_settings(env_file=None).model_copy(update={"microsoft_app_id": app_id})
+    with pytest.raises(ValueError, match="GUID"):
+        build_package(settings, tmp_path / "x.zip")
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_vendored_schemas_match_the_shared_ones() -> None:
+    shared = ROOT.parent / "shared" / "schemas"
+    if not shared.is_dir():
+        pytest.skip("no ../shared/schemas beside this clone")
+    for vendored in SCHEMAS.glob("*.json"):
+        assert vendored.read_bytes() == (shared / vendored.name).read_bytes(), vendored.name
