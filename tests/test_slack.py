@@ -982,3 +982,65 @@ def test_slack_manifest_is_valid_against_the_schema() -> None:
     assert manifest_problems(manifest, "slack-app-manifest.schema.json") == []
     broken = {**manifest, "display_information": {"name": "x" * 36}}
     assert manifest_problems(broken, "slack-app-manifest.schema.json")
+
+
+# --- limits only long content reaches (issue 13) ------------------------------------------------
+
+
+def _no_broken_markup(text: str) -> bool:
+    """No `<` without its `>`, and no `&` that does not start a whole entity."""
+    import re
+
+    depth_ok = all(part.count("<") <= 1 for part in text.split(">"))
+    unclosed = text.rfind("<") > text.rfind(">")
+    entities = all(re.match(r"&(amp|lt|gt);", text[i:]) for i, ch in enumerate(text) if ch == "&")
+    return depth_ok and not unclosed and entities
+
+
+def test_a_long_source_title_is_shortened_inside_its_link() -> None:
+    source = SourceRef(title="Handledning & <utbildning> " * 200, publisher="Region Skåne",
+                       url="https://example.org/a?b=1&c=2", scope="Region Skåne",
+                       reviewed=date(2026, 11, 1))  # fmt: skip
+    reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), sources=(source,))
+    (context,) = [b for b in render_reply(reply).blocks if b["type"] == "context"][:1]
+    text = context["elements"][0]["text"]
+    assert len(text) <= 3000
+    assert "<https://example.org/a?b=1&amp;c=2|Handledning &amp; &lt;utbildning&gt;" in text
+    assert text.endswith("granskad 2026-11-01") and "…>" in text
+    assert _no_broken_markup(text)
+
+
+@pytest.mark.parametrize("filler", ["&", "<", ">", "a&", "x<"])
+def test_long_course_facts_are_never_cut_inside_an_entity(filler: str) -> None:
+    course = CourseFact(name=filler * 4000, provider=filler * 3000, format=None,
+                        duration="2 dagar", links=("https://example.org/k",))  # fmt: skip
+    reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), courses=(course,))
+    blocks = render_reply(reply).blocks
+    section = next(b for b in blocks if b.get("fields"))
+    assert len(section["text"]["text"]) <= 3000 and _no_broken_markup(section["text"]["text"])
+    for field in section["fields"]:
+        assert len(field["text"]) <= 2000 and _no_broken_markup(field["text"])
+
+
+def test_an_option_value_too_long_for_slack_goes_out_as_its_number() -> None:
+    options = (Option("Kort", "short-value"), Option("Lång", "v" * 2500), Option("Tredje", "t"))
+    reply = Reply(status=Status.CLARIFY, lang="sv", paragraphs=(), question="?", options=options)
+    buttons = [e for b in render_reply(reply).blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["value"] for b in buttons] == ["short-value", "2", "t"]
+    assert all(len(b["value"]) <= 2000 for b in buttons)
+
+
+async def test_a_click_on_a_numbered_long_option_answers_that_option(
+    server: SlackServer, engine: Engine
+) -> None:
+    """The number a too-long value became picks the same option as its value would."""
+    await server.event(dm(CLARIFY_QUESTION, channel="D0LONG"))
+    call = await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0LONG")
+    buttons = [e for b in call.params["blocks"] if b.get("block_id", "").startswith("clarify:")
+               for e in b["elements"]]  # fmt: skip
+    number = next(n for n, b in enumerate(buttons, start=1) if CLARIFY_PICK in b["text"]["text"])
+    await server.event(dm(str(number), channel="D0LONG"))
+    answer = await server.api.wait_for(
+        "chat.postMessage", lambda c: c.params["channel"] == "D0LONG" and answers_st(c)
+    )
+    assert answer
