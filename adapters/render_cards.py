@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.messages import CourseFact, Reply, SourceRef, Status
 from bot.service import rating_value
-from bot.wording import WORDING, Wording
+from bot.wording import WORDING, Wording, course_facts
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -174,7 +174,7 @@ def render_fallback(reply: Reply) -> str:
         lines.append(reply.question)
     lines += [f"{n}. {o.label}" for n, o in enumerate(reply.options, start=1)]
     for course in reply.courses:
-        facts = "; ".join(f"{label}: {value}" for label, value in _facts(course, words))
+        facts = "; ".join(f"{label}: {value}" for label, value in course_facts(course, words))
         lines.append(f"{course.name}" + (f" – {facts}" if facts else ""))
         lines += [link for link in course.links if safe_url(link)]
     if reply.sources:
@@ -217,21 +217,9 @@ def _title(label: str) -> str:
     return clean if len(clean) <= 80 else clean[:79] + "…"
 
 
-def _facts(course: CourseFact, words: Wording) -> list[tuple[str, str]]:
-    pairs = [
-        (words.provider, course.provider),
-        (words.format, course.format),
-        (words.duration, course.duration),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.prerequisites, "; ".join(course.prerequisites) or None),
-    ]
-    return [(label, value) for label, value in pairs if value]
-
-
 def _course(course: CourseFact, words: Wording) -> list[Json]:
     elements: list[Json] = [_text(course.name, weight="Bolder")]
-    facts = _facts(course, words)
+    facts = course_facts(course, words)
     if facts:
         elements.append(
             {

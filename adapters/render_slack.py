@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.messages import CourseFact, Reply, SourceRef, Status
 from bot.service import rating_value
-from bot.wording import WORDING, Wording
+from bot.wording import WORDING, Wording, course_facts
 
 Block = dict[str, Any]
 
@@ -134,18 +134,9 @@ def _cut(escaped: str, limit: int) -> str:
 
 
 def _course_blocks(course: CourseFact, words: Wording) -> list[Block]:
-    facts = (
-        (words.duration, course.duration),
-        (words.format, course.format),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.provider, course.provider),
-        (words.prerequisites, ", ".join(course.prerequisites) or None),
-    )
     fields = [
         {"type": "mrkdwn", "text": _cut(f"*{label}*\n{escape(value)}", MAX_FIELD_TEXT)}
-        for label, value in facts
-        if value
+        for label, value in course_facts(course, words)
     ]
     section: Block = _section(f"*{_cut(escape(course.name), MAX_SECTION_TEXT - 2)}*")
     if fields:

@@ -40,7 +40,7 @@ from aiohttp import web
 from bot.messages import CourseFact, Lang, Message, Reply
 from bot.ports import DeliveryError
 from bot.settings import Settings
-from bot.wording import WORDING
+from bot.wording import WORDING, course_facts
 
 log = logging.getLogger(__name__)
 
@@ -347,17 +347,10 @@ def reply_json(reply: Reply, *, coordinator: bool) -> dict[str, Any]:
 
 
 def _course(course: CourseFact, lang: Lang) -> dict[str, Any]:
-    words = WORDING[lang]
-    rows = [
-        (words.provider, course.provider),
-        (words.format, course.format),
-        (words.duration, course.duration),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.prerequisites, ", ".join(course.prerequisites) or None),
-    ]
     return {
         "name": course.name,
-        "facts": [{"label": label, "value": value} for label, value in rows if value],
+        "facts": [
+            {"label": label, "value": value} for label, value in course_facts(course, WORDING[lang])
+        ],
         "links": list(course.links),
     }

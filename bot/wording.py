@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.messages import Lang
+from bot.messages import CourseFact, Lang
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +190,20 @@ WORDING: dict[Lang, Wording] = {
         ),
     ),
 }
+
+
+def course_facts(course: CourseFact, words: Wording) -> list[tuple[str, str]]:
+    """A course's facts as (label, value) rows, in the one order every renderer shows them:
+    provider, format, duration, credits, how to apply, prerequisites (joined with ", ").
+
+    Rows without a value are left out; links are not facts (each renderer shows them as links).
+    """
+    rows = (
+        (words.provider, course.provider),
+        (words.format, course.format),
+        (words.duration, course.duration),
+        (words.credits, course.credits),
+        (words.apply, course.apply),
+        (words.prerequisites, ", ".join(course.prerequisites) or None),
+    )
+    return [(label, value) for label, value in rows if value]

@@ -639,12 +639,12 @@ def test_course_facts_become_fields_with_a_link_button() -> None:
     section = next(b for b in blocks if "fields" in b)
     fields = [f["text"] for f in section["fields"]]
     assert fields == [
-        "*Duration*\n2–3 dagar",
+        "*Provider*\nKI",
         "*Format*\nDistans",
+        "*Duration*\n2–3 dagar",
         "*Credits*\n3 hp",
         "*How to apply*\nVia chefen",
-        "*Provider*\nKI",
-    ]
+    ]  # bot.wording.course_facts: one order everywhere
     assert section["accessory"]["url"] == "https://example.se/kurs"
     context = blocks[-1]["elements"][0]["text"]
     assert context.startswith("Source: Region &amp; Co – <https://example.se/a?b=1&amp;c=2|")
@@ -1044,3 +1044,21 @@ async def test_a_click_on_a_numbered_long_option_answers_that_option(
         "chat.postMessage", lambda c: c.params["channel"] == "D0LONG" and answers_st(c)
     )
     assert answer
+
+
+def test_every_renderer_shows_the_same_course_rows_in_the_same_order() -> None:
+    """One definition (bot.wording.course_facts) for Slack, Teams, the web page and plain text."""
+    from adapters import render_cards
+    from adapters.web import reply_json
+    from bot.render_text import render_text
+
+    course = CourseFact(name="Kurs", provider="KI", format="Distans", duration="2 dagar",
+                        credits="3 hp", apply="Via chefen", prerequisites=("ST", "AT"))  # fmt: skip
+    reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), courses=(course,))
+    expected = ["KI", "Distans", "2 dagar", "3 hp", "Via chefen", "ST, AT"]
+    slack = [f["text"].split("\n", 1)[1] for b in render_reply(reply).blocks for f in b.get("fields", [])]
+    card = render_cards.render_card(reply)
+    teams = [f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]]
+    web = [f["value"] for f in reply_json(reply, coordinator=False)["courses"][0]["facts"]]
+    text = [line.split(": ", 1)[1] for line in render_text(reply).splitlines() if line.startswith("  ")]
+    assert slack == teams == web == text == expected
