@@ -38,7 +38,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import emoji
@@ -72,7 +72,8 @@ from adapters.slack_delivery import (
     post_reply,
     sdk_logger,
 )
-from bot.messages import Message, Reply
+from bot.messages import Message
+from bot.ports import MessageHandler
 from bot.settings import Settings
 
 __all__ = ["SlackApp", "SlackSender", "address", "parse_address"]
@@ -91,10 +92,6 @@ NAME_TTL = 3600.0  # seconds a display name is reused before users.info is asked
 SIGNATURE_WINDOW = 300  # seconds a request's timestamp may be off (Slack's rule, as bolt's)
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")
 _SKIN_TONE = re.compile(r":skin-tone-([2-6]):")
-
-
-class Handler(Protocol):
-    async def handle(self, message: Message) -> Reply: ...
 
 
 class SeenEvents:
@@ -165,7 +162,12 @@ class SlackApp:
     """The bolt app with Handledarbot's listeners, for HTTP (`dispatch`) or Socket Mode."""
 
     def __init__(
-        self, *, service: Handler, token: str, signing_secret: str, api_base_url: str | None = None
+        self,
+        *,
+        service: MessageHandler,
+        token: str,
+        signing_secret: str,
+        api_base_url: str | None = None,
     ) -> None:
         # The Web API client gets the SDK logger; bolt keeps this module's logger (bolt copies its
         # level into the `handledarbot` logger on every request, see `sdk_logger`).
@@ -179,7 +181,8 @@ class SlackApp:
             logger=log,
             request_verification_enabled=False,
         )
-        self._verifier = SignatureVerifier(signing_secret)
+        # Socket Mode needs no signing secret (nothing arrives over HTTP then).
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._service = service
         self._seen = SeenEvents()
         self._names: OrderedDict[str, tuple[str, float]] = OrderedDict()
@@ -195,7 +198,7 @@ class SlackApp:
         self.bolt.action(re.compile(f"^{RATE_ACTION_PREFIX}"))(self._tracked(self._on_rating))
 
     @classmethod
-    def from_settings(cls, *, settings: Settings, service: Handler) -> SlackApp:
+    def from_settings(cls, *, settings: Settings, service: MessageHandler) -> SlackApp:
         return cls(
             service=service,
             token=settings.slack_bot_token or "",
@@ -229,6 +232,8 @@ class SlackApp:
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     def _signed(self, raw: bytes, timestamp: str, signature: str) -> bool:
+        if self._verifier is None:
+            return False
         if not timestamp.isascii() or not timestamp.isdigit() or not signature.isascii():
             return False
         if abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:

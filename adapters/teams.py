@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from azure.core.exceptions import DeserializationError
@@ -60,7 +60,7 @@ from adapters import render_cards
 from adapters.botframework import ReusingAuthentication, create_adapter
 from bot.messages import Attachment as File
 from bot.messages import Message, Reply
-from bot.ports import DeliveryError
+from bot.ports import DeliveryError, MessageHandler
 from bot.settings import Settings
 
 __all__ = ["TEAMS_SENDER", "TeamsBot", "TeamsSender", "create_adapter", "enabled", "mount"]
@@ -89,12 +89,6 @@ _origin: ContextVar[str | None] = ContextVar("teams_origin", default=None)
 TEAMS_SENDER: web.AppKey[TeamsSender] = web.AppKey("teams_sender")
 
 
-class Service(Protocol):
-    """What this adapter needs of `bot.service.Service`."""
-
-    async def handle(self, message: Message) -> Reply: ...
-
-
 def enabled(settings: Settings) -> bool:
     """Teams is served when an app id is configured or HANDLEDARBOT_TEAMS=true (unauthenticated)."""
     return bool(settings.microsoft_app_id) or settings.teams_enabled
@@ -104,7 +98,7 @@ def authenticated(settings: Settings) -> bool:
     return bool(settings.microsoft_app_id)
 
 
-def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
+def mount(app: web.Application, *, settings: Settings, service: MessageHandler) -> None:
     """Add `POST /api/messages` and `GET /teams/files/{token}` to `app`.
 
     The sender for reminders is then `app[TEAMS_SENDER]`.
@@ -233,7 +227,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     Other activity types (typing, reactions, installationUpdate ...) need no answer.
     """
 
-    def __init__(self, *, service: Service, offers: FileOffers | None = None) -> None:
+    def __init__(self, *, service: MessageHandler, offers: FileOffers | None = None) -> None:
         super().__init__()
         self._service = service
         self._offers = offers or FileOffers()

@@ -33,12 +33,12 @@ import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from bot.messages import CourseFact, Lang, Message, Reply
-from bot.ports import DeliveryError
+from bot.ports import DeliveryError, MessageHandler
 from bot.settings import Settings
 from bot.wording import WORDING, course_facts
 
@@ -68,10 +68,6 @@ SECURITY_HEADERS = {
 WEB_SENDER: web.AppKey[WebInbox] = web.AppKey("web_sender")
 
 
-class Service(Protocol):
-    """What this adapter needs of `bot.service.Service`."""
-
-    async def handle(self, message: Message) -> Reply: ...
 
 
 def enabled(settings: Settings) -> bool:
@@ -88,7 +84,7 @@ def coordinator(settings: Settings) -> bool:
     return bool(getattr(settings, "web_coordinator", False))
 
 
-def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
+def mount(app: web.Application, *, settings: Settings, service: MessageHandler) -> None:
     """Add the page and its JSON endpoints to `app`; the proactive sender is `app[WEB_SENDER]`."""
     inbox = WebInbox()
     chat = WebChat(
@@ -165,7 +161,7 @@ class WebChat:
     """The request handlers, holding the service and the page's files."""
 
     def __init__(
-        self, *, service: Service, inbox: WebInbox, local: bool, coordinator: bool
+        self, *, service: MessageHandler, inbox: WebInbox, local: bool, coordinator: bool
     ) -> None:
         self._service = service
         self._inbox = inbox

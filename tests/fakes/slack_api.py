@@ -183,6 +183,17 @@ class FakeSlackApi:
         await self.wait_for("socket_open", timeout=timeout)
         await self._sockets[-1].send_json(envelope)
 
+    async def drop(self, *, warn: bool = True) -> None:
+        """End the app's socket as Slack does when it rotates connections: a `disconnect`
+        envelope first (`warn`), then the close."""
+        socket = self._sockets[-1]
+        if warn:
+            await socket.send_json(
+                {"type": "disconnect", "reason": "refresh_requested",
+                 "debug_info": {"host": "applink-fake"}}
+            )  # fmt: skip
+        await socket.close()
+
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: records `socket_open`, each message the app sends, and `socket_closed`."""
         socket = web.WebSocketResponse()
