@@ -1,14 +1,16 @@
 """Microsoft Teams: `POST /api/messages` through botbuilder's `CloudAdapter`, and proactive sends.
 
-Every botbuilder import of the project lives in this module. Microsoft archived the Bot Framework
-SDK (botbuilder-python; support ended 2025-12-31) in favour of the Microsoft 365 Agents SDK
-(`microsoft-agents-hosting-aiohttp` for Python); moving to it means rewriting this one file.
+botbuilder is imported here and in `adapters.botframework` (the SDK internals this project
+replaces, with why). Microsoft archived the Bot Framework SDK (botbuilder-python; support ended
+2025-12-31) in favour of the Microsoft 365 Agents SDK (`microsoft-agents-hosting-aiohttp` for
+Python); moving to it means rewriting these two files.
 
 The adapter is a converter: an Activity becomes one `bot.messages.Message` (the bot's own @-mention
 removed), `Service.handle` answers, and the `Reply` goes back as an Adaptive Card
 (`adapters.render_cards`). A card button click arrives as a message whose `value` is
 `{"choice": <Option.value>}`. The bot greets once per conversation when it is itself added
-(conversationUpdate).
+(conversationUpdate). `TeamsBot` uses botbuilder's `TeamsActivityHandler` hooks; files go through
+the file-consent flow in personal chat and a short-lived download link elsewhere (`FileOffers`).
 
 Authentication: `MICROSOFT_APP_ID` + `MICROSOFT_APP_PASSWORD` (+ `MICROSOFT_APP_TENANT_ID` for
 SingleTenant) turn on JWT validation, and a request without a valid token gets 401. With no app id
