@@ -20,8 +20,8 @@ Other bots (events with `bot_id`, `app_id`, `bot_profile` or subtype `bot_messag
 (`edited` on a mention, `message_changed` in a DM) are never answered: two bots cannot answer each
 other forever, and an edited question does not get a second answer. Emoji shortcodes (`:+1:`) are
 read as the emoji they name (the `emoji` package's table plus Slack's `::skin-tone-N:`), and a
-colleague named with @ (`<@U0ANNA>`) becomes `@<display name>` (`users.info`; the label Slack sent
-or `@<user id>` when that fails).
+colleague named with @ (`<@U0ANNA>`) becomes their display name, as a typed name would read
+("handledning med Anna Svensson"; `users.info`, else the label Slack sent, else `@<user id>`).
 
 Every HTTP request's signature is checked here, before bolt (whose own check logs the whole body
 on failure): a missing or non-numeric timestamp, a bad signature or a timestamp more than five
@@ -419,7 +419,7 @@ class SlackApp:
     async def _question(
         self, text: object, context: AsyncBoltContext, client: AsyncWebClient
     ) -> str:
-        """`_question`, with each other user's `<@U…>` read as `@<their display name>`."""
+        """`_question`, with each other user's `<@U…>` read as their display name."""
         raw = text if isinstance(text, str) else ""
         names: dict[str, str] = {}
         for match in _MENTION.finditer(raw):
@@ -437,7 +437,7 @@ class SlackApp:
             response = await client.users_info(user=user)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             log.info("Slack: users.info for a mention failed: %s", type(error).__name__)
-            return (label or "").strip() or user
+            return (label or "").strip() or f"@{user}"
         found = response.get("user") or {}
         profile = found.get("profile") or {} if isinstance(found, dict) else {}
         name = next(
@@ -451,7 +451,7 @@ class SlackApp:
                 )
                 if isinstance(candidate, str) and candidate.strip()
             ),
-            (label or "").strip() or user,
+            (label or "").strip() or f"@{user}",
         )
         self._names[user] = (name, time.monotonic())
         while len(self._names) > NAMES_LIMIT:
@@ -462,8 +462,8 @@ class SlackApp:
 def _question(text: object, bot_user_id: str | None, names: dict[str, str] | None = None) -> str:
     """The user's words without the bot's own mention; a bare mention asks for help.
 
-    Other users' mentions become `@<name>` from `names` (user id → name), else `@<label>` or
-    `@<user id>`; emoji shortcodes become emoji (`read_shortcodes`).
+    Other users' mentions become their name from `names` (user id → name), else the label Slack
+    sent, else `@<user id>`; emoji shortcodes become emoji (`read_shortcodes`).
     """
     raw = text if isinstance(text, str) else ""
 
@@ -471,8 +471,8 @@ def _question(text: object, bot_user_id: str | None, names: dict[str, str] | Non
         user = match.group(1)
         if user == bot_user_id:
             return ""
-        name = (names or {}).get(user) or (match.group(2) or "").strip() or user
-        return f"@{name}"
+        name = (names or {}).get(user) or (match.group(2) or "").strip()
+        return name or f"@{user}"
 
     cleaned = read_shortcodes(_MENTION.sub(mentioned, raw))
     return cleaned.strip() or HELP_TEXT

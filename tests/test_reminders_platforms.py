@@ -240,3 +240,40 @@ def test_file_links_expire() -> None:
     assert offers.peek(token) is not None
     now[0] = 3601
     assert offers.peek(token) is None
+
+
+async def test_a_colleague_named_with_at_stays_in_the_slack_reminder(
+    slack: tuple[SlackServer, Reminders, FakeClock],
+) -> None:
+    chat, _, _ = slack
+    chat.api.users["U0ANNA"] = {"id": "U0ANNA", "name": "anna",
+                                "profile": {"display_name": "Anna Svensson"}}  # fmt: skip
+    await chat.event(dm("påminn mig varje måndag kl 8 om handledning med <@U0ANNA>"))
+    asked = await chat.api.wait_for(
+        "chat.postMessage", lambda c: "Anna Svensson" in json.dumps(c.params, ensure_ascii=False))
+    assert "U0ANNA" not in json.dumps(asked.params)
+
+
+async def test_a_revoked_slack_token_pauses_the_reminder_and_keeps_the_reason(
+    slack: tuple[SlackServer, Reminders, FakeClock], tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    chat, reminders, clock = slack
+    await chat.event(dm(REQUEST))
+    await chat.api.wait_for("chat.postMessage", lambda c: "Erik" in json.dumps(c.params))
+    await chat.event(dm("ja"))
+    await chat.api.wait_for(
+        "chat.postMessage", lambda c: "Sparat" in json.dumps(c.params, ensure_ascii=False))
+    chat.api.fail("chat.postMessage", "token_revoked", times=5)
+    clock.set(FIRST_MEETING + timedelta(seconds=1))
+    await reminders.scheduler.run_once()
+    with sqlite3.connect(tmp_path / "reminders.db") as db:
+        rows = db.execute("SELECT status, paused_reason FROM reminders").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "paused" and "token_revoked" in rows[0][1]
+    assert len([c for c in chat.api.calls_to("chat.postMessage")
+                if c.answered == "token_revoked"]) == 1  # tried once, never again
+    clock.advance(timedelta(hours=2))
+    await reminders.scheduler.run_once()
+    assert len([c for c in chat.api.calls_to("chat.postMessage")
+                if c.answered == "token_revoked"]) == 1
