@@ -331,7 +331,11 @@ def _report_unanswered(args: argparse.Namespace, settings: Settings) -> int:
 def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.teams_package import build_package
 
-    build_package(settings, args.out)
+    try:
+        build_package(settings, args.out)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     print(f"wrote {args.out}")
     return 0
 

@@ -13,17 +13,20 @@ emphasis, nor an `<at>` mention. Links only ever come from the knowledge base, a
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from bot.messages import CourseFact, Reply, SourceRef, Status
 from bot.service import rating_value
-from bot.wording import WORDING, Wording
+from bot.wording import WORDING, Wording, course_facts
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
-MAX_TEXT = 4000  # per TextBlock; a Teams message must stay under about 28 kB
+MAX_TEXT = 4000  # per TextBlock
+MAX_CARD_BYTES = 24_000  # a Teams message must stay under about 28 KB, envelope included
 MAX_ACTIONS = 6  # Teams shows at most six actions in a card
+CHOICE_INPUT_ID = "choice"  # more than six options: a choice list whose value arrives as `choice`
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>~])")
 _URL = re.compile(r"^https?://[^\s<>\"]+$")
@@ -74,15 +77,83 @@ def render_card(reply: Reply, *, rating: bool = True) -> Json:
         "fallbackText": render_fallback(reply),
         "msteams": {"width": "Full"},
     }
-    actions = [
-        {"type": "Action.Submit", "title": _title(o.label), "data": {"choice": o.value}}
-        for o in reply.options[:MAX_ACTIONS]
-    ]
     if rating:
         body += _rating(reply, words)
-    if actions:
-        card["actions"] = actions
+    if len(reply.options) > MAX_ACTIONS:
+        # Teams shows only the first six actions: every option goes into one choice list
+        # (numbered, so typing the number works too) with a single submit button.
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": CHOICE_INPUT_ID,
+                "style": "expanded",
+                "isRequired": True,
+                "choices": [
+                    {"title": f"{n}. {_title(o.label)}", "value": o.value}
+                    for n, o in enumerate(reply.options, start=1)
+                ],
+            }
+        )
+        card["actions"] = [{"type": "Action.Submit", "title": words.choose_button}]
+    elif reply.options:
+        card["actions"] = [
+            {"type": "Action.Submit", "title": _title(o.label), "data": {"choice": o.value}}
+            for o in reply.options
+        ]
+    return fit(card)
+
+
+def card_size(card: Json) -> int:
+    """Bytes of the card as JSON (UTF-8), as Teams counts them."""
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+
+
+def fit(card: Json, limit: int = MAX_CARD_BYTES) -> Json:
+    """`card` within `limit` bytes: the longest text is halved (ending in "…") until it fits.
+
+    Texts are TextBlock texts, FactSet values and `fallbackText`; options, buttons and the source
+    line are shortened last because they are short. If only structure is left, trailing body
+    elements before the options and rating are dropped.
+    """
+    while card_size(card) > limit:
+        texts = [(len(holder[key]), holder, key) for holder, key in _texts(card)]
+        longest = max(texts, key=lambda item: item[0], default=None)
+        if longest is None or longest[0] <= 40:
+            body = card["body"]
+            if len(body) <= 1:
+                break
+            body.pop(len(body) // 2)
+            continue
+        _, holder, key = longest
+        text = holder[key]
+        cut = len(text) // 2
+        if text[cut - 1 : cut] == "\\":
+            cut -= 1  # never split an escape from the character it escapes
+        holder[key] = text[:cut].rstrip() + "…"
     return card
+
+
+def _texts(card: Json) -> list[tuple[Json, str]]:
+    found: list[tuple[Json, str]] = [(card, "fallbackText")] if card.get("fallbackText") else []
+    for element in card.get("body", []):
+        if element.get("type") == "TextBlock":
+            found.append((element, "text"))
+        elif element.get("type") == "FactSet":
+            found += [(fact, "value") for fact in element["facts"]]
+    return found
+
+
+def link_card(text: str, url: str | None) -> Json:
+    """A small card attachment: `text`, and a button opening `url` when there is one."""
+    content: Json = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": [_text(text)],
+    }
+    if url:
+        content["actions"] = [{"type": "Action.OpenUrl", "title": _title(text), "url": url}]
+    return {"contentType": CARD_CONTENT_TYPE, "content": content}
 
 
 def rateable(reply: Reply) -> bool:
@@ -103,7 +174,7 @@ def render_fallback(reply: Reply) -> str:
         lines.append(reply.question)
     lines += [f"{n}. {o.label}" for n, o in enumerate(reply.options, start=1)]
     for course in reply.courses:
-        facts = "; ".join(f"{label}: {value}" for label, value in _facts(course, words))
+        facts = "; ".join(f"{label}: {value}" for label, value in course_facts(course, words))
         lines.append(f"{course.name}" + (f" – {facts}" if facts else ""))
         lines += [link for link in course.links if safe_url(link)]
     if reply.sources:
@@ -146,21 +217,9 @@ def _title(label: str) -> str:
     return clean if len(clean) <= 80 else clean[:79] + "…"
 
 
-def _facts(course: CourseFact, words: Wording) -> list[tuple[str, str]]:
-    pairs = [
-        (words.provider, course.provider),
-        (words.format, course.format),
-        (words.duration, course.duration),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.prerequisites, "; ".join(course.prerequisites) or None),
-    ]
-    return [(label, value) for label, value in pairs if value]
-
-
 def _course(course: CourseFact, words: Wording) -> list[Json]:
     elements: list[Json] = [_text(course.name, weight="Bolder")]
-    facts = _facts(course, words)
+    facts = course_facts(course, words)
     if facts:
         elements.append(
             {

@@ -7,7 +7,8 @@ are not parsed by Slack and need no escaping, only Slack's length limits.
 
 Clarifying options become buttons whose `value` is `Option.value`; their `action_id` starts with
 `OPTION_ACTION_PREFIX` and the block's `block_id` carries the conversation id the adapter passed,
-so a click lands in the same conversation. Course link buttons (`LINK_ACTION_PREFIX`) only open
+so a click lands in the same conversation. An option value longer than Slack's 2,000 characters
+goes out as the option's number, which the service reads against the open question. Course link buttons (`LINK_ACTION_PREFIX`) only open
 their URL, but Slack still sends the click to the app, which must acknowledge it.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from bot.messages import CourseFact, Reply, SourceRef, Status
 from bot.service import rating_value
-from bot.wording import WORDING, Wording
+from bot.wording import WORDING, Wording, course_facts
 
 Block = dict[str, Any]
 
@@ -36,6 +37,7 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTONS_PER_ACTIONS = 5
 MAX_BLOCK_ID = 255
 MAX_FALLBACK_TEXT = 3000
+MAX_BUTTON_VALUE = 2000  # Slack refuses the whole message (invalid_blocks) beyond this
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 
@@ -116,21 +118,27 @@ def _chunks(escaped: str, size: int = MAX_SECTION_TEXT) -> list[str]:
     return pieces
 
 
+def _cut(escaped: str, limit: int) -> str:
+    """At most `limit` characters of escaped mrkdwn, never ending inside an `&…;` entity or a
+    `<…>` link or mention (an unclosed one is dropped whole)."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[:limit]
+    amp = cut.rfind("&", max(0, limit - 5))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    return cut
+
+
 def _course_blocks(course: CourseFact, words: Wording) -> list[Block]:
-    facts = (
-        (words.duration, course.duration),
-        (words.format, course.format),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.provider, course.provider),
-        (words.prerequisites, ", ".join(course.prerequisites) or None),
-    )
     fields = [
-        {"type": "mrkdwn", "text": f"*{label}*\n{escape(value)}"[:MAX_FIELD_TEXT]}
-        for label, value in facts
-        if value
+        {"type": "mrkdwn", "text": _cut(f"*{label}*\n{escape(value)}", MAX_FIELD_TEXT)}
+        for label, value in course_facts(course, words)
     ]
-    section: Block = _section(f"*{escape(course.name)}*"[:MAX_SECTION_TEXT])
+    section: Block = _section(f"*{_cut(escape(course.name), MAX_SECTION_TEXT - 2)}*")
     if fields:
         section["fields"] = fields
     links = [url for url in course.links if _SAFE_URL.match(url)]
@@ -165,7 +173,7 @@ def _option_blocks(reply: Reply, conversation_id: str | None) -> list[Block]:
             {
                 "type": "button",
                 "text": {"type": "plain_text", "text": _label(option.label), "emoji": True},
-                "value": option.value,
+                "value": _button_value(option.value, start + n + 1),
                 "action_id": f"{OPTION_ACTION_PREFIX}{start + n}",
             }
             for n, option in enumerate(options[start : start + MAX_BUTTONS_PER_ACTIONS])
@@ -173,6 +181,11 @@ def _option_blocks(reply: Reply, conversation_id: str | None) -> list[Block]:
         block_id = option_block_id(start // MAX_BUTTONS_PER_ACTIONS, conversation_id)
         blocks.append({"type": "actions", "block_id": block_id, "elements": buttons})
     return blocks
+
+
+def _button_value(value: str, number: int) -> str:
+    """`value`, or the option's number (1-based) when Slack could not carry the value."""
+    return value if len(value) <= MAX_BUTTON_VALUE else str(number)
 
 
 def rateable(reply: Reply) -> bool:
@@ -206,15 +219,27 @@ def _label(label: str) -> str:
 
 
 def _source_block(source: SourceRef, words: Wording) -> Block:
-    title = escape(source.title)
-    if source.url and _SAFE_URL.match(source.url):
-        title = f"<{source.url.replace('&', '&amp;')}|{title}>"
+    """The source line; an over-long one shortens the title inside its link, never the link."""
+    url = source.url.replace("&", "&amp;") if source.url and _SAFE_URL.match(source.url) else None
+
+    def linked(title: str) -> str:
+        return f"<{url}|{title}>" if url else title
+
+    head = f"{words.source}: {escape(source.publisher)} – "
     dated = f" ({words.source_date}: {escape(source.source_date)})" if source.source_date else ""
-    text = (
-        f"{words.source}: {escape(source.publisher)} – {title}{dated} · "
-        f"{words.scope}: {escape(source.scope)} · {words.reviewed} {source.reviewed.isoformat()}"
+    tail = (
+        f"{dated} · {words.scope}: {escape(source.scope)} · {words.reviewed} "
+        f"{source.reviewed.isoformat()}"
     )
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}]}
+    title = escape(source.title)
+    text = head + linked(title) + tail
+    if len(text) > MAX_SECTION_TEXT:
+        room = MAX_SECTION_TEXT - len(head) - len(linked("")) - len(tail) - 1
+        if room >= 20:
+            text = head + linked(_cut(title, room) + "…") + tail
+        else:  # publisher or scope alone fill the line: plain text, cut safely
+            text = _cut(head + title + tail, MAX_SECTION_TEXT)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _within_limit(content: list[Block], options: list[Block], sources: list[Block]) -> list[Block]:

@@ -224,8 +224,10 @@ async def _healthz(request: web.Request) -> web.Response:
 
 async def _metrics(request: web.Request) -> web.Response:
     token = request.app[METRICS_TOKEN]
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (`Bearer é`).
     if token and not hmac.compare_digest(
-        request.headers.get("Authorization", ""), f"Bearer {token}"
+        request.headers.get("Authorization", "").encode("utf-8", "surrogateescape"),
+        f"Bearer {token}".encode(),
     ):
         return web.Response(status=401, text="unauthorized\n")
     return web.Response(

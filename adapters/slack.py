@@ -12,27 +12,46 @@ command's address is the user's DM with the app.
 
 Slack re-delivers an event it thinks timed out. A delivery whose `event_id` was seen before, or a
 retry Slack made because of a timeout (we acknowledge at once, so the first delivery arrived),
-is acknowledged and dropped: a question is never answered twice.
+is acknowledged and dropped: a question is never answered twice. Slack has also delivered one
+message under two event ids (node-slack-sdk #1867), so a message event is dropped too when its
+team + channel + `ts` + event type was seen before (`message_key`).
+
+Other bots (events with `bot_id`, `app_id`, `bot_profile` or subtype `bot_message`) and edits
+(`edited` on a mention, `message_changed` in a DM) are never answered: two bots cannot answer each
+other forever, and an edited question does not get a second answer. Emoji shortcodes (`:+1:`) are
+read as the emoji they name (the `emoji` package's table plus Slack's `::skin-tone-N:`), and a
+colleague named with @ (`<@U0ANNA>`) becomes their display name, as a typed name would read
+("handledning med Anna Svensson"; `users.info`, else the label Slack sent, else `@<user id>`).
+
+Every HTTP request's signature is checked here, before bolt (whose own check logs the whole body
+on failure): a missing or non-numeric timestamp, a bad signature or a timestamp more than five
+minutes off is a 401 that logs no body; a signed payload of the wrong shape is a 400.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
+import emoji
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.render_slack import (
@@ -53,7 +72,8 @@ from adapters.slack_delivery import (
     post_reply,
     sdk_logger,
 )
-from bot.messages import Message, Reply
+from bot.messages import Message
+from bot.ports import MessageHandler
 from bot.settings import Settings
 
 __all__ = ["SlackApp", "SlackSender", "address", "parse_address"]
@@ -67,11 +87,11 @@ EVENTS = ("app_mention", "message.im")
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")  # a DM with words to answer
 HELP_TEXT = "hjälp"
 SEEN_EVENTS_LIMIT = 10_000
-_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-
-
-class Handler(Protocol):
-    async def handle(self, message: Message) -> Reply: ...
+NAMES_LIMIT = 2_000  # user display names remembered
+NAME_TTL = 3600.0  # seconds a display name is reused before users.info is asked again
+SIGNATURE_WINDOW = 300  # seconds a request's timestamp may be off (Slack's rule, as bolt's)
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")
+_SKIN_TONE = re.compile(r":skin-tone-([2-6]):")
 
 
 class SeenEvents:
@@ -91,8 +111,28 @@ class SeenEvents:
         return True
 
 
+def message_key(body: dict[str, Any]) -> str | None:
+    """`msg:<team>:<channel>:<ts>:<event type>` of a message event, None for other payloads.
+
+    The event type is part of the key: a DM that @-mentions the bot arrives both as `message`
+    and as `app_mention` with one `ts`, and only the `message` one is answered.
+    """
+    event = body.get("event")
+    if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
+        return None
+    channel, ts = event.get("channel"), event.get("ts")
+    if not channel or not ts:
+        return None
+    team = body.get("team_id") or event.get("team") or ""
+    return f"msg:{team}:{channel}:{ts}:{event['type']}"
+
+
 class DropRedeliveries(AsyncMiddleware):
-    """Acknowledge and drop an event taken in before, or retried by Slack after a timeout."""
+    """Acknowledge and drop an event taken in before, or retried by Slack after a timeout.
+
+    "Before" is its `event_id` or, for messages, its `message_key`; both go into the one
+    `SeenEvents` memory (the shared store of issue 11 takes either key alike).
+    """
 
     def __init__(self, seen: SeenEvents) -> None:
         self._seen = seen
@@ -107,6 +147,9 @@ class DropRedeliveries(AsyncMiddleware):
         event_id = req.body.get("event_id")
         if isinstance(event_id, str):
             fresh = self._seen.add(event_id)
+            key = message_key(req.body)
+            if key is not None and fresh:
+                fresh = self._seen.add(key)
             reasons = req.headers.get("x-slack-retry-reason") or []
             reason = reasons[0] if reasons else None
             if not fresh or reason == "http_timeout":
@@ -119,17 +162,30 @@ class SlackApp:
     """The bolt app with Handledarbot's listeners, for HTTP (`dispatch`) or Socket Mode."""
 
     def __init__(
-        self, *, service: Handler, token: str, signing_secret: str, api_base_url: str | None = None
+        self,
+        *,
+        service: MessageHandler,
+        token: str,
+        signing_secret: str,
+        api_base_url: str | None = None,
     ) -> None:
         # The Web API client gets the SDK logger; bolt keeps this module's logger (bolt copies its
         # level into the `handledarbot` logger on every request, see `sdk_logger`).
         client = AsyncWebClient(token=token, logger=sdk_logger())
         configure_client(client, base_url=api_base_url, retry_rate_limits=True)
+        # Signatures are checked in `dispatch` (bolt's check logs the body of a refused request).
         self.bolt = AsyncApp(
-            client=client, signing_secret=signing_secret, name="handledarbot", logger=log
+            client=client,
+            signing_secret=signing_secret,
+            name="handledarbot",
+            logger=log,
+            request_verification_enabled=False,
         )
+        # Socket Mode needs no signing secret (nothing arrives over HTTP then).
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._service = service
         self._seen = SeenEvents()
+        self._names: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
         self.bolt.use(DropRedeliveries(self._seen))
@@ -142,7 +198,7 @@ class SlackApp:
         self.bolt.action(re.compile(f"^{RATE_ACTION_PREFIX}"))(self._tracked(self._on_rating))
 
     @classmethod
-    def from_settings(cls, *, settings: Settings, service: Handler) -> SlackApp:
+    def from_settings(cls, *, settings: Settings, service: MessageHandler) -> SlackApp:
         return cls(
             service=service,
             token=settings.slack_bot_token or "",
@@ -151,12 +207,39 @@ class SlackApp:
         )
 
     async def dispatch(self, request: web.Request) -> web.Response:
-        """The aiohttp handler for POST `ROUTE` (events, commands, interactivity)."""
+        """The aiohttp handler for POST `ROUTE` (events, commands, interactivity).
+
+        401 for a missing, malformed or stale timestamp or a bad signature, 400 for a signed body
+        that is not a Slack payload; neither logs the body.
+        """
+        raw = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not self._signed(raw, timestamp, signature):
+            log.info(
+                "Slack: refused a request with a bad signature or timestamp (%d bytes)", len(raw)
+            )
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
-            bolt_request = await to_bolt_request(request)
+            # bolt's own parser, run first: bolt reads fields while building its request object
+            problem = shape_problem(parse_body(raw.decode("utf-8"), request.content_type))
         except ValueError:
             return web.json_response({"error": "body is neither JSON nor a form"}, status=400)
+        if problem is not None:
+            log.info("Slack: refused a signed payload of the wrong shape: %s", problem)
+            return web.json_response({"error": f"not a Slack payload: {problem}"}, status=400)
+        bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _signed(self, raw: bytes, timestamp: str, signature: str) -> bool:
+        if self._verifier is None:
+            return False
+        if not timestamp.isascii() or not timestamp.isdigit() or not signature.isascii():
+            return False
+        if abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
+            return False
+        expected = self._verifier.generate_signature(timestamp=timestamp, body=raw)
+        return expected is not None and hmac.compare_digest(expected, signature)
 
     def socket_mode_handler(self, app_token: str) -> AsyncSocketModeHandler:
         return AsyncSocketModeHandler(self.bolt, app_token=app_token, logger=log)
@@ -200,10 +283,12 @@ class SlackApp:
         channel = str(event.get("channel", ""))
         if event.get("channel_type") == "im" or channel.startswith("D"):
             return  # the message.im listener answers direct messages
+        if _from_a_bot(event, context) or event.get("edited"):
+            return  # another bot (they could answer each other forever), or an edit
         thread = str(event.get("thread_ts") or event.get("ts", ""))
         team = _team(context, event)
         message = Message(
-            text=_question(event.get("text"), context.bot_user_id),
+            text=await self._question(event.get("text"), context, client),
             user_id=f"{team}:{event.get('user', '')}",
             conversation_id=f"{team}:{channel}:{thread}",
             platform=PLATFORM,
@@ -214,7 +299,7 @@ class SlackApp:
     async def _on_message(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id"):
+        if event.get("channel_type") != "im" or _from_a_bot(event, context):
             return
         if event.get("subtype") not in ANSWERED_SUBTYPES:
             return  # edits, deletions, joins ...
@@ -222,7 +307,7 @@ class SlackApp:
         thread = event.get("thread_ts")
         team = _team(context, event)
         message = Message(
-            text=_question(event.get("text"), context.bot_user_id),
+            text=await self._question(event.get("text"), context, client),
             user_id=f"{team}:{event.get('user', '')}",
             conversation_id=f"{team}:{channel}",
             platform=PLATFORM,
@@ -331,12 +416,125 @@ class SlackApp:
         reply = await self._service.handle(message)
         await post_reply(client, channel, thread, reply, conversation_id=message.conversation_id)
 
+    async def _question(
+        self, text: object, context: AsyncBoltContext, client: AsyncWebClient
+    ) -> str:
+        """`_question`, with each other user's `<@U…>` read as their display name."""
+        raw = text if isinstance(text, str) else ""
+        names: dict[str, str] = {}
+        for match in _MENTION.finditer(raw):
+            user = match.group(1)
+            if user != context.bot_user_id and user not in names:
+                names[user] = await self._display_name(client, user, match.group(2))
+        return _question(raw, context.bot_user_id, names)
 
-def _question(text: object, bot_user_id: str | None) -> str:
-    """The user's words without the bot's own mention; a bare mention asks for help."""
+    async def _display_name(self, client: AsyncWebClient, user: str, label: str | None) -> str:
+        """`users.info`'s display name (else real name, user name); the label or id on failure."""
+        known = self._names.get(user)
+        if known is not None and time.monotonic() - known[1] < NAME_TTL:
+            return known[0]
+        try:
+            response = await client.users_info(user=user)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.info("Slack: users.info for a mention failed: %s", type(error).__name__)
+            return (label or "").strip() or f"@{user}"
+        found = response.get("user") or {}
+        profile = found.get("profile") or {} if isinstance(found, dict) else {}
+        name = next(
+            (
+                str(candidate).strip()
+                for candidate in (
+                    profile.get("display_name"),
+                    profile.get("real_name"),
+                    found.get("real_name") if isinstance(found, dict) else None,
+                    found.get("name") if isinstance(found, dict) else None,
+                )
+                if isinstance(candidate, str) and candidate.strip()
+            ),
+            (label or "").strip() or f"@{user}",
+        )
+        self._names[user] = (name, time.monotonic())
+        while len(self._names) > NAMES_LIMIT:
+            self._names.popitem(last=False)
+        return name
+
+
+def _question(text: object, bot_user_id: str | None, names: dict[str, str] | None = None) -> str:
+    """The user's words without the bot's own mention; a bare mention asks for help.
+
+    Other users' mentions become their name from `names` (user id → name), else the label Slack
+    sent, else `@<user id>`; emoji shortcodes become emoji (`read_shortcodes`).
+    """
     raw = text if isinstance(text, str) else ""
-    cleaned = _MENTION.sub(lambda m: "" if m.group(1) == bot_user_id else m.group(0), raw)
+
+    def mentioned(match: re.Match[str]) -> str:
+        user = match.group(1)
+        if user == bot_user_id:
+            return ""
+        name = (names or {}).get(user) or (match.group(2) or "").strip()
+        return name or f"@{user}"
+
+    cleaned = read_shortcodes(_MENTION.sub(mentioned, raw))
     return cleaned.strip() or HELP_TEXT
+
+
+def read_shortcodes(text: str) -> str:
+    """Slack's emoji shortcodes as the emoji they name: `tack :+1:` → `tack 👍`.
+
+    Names and aliases come from the `emoji` package (the Unicode emoji list with GitHub/Slack
+    aliases); Slack's skin tone suffix `::skin-tone-2:` … `::skin-tone-6:` becomes the Fitzpatrick
+    modifier U+1F3FB … U+1F3FF. Unknown shortcodes (a workspace's custom emoji) stay as typed.
+    """
+    if ":" not in text:
+        return text
+    toned = _SKIN_TONE.sub(lambda m: chr(0x1F3FB + int(m.group(1)) - 2), text)
+    return emoji.emojize(toned, language="alias")
+
+
+def _from_a_bot(event: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """An event another bot or app (or this one) sent."""
+    return bool(
+        event.get("bot_id")
+        or event.get("app_id")
+        or event.get("bot_profile")
+        or event.get("subtype") == "bot_message"
+        or (context.bot_user_id and event.get("user") == context.bot_user_id)
+    )
+
+
+_TEXT_FIELDS = ("type", "channel", "user", "ts", "thread_ts", "text", "team", "channel_type")
+
+
+def shape_problem(body: object) -> str | None:
+    """What makes a signed body unusable for bolt and our listeners, or None when it is fine.
+
+    Checks the fields bolt and the listeners read: the body is an object; `event`, `user`,
+    `team`, `channel`, `container` are objects where they are not ids; `authorizations` and
+    `actions` are lists of objects; ids and texts are strings.
+    """
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    for key in ("event_id", "team_id", "api_app_id", "type", "command", "text", "user_id"):
+        if key in body and not isinstance(body[key], str | None):
+            return f"{key} is not a string"
+    for key in ("authorizations", "actions"):
+        items = body.get(key)
+        if key in body and (
+            not isinstance(items, list) or not all(isinstance(i, dict) for i in items)
+        ):
+            return f"{key} is not a list of objects"
+    for key in ("user", "team", "channel", "container", "message", "enterprise"):
+        value = body.get(key)
+        if key in body and not isinstance(value, dict | str | None):
+            return f"{key} is neither an object nor an id"
+    event = body.get("event")
+    if "event" in body and not isinstance(event, dict):
+        return "event is not an object"
+    if isinstance(event, dict):
+        for key in _TEXT_FIELDS:
+            if key in event and not isinstance(event[key], str | None):
+                return f"event.{key} is not a string"
+    return None
 
 
 def _team(context: AsyncBoltContext, event: dict[str, Any]) -> str:

@@ -23,15 +23,47 @@ from bot.settings import Settings
 log = logging.getLogger("handledarbot.slack")
 SDK_LOGGER = "handledarbot.slack.sdk"
 
+# Error codes that no retry can fix (Slack's Web API reference, chat.postMessage and
+# files.getUploadURLExternal "Errors", and the common auth errors): the reminder is paused with the
+# code as its reason. `ratelimited`, `internal_error`, `fatal_error`, `service_unavailable`,
+# `request_timeout` and unknown codes stay retryable.
 PERMANENT_ERRORS = frozenset(
     {
+        # the place is gone or closed to the bot
         "channel_not_found",
         "not_in_channel",
-        "account_inactive",
         "is_archived",
         "user_not_found",
         "user_disabled",
         "cannot_dm_bot",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "ekm_access_denied",
+        "team_not_found",
+        # the bot's token or installation no longer works
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "invalid_auth",
+        "not_authed",
+        "not_allowed_token_type",
+        "missing_scope",
+        "no_permission",
+        "team_access_not_granted",
+        "org_login_required",
+        "enterprise_is_restricted",
+        "two_factor_setup_required",
+        "app_missing_action_url",
+        # the message itself can never be posted as it is
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "too_many_attachments",
+        "invalid_arguments",
+        "invalid_attachments",
+        "no_text",
     }
 )
 

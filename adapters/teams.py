@@ -1,14 +1,16 @@
 """Microsoft Teams: `POST /api/messages` through botbuilder's `CloudAdapter`, and proactive sends.
 
-Every botbuilder import of the project lives in this module. Microsoft archived the Bot Framework
-SDK (botbuilder-python; support ended 2025-12-31) in favour of the Microsoft 365 Agents SDK
-(`microsoft-agents-hosting-aiohttp` for Python); moving to it means rewriting this one file.
+botbuilder is imported here and in `adapters.botframework` (the SDK internals this project
+replaces, with why). Microsoft archived the Bot Framework SDK (botbuilder-python; support ended
+2025-12-31) in favour of the Microsoft 365 Agents SDK (`microsoft-agents-hosting-aiohttp` for
+Python); moving to it means rewriting these two files.
 
 The adapter is a converter: an Activity becomes one `bot.messages.Message` (the bot's own @-mention
 removed), `Service.handle` answers, and the `Reply` goes back as an Adaptive Card
 (`adapters.render_cards`). A card button click arrives as a message whose `value` is
 `{"choice": <Option.value>}`. The bot greets once per conversation when it is itself added
-(conversationUpdate).
+(conversationUpdate). `TeamsBot` uses botbuilder's `TeamsActivityHandler` hooks; files go through
+the file-consent flow in personal chat and a short-lived download link elsewhere (`FileOffers`).
 
 Authentication: `MICROSOFT_APP_ID` + `MICROSOFT_APP_PASSWORD` (+ `MICROSOFT_APP_TENANT_ID` for
 SingleTenant) turn on JWT validation, and a request without a valid token gets 401. With no app id
@@ -23,54 +25,52 @@ is kept beside the reference because botbuilder 4.17 drops `conversation.tenantI
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import random
 import re
+import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from azure.core.exceptions import DeserializationError
 from botbuilder.core import InvokeResponse, TurnContext  # type: ignore[import-untyped]
-from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.core.teams import TeamsActivityHandler  # type: ignore[import-untyped]
+from botbuilder.integration.aiohttp import CloudAdapter  # type: ignore[import-untyped]
 from botbuilder.schema import (  # type: ignore[import-untyped]
     Activity,
     ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
     Attachment,
+    ChannelAccount,
     ConversationReference,
     ErrorResponseException,
 )
-from botframework.connector.aio import ConnectorClient  # type: ignore[import-untyped]
-from botframework.connector.auth import (  # type: ignore[import-untyped]
-    AppCredentials,
-    AuthenticateRequestResult,
-    ClaimsIdentity,
-    ConnectorFactory,
-    JwtTokenValidation,
-    UserTokenClient,
+from botbuilder.schema.teams import (  # type: ignore[import-untyped]
+    FileConsentCard,
+    FileConsentCardResponse,
+    FileInfoCard,
 )
-from msrest import Serializer
-from msrest.pipeline import Request, Response
-from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
-from msrest.pipeline.universal import RawDeserializer
-from msrest.universal_http.async_abc import AsyncClientResponse
-from multidict import CIMultiDict
 
 from adapters import render_cards
+from adapters.botframework import ReusingAuthentication, create_adapter
+from bot.messages import Attachment as File
 from bot.messages import Message, Reply
-from bot.ports import DeliveryError
+from bot.ports import DeliveryError, MessageHandler
 from bot.settings import Settings
+
+__all__ = ["TEAMS_SENDER", "TeamsBot", "TeamsSender", "create_adapter", "enabled", "mount"]
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
+FILES_ROUTE = "/teams/files/{token}"  # short-lived download links for files outside personal chat
 MAX_TEXT = 4000  # characters of a user's message passed on to the core
 MAX_BODY = 256 * 1024  # bytes of an incoming activity
 MAX_GREETED = 50_000  # conversations remembered as already greeted
@@ -78,25 +78,17 @@ RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
 PERMANENT_STATUSES = frozenset({401, 403, 404})
 REPLY_ATTEMPTS = 3  # a reply inside a turn is retried this often before giving up
 MAX_RETRY_WAIT = 5.0  # seconds a turn waits for one retry at most
-CONNECTOR_TIMEOUT = 30.0  # seconds for one call to the Bot Framework connector
+FILE_TTL = 3600.0  # seconds a file offer (consent card or download link) stays valid
+MAX_FILE_OFFERS = 1000  # offers kept at once; the oldest go first
+UPLOAD_TIMEOUT = 30.0  # seconds for uploading one accepted file to the user's OneDrive
+CONSENT_CARD = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO_CARD = "application/vnd.microsoft.teams.card.file.info"
+CARD_REFRESH = "application/vnd.microsoft.card.adaptive"  # an invoke answer that replaces the card
+
+# The public origin (`https://host`) this request reached, for download links in its replies.
+_origin: ContextVar[str | None] = ContextVar("teams_origin", default=None)
 
 TEAMS_SENDER: web.AppKey[TeamsSender] = web.AppKey("teams_sender")
-
-
-class Service(Protocol):
-    """What this adapter needs of `bot.service.Service`."""
-
-    async def handle(self, message: Message) -> Reply: ...
-
-
-@dataclass(frozen=True, slots=True)
-class _AuthConfig:
-    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
-
-    APP_ID: str
-    APP_PASSWORD: str
-    APP_TYPE: str
-    APP_TENANTID: str | None
 
 
 def enabled(settings: Settings) -> bool:
@@ -108,244 +100,25 @@ def authenticated(settings: Settings) -> bool:
     return bool(settings.microsoft_app_id)
 
 
-def create_adapter(settings: Settings) -> CloudAdapter:
-    """A CloudAdapter fed from Settings; an app id without a password is a configuration error."""
-    app_id = settings.microsoft_app_id or ""
-    password = settings.microsoft_app_password or ""
-    app_type = settings.microsoft_app_type
-    if app_id and not password and app_type.lower() != "userassignedmsi":
-        raise ValueError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is missing.")
-    if app_type.lower() == "singletenant" and app_id and not settings.microsoft_app_tenant_id:
-        raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
-    if not app_id:
-        app_type = "MultiTenant"  # the only type that allows authentication off
-    config = _AuthConfig(app_id, password, app_type, settings.microsoft_app_tenant_id)
-    return CloudAdapter(_ReusingAuthentication(config))
+def mount(app: web.Application, *, settings: Settings, service: MessageHandler) -> None:
+    """Add `POST /api/messages` and `GET /teams/files/{token}` to `app`.
 
-
-class _ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
-    """Keeps connector and token clients across turns instead of building them per activity.
-
-    botbuilder 4.17 builds two msrest clients per turn; each computes a ~500,000-step retry table
-    and sends through `requests` in worker threads with its own session (a new TCP connection per
-    reply). Here a connector client is made once per (app id, serviceUrl, audience) and sends over
-    one aiohttp session; its AppCredentials fetch and refresh the token (`_BearerPolicy`).
+    The sender for reminders is then `app[TEAMS_SENDER]`.
     """
-
-    def __init__(self, configuration: Any) -> None:
-        super().__init__(configuration)
-        self.connectors: OrderedDict[tuple[str | None, str, str | None], Any] = OrderedDict()
-        self._token_clients: dict[str | None, UserTokenClient] = {}
-        self._session: ClientSession | None = None
-
-    def session(self) -> ClientSession:
-        """The aiohttp session replies and proactive sends go through (made on first use)."""
-        if self._session is None or self._session.closed:
-            self._session = ClientSession(timeout=ClientTimeout(total=CONNECTOR_TIMEOUT))
-        return self._session
-
-    async def authenticate_request(
-        self, activity: Activity, auth_header: str
-    ) -> AuthenticateRequestResult:
-        result = await super().authenticate_request(activity, auth_header)
-        if result.connector_factory is not None:
-            result.connector_factory = _ReusingFactory(
-                result.connector_factory, self, _app_id(result.claims_identity)
-            )
-        return result
-
-    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        inner = super().create_connector_factory(claims_identity)
-        return _ReusingFactory(inner, self, _app_id(claims_identity))
-
-    async def close(self) -> None:
-        """Close the HTTP session replies and proactive sends use (on server shutdown)."""
-        self.connectors.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        key = _app_id(claims_identity)
-        if key not in self._token_clients:
-            self._token_clients[key] = await super().create_user_token_client(claims_identity)
-        return self._token_clients[key]
-
-
-@dataclass(frozen=True, slots=True)
-class _RawResponse:
-    """What msrest's HttpOperationError keeps as `.response` (status and headers for retries)."""
-
-    status_code: int
-    headers: CIMultiDict[str]
-    reason: str | None
-
-    def raise_for_status(self) -> None:
-        if self.status_code >= 400:
-            raise OSError(f"HTTP {self.status_code} {self.reason or ''}".strip())
-
-
-class _AioResponse(AsyncClientResponse):
-    def __init__(
-        self, request: Any, status: int, headers: Any, reason: str | None, body: bytes
-    ) -> None:
-        raw = _RawResponse(status, CIMultiDict(headers), reason)
-        super().__init__(request, raw)
-        self.status_code = status
-        self.headers = raw.headers
-        self.reason = reason
-        self._body = body
-
-    def body(self) -> bytes:
-        return self._body
-
-
-class _AioSender(AsyncHTTPSender[Any, Any]):
-    """msrest transport over one shared aiohttp session (msrest's runs `requests` in threads)."""
-
-    def __init__(self, session: Callable[[], ClientSession]) -> None:
-        self._session = session
-
-    async def __aenter__(self) -> _AioSender:
-        return self
-
-    async def __aexit__(self, *exc_details: object) -> None:
-        return None
-
-    def build_context(self) -> None:
-        return None
-
-    async def send(self, request: Request[Any], **config: Any) -> Response[Any, Any]:
-        http = request.http_request
-        async with self._session().request(
-            http.method, http.url, headers=dict(http.headers), data=http.data
-        ) as response:
-            body = await response.read()
-            result = _AioResponse(http, response.status, response.headers, response.reason, body)
-        return Response(request, result)
-
-
-class _BearerPolicy(AsyncHTTPPolicy[Any, Any]):
-    """Adds the bot's token as AppCredentials.signed_session does for `requests` sessions."""
-
-    def __init__(self, credentials: AppCredentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-
-    async def send(self, request: Request[Any], **kwargs: Any) -> Response[Any, Any]:
-        if self._credentials.microsoft_app_id:
-            token = await asyncio.to_thread(self._credentials.get_access_token)
-            request.http_request.headers["Authorization"] = f"Bearer {token}"
-        assert self.next is not None
-        return await self.next.send(request, **kwargs)
-
-
-def _aiohttp_client(original: Any, service_url: str, session: Callable[[], ClientSession]) -> Any:
-    """The same connector client (credentials, user agent) sending over aiohttp."""
-    credentials = original.config.credentials
-    if not isinstance(credentials, AppCredentials):
-        return original  # some other credential type: keep botbuilder's own transport
-
-    def pipeline(config: Any) -> AsyncPipeline[Any, Any]:
-        policies = [
-            config.user_agent_policy,
-            _BearerPolicy(credentials),
-            RawDeserializer(),
-            config.http_logger_policy,
-        ]
-        return AsyncPipeline(policies, _AioSender(session))
-
-    client = ConnectorClient(credentials, base_url=service_url, pipeline_type=pipeline)
-    client.config.user_agent_policy = original.config.user_agent_policy
-    serializer = _CardSerializer(client._serialize.dependencies)  # type: ignore[no-untyped-call]
-    client._serialize = client.conversations._serialize = serializer
-    client.attachments._serialize = serializer
-    return client
-
-
-class _CardSerializer(Serializer):
-    """msrest's Serializer, except that an Activity's attachment `content` dicts go out as they are.
-
-    msrest validates and copies a generic object value by value (`serialize_object`, with an
-    `eval` per boolean): for an Adaptive Card a few hundred calls, about 0.3 ms per reply, the
-    largest single cost of a Teams answer. The cards come from `render_cards` as JSON-ready dicts
-    (str, int, bool, None, lists and dicts), for which that walk returns an equal copy; the rest of
-    the Activity still goes through msrest, without its client-side validation pass, which checks
-    nothing here: no model of botbuilder's schema declares a constraint (`_validation` is empty),
-    and the conversions it tries are done again by the serialization itself.
-    """
-
-    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
-        attachments = getattr(data, "attachments", None) if data_type == "Activity" else None
-        contents = [a.content if isinstance(a.content, dict) else None for a in attachments or []]
-        if not any(content is not None for content in contents):
-            return super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
-        assert attachments is not None
-        for attachment, content in zip(attachments, contents, strict=True):
-            if content is not None:
-                attachment.content = None
-        validating, self.client_side_validation = self.client_side_validation, False
-        try:
-            serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
-        finally:
-            self.client_side_validation = validating
-            for attachment, content in zip(attachments, contents, strict=True):
-                if content is not None:
-                    attachment.content = content
-        items = serialized.get("attachments") if isinstance(serialized, dict) else None
-        if not isinstance(items, list) or len(items) != len(contents):
-            # An unexpected shape: msrest throughout.
-            return super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
-        for item, content in zip(items, contents, strict=True):
-            if content is not None:
-                item["content"] = content
-        return serialized
-
-
-class _ReusingFactory(ConnectorFactory):  # type: ignore[misc]
-    MAX_CLIENTS = 64  # Teams uses a handful of regional service URLs
-
-    def __init__(
-        self,
-        inner: ConnectorFactory,
-        owner: _ReusingAuthentication,
-        app_id: str | None,
-    ) -> None:
-        self._inner = inner
-        self._owner = owner
-        self._cache = owner.connectors
-        self._app_id = app_id
-
-    async def create(self, service_url: str, audience: str | None = None) -> Any:
-        key = (self._app_id, service_url, audience)
-        client = self._cache.get(key)
-        if client is None:
-            original = await self._inner.create(service_url, audience)
-            client = _aiohttp_client(original, service_url, self._owner.session)
-            self._cache[key] = client
-            while len(self._cache) > self.MAX_CLIENTS:
-                self._cache.popitem(last=False)
-        return client
-
-
-def _app_id(identity: ClaimsIdentity | None) -> str | None:
-    if identity is None or not identity.claims:
-        return None
-    app_id: str | None = JwtTokenValidation.get_app_id_from_claims(identity.claims)
-    return app_id
-
-
-def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
-    """Add `POST /api/messages` to `app`; the sender for reminders is then `app[TEAMS_SENDER]`."""
     adapter = create_adapter(settings)
     if not authenticated(settings):
         log.warning(
             "Teams: MICROSOFT_APP_ID is not set; /api/messages accepts unauthenticated requests. "
             "Use this for local testing only."
         )
-    bot = TeamsBot(service=service)
-    app.router.add_post(ROUTE, _handler(adapter, bot))
-    sender = TeamsSender(adapter=adapter, app_id=settings.microsoft_app_id)
+    offers = FileOffers()
+    public_url = (settings.public_url or "").rstrip("/") or None
+    bot = TeamsBot(service=service, offers=offers)
+    app.router.add_post(ROUTE, _handler(adapter, bot, public_url))
+    app.router.add_get(FILES_ROUTE, _file_download(offers))
+    sender = TeamsSender(
+        adapter=adapter, app_id=settings.microsoft_app_id, offers=offers, public_url=public_url
+    )
     app[TEAMS_SENDER] = sender
 
     async def close(_: web.Application) -> None:
@@ -355,7 +128,7 @@ def mount(app: web.Application, *, settings: Settings, service: Service) -> None
 
 
 def _handler(
-    adapter: CloudAdapter, bot: TeamsBot
+    adapter: CloudAdapter, bot: TeamsBot, public_url: str | None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         activity = await _read_activity(request)
@@ -367,6 +140,7 @@ def _handler(
         except Exception as error:  # PermissionError, or a malformed token with auth off
             log.info("Teams: refused a request: %s", type(error).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        token = _origin.set(public_url or f"{request.scheme}://{request.host}")
         try:
             invoke: InvokeResponse | None = await adapter.process_activity(
                 auth, activity, bot.on_turn
@@ -374,15 +148,27 @@ def _handler(
         except Exception:
             log.exception("Teams: turn failed for a %s activity", activity.type)
             return web.json_response({"error": "turn failed"}, status=500)
+        finally:
+            _origin.reset(token)
         if invoke is not None:
+            if invoke.body is None:
+                return web.Response(status=invoke.status)
             return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=201)
 
     return handle
 
 
+_ACCOUNT_FIELDS = ("from", "recipient", "conversation")
+
+
 async def _read_activity(request: web.Request) -> Activity:
-    """The request's Activity, or an HTTP error a sender can act on (400, 413, 415)."""
+    """The request's Activity, or an HTTP error a sender can act on (400, 413, 415).
+
+    Beyond JSON: the fields the turn reads must have the schema's types (`type`, `id`, `text`,
+    `serviceUrl`, `locale` strings; `from`, `recipient`, `conversation` objects; `entities`,
+    `membersAdded`, `attachments` lists of objects), else 400 instead of a failed turn.
+    """
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="expected application/json")
     size = request.content_length or 0
@@ -390,40 +176,157 @@ async def _read_activity(request: web.Request) -> Activity:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=size)
     try:
         body = json.loads(await request.read())
-        activity = Activity().deserialize(body) if isinstance(body, dict) else None
-    except (ValueError, DeserializationError):
+    except ValueError:
+        body = None
+    problem = _shape_problem(body)
+    if problem is not None:
+        raise web.HTTPBadRequest(text=f"expected a Bot Framework Activity as JSON: {problem}")
+    try:
+        activity = Activity().deserialize(body)
+    except (ValueError, TypeError, DeserializationError):
         activity = None
     if activity is None or not activity.type:
         raise web.HTTPBadRequest(text="expected a Bot Framework Activity as JSON")
     return activity
 
 
-class TeamsBot:
-    """The turn logic: messages and card clicks to the core, a welcome when added."""
+def _shape_problem(body: object) -> str | None:
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return "type is missing"
+    for key in ("id", "text", "serviceUrl", "locale", "channelId", "name", "replyToId"):
+        if key in body and not isinstance(body[key], str | None):
+            return f"{key} is not a string"
+    for key in _ACCOUNT_FIELDS:
+        value = body.get(key)
+        if key in body and not isinstance(value, dict | None):
+            return f"{key} is not an object"
+        if isinstance(value, dict) and not isinstance(value.get("id"), str | None):
+            return f"{key}.id is not a string"
+    for key in ("entities", "membersAdded", "membersRemoved", "attachments"):
+        items = body.get(key)
+        if (
+            key in body
+            and items is not None
+            and (not isinstance(items, list) or not all(isinstance(i, dict) for i in items))
+        ):
+            return f"{key} is not a list of objects"
+    return None
 
-    def __init__(self, *, service: Service) -> None:
+
+class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
+    """The turn logic on botbuilder's `ActivityHandler` hooks.
+
+    - `on_message_activity`: messages and `Action.Submit` clicks to the core, the reply back.
+    - `on_teams_members_added_dispatch` / `on_members_added_activity`: a welcome, once per
+      conversation, when the bot itself is added (no roster lookups for other members).
+    - `on_adaptive_card_invoke`: an `Action.Execute` (`adaptiveCard/action`) whose data carries
+      `choice` is answered like a click, the answer card replacing the clicked one.
+    - `on_teams_file_consent_accept` / `_decline`: the file-consent flow for files in personal
+      chat (upload to the `uploadUrl` Teams gives, then a file info card; or a short note).
+    - `on_invoke_activity`: every other invoke gets 200 with an empty body, not botbuilder's 501.
+    Other activity types (typing, reactions, installationUpdate ...) need no answer.
+    """
+
+    def __init__(self, *, service: MessageHandler, offers: FileOffers | None = None) -> None:
+        super().__init__()
         self._service = service
+        self._offers = offers or FileOffers()
         self._greeted: OrderedDict[str, None] = OrderedDict()
 
-    async def on_turn(self, turn: TurnContext) -> None:
-        activity = turn.activity
-        if activity.type == ActivityTypes.message:
-            await self._on_message(turn)
-        elif activity.type == ActivityTypes.conversation_update:
-            await self._on_conversation_update(turn)
-        # Other activity types (typing, reactions, installationUpdate...) need no answer.
-
-    async def _on_message(self, turn: TurnContext) -> None:
-        message = to_message(turn.activity)
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        message = to_message(turn_context.activity)
         if message is None:
             return
         reply = await self._service.handle(message)
-        await send_reply(turn, reply)
+        await send_reply(turn_context, reply, self._offers)
 
-    async def _on_conversation_update(self, turn: TurnContext) -> None:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        response: InvokeResponse | None = await super().on_invoke_activity(turn_context)
+        if response is None or response.status == 501:
+            return InvokeResponse(status=200)
+        return response
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """An `Action.Execute` carrying `{"choice": ...}`: the clicked card becomes the answer
+        (the Universal Actions refresh); other verbs get the same card back unchanged."""
+        action = invoke_value.action
+        data = action.get("data") if isinstance(action, dict) else getattr(action, "data", None)
+        choice = data.get("choice") if isinstance(data, dict) else None
+        activity = turn_context.activity
+        sender = activity.from_property
+        conversation_id = activity.conversation.id if activity.conversation else None
+        if not isinstance(choice, str) or not choice or sender is None or not conversation_id:
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_REFRESH, value=None)
+        message = Message(
+            text="",
+            user_id=sender.aad_object_id or sender.id or "",
+            conversation_id=conversation_id,
+            platform="teams",
+            choice=choice,
+            address=address_of(activity),
+        )
+        reply = await self._service.handle(message)
+        if reply.attachments:
+            await send_reply(turn_context, reply, self._offers)
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type=CARD_REFRESH, value=render_cards.render_card(reply)
+        )
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        lang = _lang(turn_context.activity)
+        info = file_consent_card_response.upload_info
+        offer = self._offers.take(_offer_token(file_consent_card_response.context))
+        if offer is None or info is None or not info.upload_url:
+            await turn_context.send_activity(_note(FILE_WORDS[lang]["expired"]))
+            return
+        try:
+            await upload(info.upload_url, offer.data)
+        except (ClientError, TimeoutError) as error:
+            log.warning("Teams: uploading an accepted file failed: %s", type(error).__name__)
+            await turn_context.send_activity(_note(FILE_WORDS[lang]["failed"]))
+            return
+        card = FileInfoCard(unique_id=info.unique_id, file_type=info.file_type)
+        attachment = Attachment(
+            content=card.serialize(),
+            content_type=FILE_INFO_CARD,
+            name=info.name or offer.filename,
+            content_url=info.content_url,
+        )
+        ready = Activity(
+            type=ActivityTypes.message,
+            text=FILE_WORDS[lang]["ready"].format(name=info.name or offer.filename),
+            attachments=[attachment],
+        )
+        await turn_context.send_activity(ready)
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        self._offers.take(_offer_token(file_consent_card_response.context))
+        await turn_context.send_activity(
+            _note(FILE_WORDS[_lang(turn_context.activity)]["declined"])
+        )
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        await self._greet(members_added, turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        await self._greet(members_added, turn_context)
+
+    async def _greet(self, members_added: list[ChannelAccount], turn: TurnContext) -> None:
         activity = turn.activity
         bot_id = activity.recipient.id if activity.recipient else None
-        added = [m.id for m in activity.members_added or []]
+        added = [m.id for m in members_added or []]
         conversation_id = activity.conversation.id if activity.conversation else None
         if not bot_id or bot_id not in added or not conversation_id:
             return
@@ -432,7 +335,7 @@ class TeamsBot:
         self._greeted[conversation_id] = None
         while len(self._greeted) > MAX_GREETED:
             self._greeted.popitem(last=False)
-        english = (activity.locale or "").lower().startswith("en")
+        english = _lang(activity) == "en"
         hello = Message(
             text="help" if english else "hjälp",
             user_id=bot_id,
@@ -440,7 +343,119 @@ class TeamsBot:
             platform="teams",
             address=address_of(activity),
         )
-        await send_reply(turn, await self._service.handle(hello))
+        await send_reply(turn, await self._service.handle(hello), self._offers)
+
+
+def _lang(activity: Activity) -> str:
+    return "en" if (activity.locale or "").lower().startswith("en") else "sv"
+
+
+def _note(text: str) -> Activity:
+    return Activity(type=ActivityTypes.message, text=text)
+
+
+def _offer_token(context: object) -> str:
+    token = context.get("offer") if isinstance(context, dict) else None
+    return token if isinstance(token, str) else ""
+
+
+FILE_WORDS: dict[str, dict[str, str]] = {
+    "sv": {
+        "consent": "Vill du spara {name} i din OneDrive?",
+        "ready": "{name} finns nu i din OneDrive.",
+        "declined": "Okej, filen sparades inte.",
+        "expired": "Erbjudandet har gått ut. Be om filen igen.",
+        "failed": "Filen kunde inte sparas just nu. Försök igen om en stund.",
+        "link": "Ladda ner {name} (länken gäller en timme)",
+        "personal_only": "Filen {name} kan hämtas i en personlig chatt med Handledarbot.",
+    },
+    "en": {
+        "consent": "Save {name} to your OneDrive?",
+        "ready": "{name} is now in your OneDrive.",
+        "declined": "All right, the file was not saved.",
+        "expired": "That offer has expired. Ask for the file again.",
+        "failed": "The file could not be saved just now. Try again in a while.",
+        "link": "Download {name} (the link works for one hour)",
+        "personal_only": "The file {name} can be fetched in a personal chat with Handledarbot.",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    file: File
+    expires: float
+
+
+class FileOffers:
+    """Files offered to a user, under an unguessable token (`secrets.token_urlsafe(32)`).
+
+    A consent card's token is taken once (accept or decline); a download link's token works
+    until it expires (`FILE_TTL`). In memory: an offer made on one replica is only known there,
+    and a restart forgets it (the user is told to ask again).
+    """
+
+    def __init__(self, *, ttl: float = FILE_TTL, clock: Callable[[], float] = time.monotonic):
+        self._offers: OrderedDict[str, _Offer] = OrderedDict()
+        self._ttl = ttl
+        self._clock = clock
+
+    def offer(self, file: File) -> str:
+        token = secrets.token_urlsafe(32)
+        self._offers[token] = _Offer(file, self._clock() + self._ttl)
+        while len(self._offers) > MAX_FILE_OFFERS:
+            self._offers.popitem(last=False)
+        return token
+
+    def peek(self, token: str) -> File | None:
+        offer = self._offers.get(token)
+        if offer is None:
+            return None
+        if offer.expires < self._clock():
+            del self._offers[token]
+            return None
+        return offer.file
+
+    def take(self, token: str) -> File | None:
+        file = self.peek(token)
+        self._offers.pop(token, None)
+        return file
+
+
+def _file_download(offers: FileOffers) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def download(request: web.Request) -> web.Response:
+        file = offers.peek(request.match_info["token"])
+        if file is None:
+            return web.json_response(
+                {"error": "this link has expired or never existed"}, status=404
+            )
+        safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", file.filename) or "file"
+        return web.Response(
+            body=file.data,
+            content_type=file.content_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{safe_name}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
+
+    return download
+
+
+async def upload(url: str, data: bytes) -> None:
+    """PUT `data` to a OneDrive upload session URL from a file consent (one range, as Microsoft's
+    file-upload sample does)."""
+    headers = {
+        "Content-Length": str(len(data)),
+        "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}",
+    }
+    async with (
+        ClientSession(timeout=ClientTimeout(total=UPLOAD_TIMEOUT)) as session,
+        session.put(url, data=data, headers=headers) as response,
+    ):
+        response.raise_for_status()
 
 
 def to_message(activity: Activity) -> Message | None:
@@ -503,35 +518,67 @@ def address_of(activity: Activity) -> str:
     return json.dumps({"reference": reference.serialize(), "tenant_id": tenant_id})
 
 
-def reply_activity(reply: Reply) -> Activity:
-    """The Activity that carries `reply`: an Adaptive Card, its summary for notifications."""
+def reply_activity(
+    reply: Reply,
+    *,
+    offers: FileOffers | None = None,
+    personal: bool = False,
+    origin: str | None = None,
+) -> Activity:
+    """The Activity that carries `reply`: an Adaptive Card, its summary for notifications.
+
+    Files (the calendar export): in personal chat a file consent card each (Teams then asks the
+    user to save it to OneDrive, see `TeamsBot.on_teams_file_consent_accept`); elsewhere a card
+    with a download link at `origin` (`FILES_ROUTE`, valid `FILE_TTL`); without an origin a note
+    that the file is available in personal chat.
+    """
     attachment = render_cards.render_attachment(reply)
-    # Files (the calendar export) travel inline as data URLs: a bot cannot upload to the user's
-    # OneDrive without the file-consent flow, and an .ics is a few kilobytes.
-    files = [
-        Attachment(
-            content_type=file.content_type,
-            name=file.filename,
-            content_url=f"data:{file.content_type};base64,"
-            + base64.b64encode(file.data).decode("ascii"),
-        )
-        for file in reply.attachments
+    attachments = [
+        Attachment(content_type=attachment["contentType"], content=attachment["content"])
     ]
+    words = FILE_WORDS["en" if reply.lang == "en" else "sv"]
+    offers = offers or FileOffers()
+    for file in reply.attachments:
+        if personal:
+            token = offers.offer(file)
+            card = FileConsentCard(
+                description=words["consent"].format(name=file.filename),
+                size_in_bytes=len(file.data),
+                accept_context={"offer": token},
+                decline_context={"offer": token},
+            )
+            attachments.append(
+                Attachment(content_type=CONSENT_CARD, name=file.filename, content=card.serialize())
+            )
+        elif origin:
+            url = origin + FILES_ROUTE.replace("{token}", offers.offer(file))
+            link = render_cards.link_card(words["link"].format(name=file.filename), url)
+            attachments.append(
+                Attachment(content_type=link["contentType"], content=link["content"])
+            )
+        else:
+            note = render_cards.link_card(words["personal_only"].format(name=file.filename), None)
+            attachments.append(
+                Attachment(content_type=note["contentType"], content=note["content"])
+            )
     return Activity(
-        type=ActivityTypes.message,
-        summary=render_cards.summary(reply),
-        attachments=[
-            Attachment(content_type=attachment["contentType"], content=attachment["content"]),
-            *files,
-        ],
+        type=ActivityTypes.message, summary=render_cards.summary(reply), attachments=attachments
     )
 
 
-async def send_reply(turn: TurnContext, reply: Reply) -> None:
+def _personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return bool(conversation and (conversation.conversation_type or "personal") == "personal")
+
+
+async def send_reply(turn: TurnContext, reply: Reply, offers: FileOffers | None = None) -> None:
     """Send `reply` in the turn, retrying 412/429/502/503/504 with backoff and jitter."""
+    activity = reply_activity(
+        reply, offers=offers, personal=_personal(turn.activity), origin=_origin.get()
+    )
     for attempt in range(1, REPLY_ATTEMPTS + 1):
         try:
-            await turn.send_activity(reply_activity(reply))
+            await turn.send_activity(activity)
             return
         except ErrorResponseException as error:
             status, retry_after = _status_of(error)
@@ -559,25 +606,42 @@ def _status_of(error: ErrorResponseException) -> tuple[int | None, float | None]
 class TeamsSender:
     """`bot.ports.Sender` for Teams: delivers a Reply to an address made by `address_of`."""
 
-    def __init__(self, *, adapter: CloudAdapter, app_id: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        adapter: CloudAdapter,
+        app_id: str | None,
+        offers: FileOffers | None = None,
+        public_url: str | None = None,
+    ) -> None:
         self._adapter = adapter
         self._app_id = app_id or None
+        self._offers = offers or FileOffers()
+        self._public_url = public_url
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TeamsSender:
-        return cls(adapter=create_adapter(settings), app_id=settings.microsoft_app_id)
+        return cls(
+            adapter=create_adapter(settings),
+            app_id=settings.microsoft_app_id,
+            public_url=(settings.public_url or "").rstrip("/") or None,
+        )
 
     async def close(self) -> None:
         """Close the HTTP sessions kept for replies and proactive sends."""
         auth = self._adapter.bot_framework_authentication
-        if isinstance(auth, _ReusingAuthentication):
+        if isinstance(auth, ReusingAuthentication):
             await auth.close()
 
     async def send(self, address: str, reply: Reply) -> None:
         reference = _reference_of(address)
 
         async def deliver(turn: TurnContext) -> None:
-            await turn.send_activity(reply_activity(reply))
+            personal = (reference.conversation.conversation_type or "personal") == "personal"
+            activity = reply_activity(
+                reply, offers=self._offers, personal=personal, origin=self._public_url
+            )
+            await turn.send_activity(activity)
 
         try:
             await self._adapter.continue_conversation(reference, deliver, self._app_id)

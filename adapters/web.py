@@ -33,14 +33,14 @@ import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from bot.messages import CourseFact, Lang, Message, Reply
-from bot.ports import DeliveryError
+from bot.ports import DeliveryError, MessageHandler
 from bot.settings import Settings
-from bot.wording import WORDING
+from bot.wording import WORDING, course_facts
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +68,6 @@ SECURITY_HEADERS = {
 WEB_SENDER: web.AppKey[WebInbox] = web.AppKey("web_sender")
 
 
-class Service(Protocol):
-    """What this adapter needs of `bot.service.Service`."""
-
-    async def handle(self, message: Message) -> Reply: ...
 
 
 def enabled(settings: Settings) -> bool:
@@ -88,7 +84,7 @@ def coordinator(settings: Settings) -> bool:
     return bool(getattr(settings, "web_coordinator", False))
 
 
-def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
+def mount(app: web.Application, *, settings: Settings, service: MessageHandler) -> None:
     """Add the page and its JSON endpoints to `app`; the proactive sender is `app[WEB_SENDER]`."""
     inbox = WebInbox()
     chat = WebChat(
@@ -165,7 +161,7 @@ class WebChat:
     """The request handlers, holding the service and the page's files."""
 
     def __init__(
-        self, *, service: Service, inbox: WebInbox, local: bool, coordinator: bool
+        self, *, service: MessageHandler, inbox: WebInbox, local: bool, coordinator: bool
     ) -> None:
         self._service = service
         self._inbox = inbox
@@ -355,17 +351,10 @@ def reply_json(reply: Reply, *, coordinator: bool) -> dict[str, Any]:
 
 
 def _course(course: CourseFact, lang: Lang) -> dict[str, Any]:
-    words = WORDING[lang]
-    rows = [
-        (words.provider, course.provider),
-        (words.format, course.format),
-        (words.duration, course.duration),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.prerequisites, ", ".join(course.prerequisites) or None),
-    ]
     return {
         "name": course.name,
-        "facts": [{"label": label, "value": value} for label, value in rows if value],
+        "facts": [
+            {"label": label, "value": value} for label, value in course_facts(course, WORDING[lang])
+        ],
         "links": list(course.links),
     }

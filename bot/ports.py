@@ -8,6 +8,13 @@ from typing import Protocol
 from bot.messages import Message, Reply
 
 
+class MessageHandler(Protocol):
+    """What every adapter needs of the core (`bot.service.Service`): one Message in, one Reply
+    out. Adapters type their service against this, so a test can hand them a recording double."""
+
+    async def handle(self, message: Message) -> Reply: ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import CourseFact, Reply
-from bot.wording import WORDING
+from bot.wording import WORDING, course_facts
 
 
 def render_text(reply: Reply) -> str:
@@ -21,16 +21,10 @@ def render_text(reply: Reply) -> str:
 
 def _course(course: CourseFact, reply: Reply) -> str:
     words = WORDING[reply.lang]
-    rows = [
-        (words.provider, course.provider),
-        (words.format, course.format),
-        (words.duration, course.duration),
-        (words.credits, course.credits),
-        (words.apply, course.apply),
-        (words.link, " ".join(course.links) or None),
-        (words.prerequisites, ", ".join(course.prerequisites) or None),
-    ]
-    lines = [f"▸ {course.name}"] + [f"  {label}: {value}" for label, value in rows if value]
+    rows = course_facts(course, words)
+    if course.links:
+        rows.append((words.link, " ".join(course.links)))
+    lines = [f"▸ {course.name}"] + [f"  {label}: {value}" for label, value in rows]
     return "\n".join(lines)
 
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", validation_alias=_env("HANDLEDARBOT_HOST"))
     port: int = Field(3978, validation_alias=_env("PORT", "HANDLEDARBOT_PORT"))
+    # The server's public origin (https://host[:port]) for download links Teams users open
+    # outside personal chat; unset, a reply in a turn uses the origin its request came to.
+    public_url: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_PUBLIC_URL"))
 
     slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))

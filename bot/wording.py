@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.messages import Lang
+from bot.messages import CourseFact, Lang
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,7 @@ class Wording:
     link: str
     prerequisites: str
     choose_number: str
+    choose_button: str  # the submit button under a list of options
     dont_know: str
     ask_instead: str
     unsupported_detail: str
@@ -73,6 +74,7 @@ WORDING: dict[Lang, Wording] = {
         link="Länk",
         prerequisites="Förkunskaper",
         choose_number="Svara med en siffra eller skriv med egna ord.",
+        choose_button="Välj",
         dont_know="Det vet jag tyvärr inte – det finns inte i mina källor, och jag vill inte gissa.",
         ask_instead="Fråga gärna",
         unsupported_detail="Mina källor anger inte {detail} för {subject}.",
@@ -154,6 +156,7 @@ WORDING: dict[Lang, Wording] = {
         link="Link",
         prerequisites="Prerequisites",
         choose_number="Answer with a number or in your own words.",
+        choose_button="Choose",
         dont_know="I'm sorry, I don't know that – it is not in my sources, and I won't guess.",
         ask_instead="Please ask",
         unsupported_detail="My sources do not give {detail} for {subject}.",
@@ -224,3 +227,20 @@ WORDING: dict[Lang, Wording] = {
         ),
     ),
 }
+
+
+def course_facts(course: CourseFact, words: Wording) -> list[tuple[str, str]]:
+    """A course's facts as (label, value) rows, in the one order every renderer shows them:
+    provider, format, duration, credits, how to apply, prerequisites (joined with ", ").
+
+    Rows without a value are left out; links are not facts (each renderer shows them as links).
+    """
+    rows = (
+        (words.provider, course.provider),
+        (words.format, course.format),
+        (words.duration, course.duration),
+        (words.credits, course.credits),
+        (words.apply, course.apply),
+        (words.prerequisites, ", ".join(course.prerequisites) or None),
+    )
+    return [(label, value) for label, value in rows if value]

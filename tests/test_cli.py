@@ -98,3 +98,14 @@ def test_eval_accepts_expect_lists_and_lists_answered_out_of_scope_first(tmp_pat
     assert "2 questions, 100.0% right" in result.stdout, result.stdout
     assert "kind 2: 1/1" in result.stdout and "kind 5: 1/1" in result.stdout
     assert result.returncode == 0
+
+
+def test_teams_package_with_an_app_id_that_is_not_a_guid_is_one_line_and_no_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", "not-a-guid")
+    result = handledarbot("teams-package", "--out", str(tmp_path / "p.zip"), tmp=tmp_path)
+    assert result.returncode == 2
+    assert "GUID" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "p.zip").exists()

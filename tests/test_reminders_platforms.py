@@ -7,7 +7,6 @@ delivery through the platform's Sender to the local fake of Slack's Web API or o
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -135,16 +134,146 @@ async def test_a_reminder_set_in_teams_arrives_as_a_proactive_card(
     assert "Erik" in delivered.text and "varje möte" in delivered.text
 
 
-async def test_the_calendar_export_reaches_teams_as_an_ics_attachment(
+async def _export(url: str, http: aiohttp.ClientSession, fake: FakeConnector,
+                  **extra: Any) -> list[dict[str, Any]]:
+    """Set a reminder and ask for the calendar export; the export reply's attachments."""
+    for text in (REQUEST, "ja", "exportera kalender"):
+        before = len(fake.posted)
+        body = activity(fake, text, id=f"export-{len(fake.posted)}", **extra)
+        async with http.post(f"{url}/api/messages", json=body) as r:
+            assert r.status in (200, 201)
+        await fake.wait_for(lambda posted, n=before: len(posted) > n)
+    attachments: list[dict[str, Any]] = fake.posted[-1].body["attachments"]
+    assert "data:" not in json.dumps(attachments)  # never a data: URL (supportsFiles rules)
+    return attachments
+
+
+def _consent_invoke(fake: FakeConnector, action: str, context: Any) -> dict[str, Any]:
+    """The invoke Teams sends when the user clicks Allow/Decline on a file consent card."""
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if action == "accept":
+        value["uploadInfo"] = {
+            "contentUrl": "https://contoso-my.sharepoint.com/personal/anna/Documents/Applications/handledning.ics",
+            "name": "handledning.ics",
+            "uploadUrl": f"{fake.url}upload/handledning.ics",
+            "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D",
+            "fileType": "ics",
+        }
+    return activity(fake, None, type="invoke", name="fileConsent/invoke", value=value,
+                    id=f"consent-{action}-{len(fake.posted)}")
+
+
+async def test_the_calendar_export_in_personal_chat_goes_through_file_consent(
     teams: tuple[str, aiohttp.ClientSession, FakeConnector, Reminders, FakeClock],
 ) -> None:
     url, http, fake, _, _ = teams
-    for text in (REQUEST, "ja", "exportera kalender"):
-        before = len(fake.posted)
-        async with http.post(f"{url}/api/messages", json=activity(fake, text, id=text)) as r:
-            assert r.status in (200, 201)
-        await fake.wait_for(lambda posted, n=before: len(posted) > n)
-    files = [a for a in fake.posted[-1].body["attachments"] if a["contentType"] == "text/calendar"]
-    assert [f["name"] for f in files] == ["handledning.ics"]
-    data = files[0]["contentUrl"].split(",", 1)[1]
-    assert base64.b64decode(data).startswith(b"BEGIN:VCALENDAR")
+    attachments = await _export(url, http, fake)
+    (consent,) = [a for a in attachments
+                  if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"]
+    assert consent["name"] == "handledning.ics"
+    size = consent["content"]["sizeInBytes"]
+    context = consent["content"]["acceptContext"]
+    assert size > 0 and len(context["offer"]) >= 40  # unguessable
+
+    before = len(fake.posted)
+    async with http.post(f"{url}/api/messages", json=_consent_invoke(fake, "accept", context)) as r:
+        assert r.status == 200
+    (name, data, headers) = fake.uploads[0]
+    assert name == "handledning.ics" and data.startswith(b"BEGIN:VCALENDAR") and len(data) == size
+    assert headers["Content-Range"] == f"bytes 0-{size - 1}/{size}"
+    posted = await fake.wait_for(lambda p: len(p) > before)
+    (info,) = posted[-1].body["attachments"]
+    assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+    assert info["contentUrl"].endswith("/handledning.ics")
+    assert info["content"]["uniqueId"] == "1150D938-8870-4044-9F2C-5BBDEBA70C9D"
+
+    # The same consent again (a double click, a replay): no second upload, a clear note.
+    before = len(fake.posted)
+    async with http.post(f"{url}/api/messages", json=_consent_invoke(fake, "accept", context)) as r:
+        assert r.status == 200
+    posted = await fake.wait_for(lambda p: len(p) > before)
+    assert "gått ut" in posted[-1].body["text"] and len(fake.uploads) == 1
+
+
+async def test_a_declined_file_consent_uploads_nothing(
+    teams: tuple[str, aiohttp.ClientSession, FakeConnector, Reminders, FakeClock],
+) -> None:
+    url, http, fake, _, _ = teams
+    attachments = await _export(url, http, fake)
+    consent = next(a for a in attachments if a.get("name") == "handledning.ics")
+    before = len(fake.posted)
+    invoke = _consent_invoke(fake, "decline", consent["content"]["declineContext"])
+    async with http.post(f"{url}/api/messages", json=invoke) as r:
+        assert r.status == 200
+    posted = await fake.wait_for(lambda p: len(p) > before)
+    assert "sparades inte" in posted[-1].body["text"]
+    assert fake.uploads == []
+
+
+async def test_the_calendar_export_in_a_group_chat_is_a_short_lived_link(
+    teams: tuple[str, aiohttp.ClientSession, FakeConnector, Reminders, FakeClock],
+) -> None:
+    url, http, fake, _, _ = teams
+    group = {"conversation": {"id": "19:group@thread.v2", "conversationType": "groupChat"}}
+    attachments = await _export(url, http, fake, **group)
+    links = [action["url"] for a in attachments
+             for action in a["content"].get("actions", []) if action["type"] == "Action.OpenUrl"]
+    (link,) = [u for u in links if "/teams/files/" in u]
+    assert link.startswith(url + "/teams/files/") and len(link.rsplit("/", 1)[1]) >= 40
+    async with http.get(link) as response:
+        assert response.status == 200
+        assert (await response.read()).startswith(b"BEGIN:VCALENDAR")
+        assert response.headers["Content-Type"].startswith("text/calendar")
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert response.headers["Cache-Control"] == "no-store"
+    async with http.get(link[:-3] + "xyz") as response:  # a guessed token
+        assert response.status == 404
+
+
+def test_file_links_expire() -> None:
+    from adapters.teams import FileOffers
+    from bot.messages import Attachment
+
+    now = [0.0]
+    offers = FileOffers(ttl=3600, clock=lambda: now[0])
+    token = offers.offer(Attachment("handledning.ics", "text/calendar", b"BEGIN:VCALENDAR"))
+    assert offers.peek(token) is not None
+    now[0] = 3601
+    assert offers.peek(token) is None
+
+
+async def test_a_colleague_named_with_at_stays_in_the_slack_reminder(
+    slack: tuple[SlackServer, Reminders, FakeClock],
+) -> None:
+    chat, _, _ = slack
+    chat.api.users["U0ANNA"] = {"id": "U0ANNA", "name": "anna",
+                                "profile": {"display_name": "Anna Svensson"}}  # fmt: skip
+    await chat.event(dm("påminn mig varje måndag kl 8 om handledning med <@U0ANNA>"))
+    asked = await chat.api.wait_for(
+        "chat.postMessage", lambda c: "Anna Svensson" in json.dumps(c.params, ensure_ascii=False))
+    assert "U0ANNA" not in json.dumps(asked.params)
+
+
+async def test_a_revoked_slack_token_pauses_the_reminder_and_keeps_the_reason(
+    slack: tuple[SlackServer, Reminders, FakeClock], tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    chat, reminders, clock = slack
+    await chat.event(dm(REQUEST))
+    await chat.api.wait_for("chat.postMessage", lambda c: "Erik" in json.dumps(c.params))
+    await chat.event(dm("ja"))
+    await chat.api.wait_for(
+        "chat.postMessage", lambda c: "Sparat" in json.dumps(c.params, ensure_ascii=False))
+    chat.api.fail("chat.postMessage", "token_revoked", times=5)
+    clock.set(FIRST_MEETING + timedelta(seconds=1))
+    await reminders.scheduler.run_once()
+    with sqlite3.connect(tmp_path / "reminders.db") as db:
+        rows = db.execute("SELECT status, paused_reason FROM reminders").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "paused" and "token_revoked" in rows[0][1]
+    assert len([c for c in chat.api.calls_to("chat.postMessage")
+                if c.answered == "token_revoked"]) == 1  # tried once, never again
+    clock.advance(timedelta(hours=2))
+    await reminders.scheduler.run_once()
+    assert len([c for c in chat.api.calls_to("chat.postMessage")
+                if c.answered == "token_revoked"]) == 1

@@ -218,3 +218,31 @@ async def test_json_logs_carry_the_request_id_and_never_a_secret(
         leak["request_id"] and refused["request_id"] and leak["request_id"] != refused["request_id"]
     )
     assert "xoxb-secret" not in stream.getvalue()
+
+
+def test_text_logs_keep_one_record_on_one_line(
+    restore_logging: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newline, an escape sequence or a bidi override in logged text cannot forge a line."""
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    logs.configure(format="text", level="INFO")
+    forged = "hej\n2026-11-30 12:00:00,000 INFO handledarbot.admin [-] admin granted\r\x1b[2J\u202eok"
+    logger = logging.getLogger("handledarbot.test")
+    logger.info("asked %s", forged)
+    try:
+        raise ValueError(forged)
+    except ValueError:
+        logger.exception("failed on %s", "x\ny")
+    lines = stream.getvalue().splitlines()
+    records = [line for line in lines if not line.startswith("  ")]
+    assert len(records) == 2
+    assert records[0].endswith(
+        "asked hej\\n2026-11-30 12:00:00,000 INFO handledarbot.admin [-] admin granted"
+        "\\r\\x1b[2J\\u202eok"
+    )
+    assert records[1].endswith("failed on x\\ny")
+    traceback = [line for line in lines if line.startswith("  ")]
+    assert traceback and any("ValueError: hej" in line for line in traceback)
+    assert not any(line.startswith("2026-11-30 12:00:00,000") for line in lines)  # indented
+    assert "\x1b" not in stream.getvalue() and "\u202e" not in stream.getvalue()

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -184,6 +185,50 @@ async def test_socket_mode_answers_over_the_socket(
     finally:
         await runner.cleanup()
     await api.wait_for("socket_closed")
+    await api.close()
+
+
+def _envelope(envelope_id: str, event_id: str, event: dict[str, Any], *, retry: int = 0,
+              reason: str = "") -> dict[str, Any]:
+    return {
+        "envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False,
+        "retry_attempt": retry, "retry_reason": reason,
+        "payload": {"type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0HANDLED",
+                    "event_id": event_id, "event_time": 1, "event": event,
+                    "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                                        "is_bot": True}]},
+    }  # fmt: skip
+
+
+async def test_socket_mode_drops_a_retry_and_survives_a_reconnect(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    """Slack retries an envelope it thinks unanswered and rotates sockets: one answer each,
+    and events on the new socket are answered."""
+    api = await FakeSlackApi().start()
+    settings = settings_with(monkeypatch, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
+                             SLACK_API_BASE_URL=api.base_url)  # fmt: skip
+    runner, _ = await start(create_app(settings=settings, service=Service(engine=engine)))
+    try:
+        event = {"type": "app_mention", "channel": "C0RETRY", "user": "U0NURSE", "ts": "2.5",
+                 "text": f"<@{BOT_USER_ID}> hjälp", "event_ts": "2.5"}  # fmt: skip
+        await api.push(_envelope("env-a", "Ev0RETRY", event))
+        await api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "C0RETRY")
+        await api.push(_envelope("env-b", "Ev0RETRY", event, retry=1, reason="timeout"))
+        await api.wait_for("socket_message", lambda c: c.params.get("envelope_id") == "env-b")
+
+        await api.drop()  # Slack rotates the connection
+        await api.wait_for("socket_closed")
+        await api.wait_for("apps.connections.open", lambda c: len(api.calls_to("socket_open")) >= 2,
+                           timeout=15)  # fmt: skip
+        await api.wait_for("socket_open", lambda c: len(api.calls_to("socket_open")) >= 2, timeout=15)
+        later = {**event, "channel": "C0AFTER", "ts": "3.5", "event_ts": "3.5"}
+        await api.push(_envelope("env-c", "Ev0AFTER", later))
+        await api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "C0AFTER", timeout=10)
+        assert len([c for c in api.calls_to("chat.postMessage")
+                    if c.params["channel"] == "C0RETRY"]) == 1  # fmt: skip
+    finally:
+        await runner.cleanup()
     await api.close()
 
 

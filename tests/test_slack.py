@@ -640,12 +640,12 @@ def test_course_facts_become_fields_with_a_link_button() -> None:
     section = next(b for b in blocks if "fields" in b)
     fields = [f["text"] for f in section["fields"]]
     assert fields == [
-        "*Duration*\n2–3 dagar",
+        "*Provider*\nKI",
         "*Format*\nDistans",
+        "*Duration*\n2–3 dagar",
         "*Credits*\n3 hp",
         "*How to apply*\nVia chefen",
-        "*Provider*\nKI",
-    ]
+    ]  # bot.wording.course_facts: one order everywhere
     assert section["accessory"]["url"] == "https://example.se/kurs"
     context = blocks[-1]["elements"][0]["text"]
     assert context.startswith("Source: Region &amp; Co – <https://example.se/a?b=1&amp;c=2|")
@@ -705,8 +705,13 @@ async def test_sender_posts_to_the_stored_address(slack_api: FakeSlackApi) -> No
 
 
 @pytest.mark.parametrize(
-    "error", ["channel_not_found", "not_in_channel", "account_inactive", "is_archived"]
-)
+    "error",
+    [
+        "channel_not_found", "not_in_channel", "account_inactive", "is_archived", "token_revoked",
+        "missing_scope", "team_access_not_granted", "invalid_blocks", "msg_too_long", "not_authed",
+        "invalid_auth",
+    ],
+)  # fmt: skip
 async def test_sender_reports_permanent_failures(slack_api: FakeSlackApi, error: str) -> None:
     slack_api.fail("chat.postMessage", error)
     with pytest.raises(DeliveryError) as raised:
@@ -783,7 +788,7 @@ def test_manifest_matches_what_the_adapter_serves() -> None:
     assert "socket_mode_enabled" in settings
     assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
         "app_mentions:read", "chat:write", "im:history", "im:read", "im:write", "commands",
-        "files:write",
+        "files:write", "users:read",
     }  # fmt: skip
 
 
@@ -792,3 +797,269 @@ def test_seen_event_ids_are_bounded() -> None:
     assert [seen.add(e) for e in ("a", "b", "a", "c", "d")] == [True, True, False, True, True]
     assert seen.add("a") is True  # forgotten: the oldest beyond the limit
     assert seen.add("d") is False
+
+
+# --- Slack as it really behaves (issue 13) ------------------------------------------------------
+
+
+def replies_in(server: SlackServer, *, channel: str, thread: str | None = None) -> list[Call]:
+    return [
+        c
+        for c in server.api.calls_to("chat.postMessage")
+        if c.params["channel"] == channel and (thread is None or c.params.get("thread_ts") == thread)
+    ]
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {"bot_id": "B0OTHER"},
+        {"app_id": "A0OTHER"},
+        {"bot_profile": {"id": "B0OTHER", "app_id": "A0OTHER", "name": "Otherbot"}},
+        {"subtype": "bot_message", "bot_id": "B0OTHER"},
+        {"user": BOT_USER_ID},
+    ],
+)
+async def test_another_bots_mention_is_not_answered(
+    server: SlackServer, marks: dict[str, Any]
+) -> None:
+    """Two bots in a channel must not answer each other forever."""
+    event = {**mention(f"<@{BOT_USER_ID}> {ST_QUESTION}"), **marks}
+    assert (await server.event(event)).status == 200
+    await settle(server)
+    assert not replies_in(server, channel=CHANNEL, thread=event["ts"])
+
+
+async def test_an_edited_mention_is_not_answered_again(server: SlackServer) -> None:
+    event = mention(f"<@{BOT_USER_ID}> {ST_QUESTION}")
+    await server.event(event)
+    await server.api.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"])
+    edited = {
+        **event,
+        "text": f"<@{BOT_USER_ID}> {ST_QUESTION} (rättat)",
+        "edited": {"user": USER, "ts": "1700009999.000100"},
+    }
+    assert (await server.event(edited)).status == 200  # Slack sends it under a new event id
+    await settle(server)
+    assert len(replies_in(server, channel=CHANNEL, thread=event["ts"])) == 1
+
+
+async def test_one_message_under_two_event_ids_is_answered_once(server: SlackServer) -> None:
+    """Slack has delivered one message twice with different event ids: team+channel+ts decide."""
+    event = dm(ST_QUESTION, channel="D0TWICE")
+    await server.event(event, event_id="Ev0FIRST")
+    await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0TWICE")
+    await server.event(event, event_id="Ev0SECOND")
+    thread_event = mention(f"<@{BOT_USER_ID}> {ST_QUESTION}")
+    await server.event(thread_event, event_id="Ev0THIRD")
+    await server.event(thread_event, event_id="Ev0FOURTH")
+    await settle(server)
+    assert len(replies_in(server, channel="D0TWICE")) == 1
+    assert len(replies_in(server, channel=CHANNEL, thread=thread_event["ts"])) == 1
+    # Another message in the same DM (a new ts) is answered as usual.
+    await server.event(dm(ST_QUESTION, channel="D0TWICE"))
+    await settle(server)
+    assert len(replies_in(server, channel="D0TWICE")) == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "as_emoji"),
+    [("tack :+1:", "tack 👍"), ("tack :pray:", "tack 🙏"), ("hej :wave:", "hej 👋"),
+     ("tack :+1::skin-tone-3:", "tack 👍🏼")],
+)  # fmt: skip
+async def test_emoji_shortcodes_are_read_as_the_emoji(
+    server: SlackServer, typed: str, as_emoji: str
+) -> None:
+    """Slack sends 👍 as `:+1:`; the answer is the one the emoji itself gets."""
+    await server.event(dm(typed, channel="D0EMOJI"))
+    call = await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0EMOJI")
+    expected = await server.service.handle(
+        Message(text=as_emoji, user_id="x", conversation_id="x", platform="slack")
+    )
+    assert expected.status is not Status.NO_MATCH
+    assert call.params["text"] == render_reply(expected).text
+
+
+async def test_a_colleague_named_with_at_keeps_their_name(server: SlackServer) -> None:
+    """`<@U0ANNA>` reaches the core as the display name (users.info), else a readable label."""
+    server.api.users["U0ANNA"] = {
+        "id": "U0ANNA",
+        "name": "anna.s",
+        "real_name": "Anna Svensson",
+        "profile": {"display_name": "Anna S", "real_name": "Anna Svensson"},
+    }
+    seen: list[str] = []
+    original = server.service.handle
+
+    async def recording(message: Message) -> Reply:
+        seen.append(message.text)
+        return await original(message)
+
+    server.service.handle = recording  # type: ignore[method-assign]
+    for n, text in enumerate(
+        (
+            "påminn mig varje måndag kl 8 om handledning med <@U0ANNA>",
+            "handledning med <@U0GONE|erik>",
+            "handledning med <@U0GONE>",
+        )
+    ):
+        await server.event(dm(text, channel=f"D0NAME{n}"))
+        await server.api.wait_for("chat.postMessage", lambda c, n=n: c.params["channel"] == f"D0NAME{n}")
+    assert seen == [
+        "påminn mig varje måndag kl 8 om handledning med Anna S",
+        "handledning med erik",
+        "handledning med @U0GONE",
+    ]
+    assert [c.params["user"] for c in server.api.calls_to("users.info")] == ["U0ANNA", "U0GONE", "U0GONE"]
+    await server.event(dm("hej <@U0ANNA>", channel="D0NAME9"))
+    await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0NAME9")
+    assert len(server.api.calls_to("users.info")) == 3  # the name is remembered
+
+
+def test_manifest_asks_for_users_read() -> None:
+    manifest = yaml.safe_load((ROOT / "manifests" / "slack.yaml").read_text(encoding="utf-8"))
+    assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+# --- hostile and malformed requests (issue 14) --------------------------------------------------
+
+
+async def test_refused_requests_never_log_their_body(
+    server: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body that fails verification may carry a personal identity number: it is not logged."""
+    caplog.set_level("DEBUG")
+    body = json.dumps({"type": "event_callback", "event": dm("19121212-1212 hemligt")})
+    for kwargs in ({"secret": "wrong-secret"}, {"timestamp": int(time.time()) - 900}):
+        response = await server.post(body, **kwargs)  # type: ignore[arg-type]
+        assert response.status == 401
+    assert "19121212" not in caplog.text and "hemligt" not in caplog.text
+    assert "refused a request" in caplog.text
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "１２３", "-5"])
+async def test_a_malformed_timestamp_is_a_401(
+    server: SlackServer, caplog: pytest.LogCaptureFixture, timestamp: str
+) -> None:
+    body = json.dumps({"type": "event_callback", "event": dm("hej")})
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp,
+               "X-Slack-Signature": "v0=00"}  # fmt: skip
+    async with server.http.post(
+        f"{server.url}{ROUTE}", data=body.encode(), headers=headers
+    ) as response:
+        assert response.status == 401
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        "[1, 2]",
+        '"text"',
+        "5",
+        '{"type": "event_callback", "event": "x"}',
+        '{"type": "event_callback", "event_id": 5, "event": {"type": "message"}}',
+        '{"type": "event_callback", "authorizations": "x", "event": {"type": "message"}}',
+        '{"type": "event_callback", "event": {"type": "message", "channel": 5, "ts": 5}}',
+        '{"type": "block_actions", "user": 7, "actions": "x"}',
+    ],
+)
+async def test_signed_payloads_of_the_wrong_shape_get_400(
+    server: SlackServer, caplog: pytest.LogCaptureFixture, body: str
+) -> None:
+    response = await server.post(body)
+    assert response.status == 400
+    form = await server.form({"payload": body})
+    assert form.status == 400
+    assert "Traceback" not in caplog.text
+    assert await server.healthz() == 200
+
+
+def test_slack_manifest_is_valid_against_the_schema() -> None:
+    from tests.test_teams import manifest_problems
+
+    manifest = yaml.safe_load((ROOT / "manifests" / "slack.yaml").read_text(encoding="utf-8"))
+    assert manifest_problems(manifest, "slack-app-manifest.schema.json") == []
+    broken = {**manifest, "display_information": {"name": "x" * 36}}
+    assert manifest_problems(broken, "slack-app-manifest.schema.json")
+
+
+# --- limits only long content reaches (issue 13) ------------------------------------------------
+
+
+def _no_broken_markup(text: str) -> bool:
+    """No `<` without its `>`, and no `&` that does not start a whole entity."""
+    import re
+
+    depth_ok = all(part.count("<") <= 1 for part in text.split(">"))
+    unclosed = text.rfind("<") > text.rfind(">")
+    entities = all(re.match(r"&(amp|lt|gt);", text[i:]) for i, ch in enumerate(text) if ch == "&")
+    return depth_ok and not unclosed and entities
+
+
+def test_a_long_source_title_is_shortened_inside_its_link() -> None:
+    source = SourceRef(title="Handledning & <utbildning> " * 200, publisher="Region Skåne",
+                       url="https://example.org/a?b=1&c=2", scope="Region Skåne",
+                       reviewed=date(2026, 11, 1))  # fmt: skip
+    reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), sources=(source,))
+    (context,) = [b for b in render_reply(reply).blocks if b["type"] == "context"][:1]
+    text = context["elements"][0]["text"]
+    assert len(text) <= 3000
+    assert "<https://example.org/a?b=1&amp;c=2|Handledning &amp; &lt;utbildning&gt;" in text
+    assert text.endswith("granskad 2026-11-01") and "…>" in text
+    assert _no_broken_markup(text)
+
+
+@pytest.mark.parametrize("filler", ["&", "<", ">", "a&", "x<"])
+def test_long_course_facts_are_never_cut_inside_an_entity(filler: str) -> None:
+    course = CourseFact(name=filler * 4000, provider=filler * 3000, format=None,
+                        duration="2 dagar", links=("https://example.org/k",))  # fmt: skip
+    reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), courses=(course,))
+    blocks = render_reply(reply).blocks
+    section = next(b for b in blocks if b.get("fields"))
+    assert len(section["text"]["text"]) <= 3000 and _no_broken_markup(section["text"]["text"])
+    for field in section["fields"]:
+        assert len(field["text"]) <= 2000 and _no_broken_markup(field["text"])
+
+
+def test_an_option_value_too_long_for_slack_goes_out_as_its_number() -> None:
+    options = (Option("Kort", "short-value"), Option("Lång", "v" * 2500), Option("Tredje", "t"))
+    reply = Reply(status=Status.CLARIFY, lang="sv", paragraphs=(), question="?", options=options)
+    buttons = [e for b in render_reply(reply).blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["value"] for b in buttons] == ["short-value", "2", "t"]
+    assert all(len(b["value"]) <= 2000 for b in buttons)
+
+
+async def test_a_click_on_a_numbered_long_option_answers_that_option(
+    server: SlackServer, engine: Engine
+) -> None:
+    """The number a too-long value became picks the same option as its value would."""
+    await server.event(dm(CLARIFY_QUESTION, channel="D0LONG"))
+    call = await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0LONG")
+    buttons = [e for b in call.params["blocks"] if b.get("block_id", "").startswith("clarify:")
+               for e in b["elements"]]  # fmt: skip
+    number = next(n for n, b in enumerate(buttons, start=1) if CLARIFY_PICK in b["text"]["text"])
+    await server.event(dm(str(number), channel="D0LONG"))
+    answer = await server.api.wait_for(
+        "chat.postMessage", lambda c: c.params["channel"] == "D0LONG" and answers_st(c)
+    )
+    assert answer
+
+
+def test_every_renderer_shows_the_same_course_rows_in_the_same_order() -> None:
+    """One definition (bot.wording.course_facts) for Slack, Teams, the web page and plain text."""
+    from adapters import render_cards
+    from adapters.web import reply_json
+    from bot.render_text import render_text
+
+    course = CourseFact(name="Kurs", provider="KI", format="Distans", duration="2 dagar",
+                        credits="3 hp", apply="Via chefen", prerequisites=("ST", "AT"))  # fmt: skip
+    reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), courses=(course,))
+    expected = ["KI", "Distans", "2 dagar", "3 hp", "Via chefen", "ST, AT"]
+    slack = [f["text"].split("\n", 1)[1] for b in render_reply(reply).blocks for f in b.get("fields", [])]
+    card = render_cards.render_card(reply)
+    teams = [f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]]
+    web = [f["value"] for f in reply_json(reply, coordinator=False)["courses"][0]["facts"]]
+    text = [line.split(": ", 1)[1] for line in render_text(reply).splitlines() if line.startswith("  ")]
+    assert slack == teams == web == text == expected

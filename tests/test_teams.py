@@ -41,6 +41,10 @@ class Spy:
     inner: Any
     seen: list[Message] = field(default_factory=list)
 
+    @property
+    def engine(self) -> Any:
+        return self.inner.engine  # for /healthz
+
     async def handle(self, message: Message) -> Reply:
         self.seen.append(message)
         reply: Reply = await self.inner.handle(message)
@@ -466,7 +470,7 @@ def test_user_text_cannot_inject_links_or_mentions() -> None:
 # --- the one-module rule and the app package ------------------------------------------------
 
 
-def test_botbuilder_is_imported_only_in_adapters_teams() -> None:
+def test_botbuilder_is_imported_only_in_the_teams_modules() -> None:
     offenders = []
     for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("adapters/**/*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -478,7 +482,7 @@ def test_botbuilder_is_imported_only_in_adapters_teams() -> None:
             )
             if any(n.split(".")[0] in ("botbuilder", "botframework") for n in names):
                 offenders.append(path.relative_to(ROOT).as_posix())
-    assert set(offenders) == {"adapters/teams.py"}
+    assert set(offenders) == {"adapters/teams.py", "adapters/botframework.py"}
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -509,3 +513,319 @@ def test_teams_package_needs_an_app_id(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="MICROSOFT_APP_ID"):
         build_package(load_settings(env_file=None), tmp_path / "x.zip")
+
+
+# --- Teams as it really behaves (issue 13) and hostile input (issue 14) ------------------------
+
+
+def invoke(fake: FakeConnector, name: str | None, value: Any, **extra: Any) -> dict[str, Any]:
+    body = activity(fake, None, type="invoke", value=value, id=f"invoke-{name}", **extra)
+    if name is not None:
+        body["name"] = name
+    return body
+
+
+async def test_adaptive_card_execute_is_answered_in_the_invoke_response(start: Start) -> None:
+    server = await start()
+    first = await server.ask(activity(server.fake, AMBIGUOUS))
+    choice = submits(first)[0]["data"]["choice"]
+    value = {"action": {"type": "Action.Execute", "verb": "choose", "data": {"choice": choice}},
+             "trigger": "manual"}  # fmt: skip
+    async with server.http.post(
+        server.url + "/api/messages", json=invoke(server.fake, "adaptiveCard/action", value)
+    ) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"  # the answer replaces the card
+    assert server.spy.seen[-1].choice == choice
+    assert body["value"]["type"] == "AdaptiveCard" and body["value"]["body"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("composeExtension/query", {"commandId": "search", "parameters": []}),
+        ("task/fetch", {"data": {}}),
+        ("bogus/name", {}),
+        (None, {"choice": "x"}),  # a card action invoke without a name
+        ("signin/verifyState", {"state": "123"}),
+    ],
+)
+async def test_other_invokes_get_200_with_an_empty_body(
+    start: Start, name: str | None, value: Any
+) -> None:
+    """As botbuilder's ActivityHandler answers the invokes it knows, never 501."""
+    server = await start()
+    async with server.http.post(
+        server.url + "/api/messages", json=invoke(server.fake, name, value)
+    ) as response:
+        assert response.status == 200
+        assert await response.read() == b""
+    await _still_up(server)
+
+
+def test_more_than_six_options_become_one_choice_list() -> None:
+    options = tuple(Option(label=f"Alternativ {n}", value=f"opt-{n}") for n in range(1, 10))
+    reply = Reply(status=Status.CLARIFY, lang="sv", paragraphs=(), question="Vilken?",
+                  options=options)  # fmt: skip
+    card = render_cards.render_card(reply)
+    (choices,) = [b for b in card["body"] if b["type"] == "Input.ChoiceSet"]
+    assert [c["value"] for c in choices["choices"]] == [o.value for o in options]
+    assert choices["id"] == "choice" and choices["choices"][8]["title"].startswith("9. ")
+    assert len(card["actions"]) == 1 and card["actions"][0]["type"] == "Action.Submit"
+
+
+async def test_a_pick_from_a_long_choice_list_is_answered(start: Start) -> None:
+    """Teams merges the choice list's value into the submit's `value` as `choice`."""
+    server = await start()
+    first = await server.ask(activity(server.fake, AMBIGUOUS))
+    choice = submits(first)[0]["data"]["choice"]
+    await server.ask(activity(server.fake, None, value={"choice": choice}, id="picked"))
+    assert server.spy.seen[-1].choice == choice
+
+
+@dataclass
+class Huge:
+    """A service whose every answer is far larger than a Teams message can be."""
+
+    seen: list[Message] = field(default_factory=list)
+
+    async def handle(self, message: Message) -> Reply:
+        self.seen.append(message)
+        course = CourseFact(name="K" * 5000, duration="D" * 9000, provider="P" * 9000,
+                            format="F" * 9000)  # fmt: skip
+        source = SourceRef(title="T" * 3000, publisher="Region", url="https://example.org/x",
+                           scope="S" * 3000, reviewed=date(2026, 11, 1))  # fmt: skip
+        return Reply(status=Status.ANSWER, lang="sv", paragraphs=("å" * 20_000,) * 6,
+                     courses=(course,) * 3, sources=(source,) * 4)  # fmt: skip
+
+
+async def test_an_oversized_answer_is_cut_to_fit_a_teams_message(start: Start) -> None:
+    server = await start()
+    huge = Huge()
+    app = create_app(
+        settings=load_settings(env_file=None).model_copy(update={"teams_enabled": True}),
+        service=huge,  # type: ignore[arg-type]
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
+        async with server.http.post(url, json=activity(server.fake, "hej")) as response:
+            assert response.status == 201
+        posted = await server.fake.wait_for(lambda p: len(p) > 0)
+    finally:
+        await runner.cleanup()
+    (card,) = posted[-1].cards()
+    assert render_cards.card_size(card) <= render_cards.MAX_CARD_BYTES
+    assert len(json.dumps(posted[-1].body, ensure_ascii=False).encode()) < 28_000
+    text = json.dumps(card, ensure_ascii=False)
+    assert "ååå" in text and "…" in text  # cut, not dropped
+
+
+def test_every_card_fits_even_with_many_long_options() -> None:
+    options = tuple(Option(label="x" * 500, value="v" * 1000 + str(n)) for n in range(40))
+    reply = Reply(status=Status.CLARIFY, lang="sv", paragraphs=("p" * 30_000,),
+                  question="q" * 5000, options=options)  # fmt: skip
+    card = render_cards.render_card(reply)
+    assert render_cards.card_size(card) <= render_cards.MAX_CARD_BYTES
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "message", "text": 5},
+        {"type": "message", "text": "hej", "conversation": "x"},
+        {"type": "message", "text": "hej", "from": 7},
+        {"type": "message", "text": "hej", "from": {"id": 7}},
+        {"type": "message", "text": "hej", "entities": "x"},
+        {"type": "conversationUpdate", "membersAdded": [1, 2]},
+        {"type": 5},
+        [],
+    ],
+)
+async def test_wrongly_typed_activities_get_400_without_a_traceback(
+    start: Start, caplog: pytest.LogCaptureFixture, body: Any
+) -> None:
+    server = await start()
+    if isinstance(body, dict):
+        body = {**activity(server.fake, None), **body}
+    assert await server.post(body) == 400
+    assert "Traceback" not in caplog.text
+    await _still_up(server)
+
+
+@dataclass
+class Silent:
+    """A TCP endpoint that accepts connections and never answers (a stalled metadata endpoint)."""
+
+    server: Any = None
+    connections: int = 0
+    writers: list[Any] = field(default_factory=list)
+
+    async def start(self) -> str:
+        import asyncio
+
+        async def accept(reader: Any, writer: Any) -> None:
+            self.connections += 1
+            self.writers.append(writer)
+
+        self.server = await asyncio.start_server(accept, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1/.well-known/openidconfiguration"
+
+    async def close(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        self.server.close()
+
+
+async def test_a_stalled_openid_metadata_endpoint_never_stalls_the_server(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One token with an unknown key id used to block every platform for 20 s (issue 14)."""
+    import asyncio
+    import time
+
+    import jwt
+    from botframework.connector.auth import ChannelValidation  # type: ignore[import-untyped]
+
+    from adapters import botframework
+
+    silent = Silent()
+    url = await silent.start()
+    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", url)
+    monkeypatch.setattr(botframework, "METADATA_TIMEOUT", 1.0)
+    botframework._METADATA.pop(url, None)
+    app_id = "11111111-2222-3333-4444-555555555555"
+    server = await start(microsoft_app_id=app_id, microsoft_app_password="pw")
+    token = jwt.encode(
+        {"iss": "https://api.botframework.com", "aud": app_id, "exp": int(time.time()) + 600},
+        "not-microsofts-key-but-long-enough-for-hs256",
+        algorithm="HS256",
+        headers={"kid": "unknown-key"},
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        started = time.monotonic()
+        teams_request = asyncio.ensure_future(
+            server.post(activity(server.fake, QUESTION), headers=headers)
+        )
+        await asyncio.sleep(0.2)
+        async with server.http.get(server.url + "/healthz") as health:
+            assert health.status == 200
+        assert time.monotonic() - started < 0.8  # answered while the key fetch hangs
+        assert await teams_request == 401
+        assert time.monotonic() - started < 3  # cut at the fetch timeout, not 20 s or forever
+        # More bad tokens: refused at once from the (empty) cache, no refetch storm.
+        for n in range(5):
+            again = time.monotonic()
+            assert await server.post(activity(server.fake, QUESTION, id=f"x{n}"), headers=headers) == 401
+            assert time.monotonic() - again < 0.5
+        assert silent.connections == 1
+        assert server.fake.posted == []
+    finally:
+        await silent.close()
+
+
+async def test_cached_signing_keys_are_served_while_a_refresh_hangs() -> None:
+    """Old keys keep working while the endpoint is slow; an unknown key id refetches rarely."""
+    import asyncio
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from adapters import botframework
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "k1", "endorsements": ["msteams"]}
+    stalled, released = asyncio.Event(), asyncio.Event()
+    hits: list[str] = []
+
+    async def metadata(request: web.Request) -> web.Response:
+        hits.append("metadata")
+        if stalled.is_set():
+            await released.wait()
+        return web.json_response({"jwks_uri": str(request.url.with_path("/keys"))})
+
+    async def keys(request: web.Request) -> web.Response:
+        return web.json_response({"keys": [jwk]})
+
+    app = web.Application()
+    app.router.add_get("/metadata", metadata)
+    app.router.add_get("/keys", keys)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    now = [1000.0]
+    cache = botframework.OpenIdMetadata(
+        f"http://127.0.0.1:{runner.addresses[0][1]}/metadata", clock=lambda: now[0]
+    )
+    try:
+        found = await cache.get("k1")
+        assert found is not None and found.endorsements == ["msteams"]
+        stalled.set()
+        now[0] += botframework.KEYS_MAX_AGE + 1  # the keys are a day old: refresh in background
+        assert await asyncio.wait_for(cache.get("k1"), 0.5) is not None
+        assert await asyncio.wait_for(cache.get("k1"), 0.5) is not None  # one refresh at a time
+        await asyncio.sleep(0.1)
+        assert len(hits) == 2
+        assert await asyncio.wait_for(cache.get("other"), 0.5) is None  # fetched just now: no refetch
+        assert len(hits) == 2
+    finally:
+        released.set()
+        if cache._running is not None:
+            await cache._running
+        await runner.cleanup()
+
+
+# --- the app package against Microsoft's manifest schema (issue 13) ----------------------------
+
+SCHEMAS = ROOT / "tests" / "schemas"
+
+
+def manifest_problems(manifest: dict[str, Any], schema_file: str) -> list[str]:
+    """Every schema violation in `manifest`, as `path: message` lines."""
+    from jsonschema import Draft4Validator
+
+    schema = json.loads((SCHEMAS / schema_file).read_text(encoding="utf-8"))
+    validator = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(manifest)
+    ]
+
+
+def test_the_teams_package_manifest_is_valid_against_the_v1_17_schema(tmp_path: Path) -> None:
+    from adapters.teams_package import build_package
+
+    app_id = "0f3a6c1e-8d2b-4e5f-9a7c-1b2d3e4f5a6b"
+    settings = load_settings(env_file=None).model_copy(update={"microsoft_app_id": app_id})
+    with zipfile.ZipFile(build_package(settings, tmp_path / "p.zip")) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest_problems(manifest, "teams-manifest-v1.17.schema.json") == []
+    assert manifest["bots"][0]["supportsFiles"] is True  # the file-consent flow in personal chat
+    # The checker does catch what Teams refuses:
+    too_long = json.loads(json.dumps(manifest))
+    too_long["bots"][0]["commandLists"][0]["commands"][1]["title"] = "x" * 33
+    assert any("commands/1/title" in p for p in manifest_problems(too_long, "teams-manifest-v1.17.schema.json"))
+
+
+@pytest.mark.parametrize("app_id", ["not-a-guid", "11111111-2222-3333-4444-55555555555", "{11111111-2222-3333-4444-555555555555}"])
+def test_the_teams_package_refuses_an_app_id_that_is_not_a_guid(tmp_path: Path, app_id: str) -> None:
+    from adapters.teams_package import build_package
+
+    settings = load_settings(env_file=None).model_copy(update={"microsoft_app_id": app_id})
+    with pytest.raises(ValueError, match="GUID"):
+        build_package(settings, tmp_path / "x.zip")
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_vendored_schemas_match_the_shared_ones() -> None:
+    shared = ROOT.parent / "shared" / "schemas"
+    if not shared.is_dir():
+        pytest.skip("no ../shared/schemas beside this clone")
+    for vendored in SCHEMAS.glob("*.json"):
+        assert vendored.read_bytes() == (shared / vendored.name).read_bytes(), vendored.name

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 
 from bot.knowledge.base import KnowledgeBase

@@ -3,6 +3,8 @@
 It records every `POST /v3/conversations/{conversationId}/activities[/{activityId}]` and answers
 `{"id": "..."}` as the real connector does. `throttle(n, retry_after=...)` makes the next `n`
 posts answer 429 with a Retry-After header (`status=` picks 412, 502, 503, 504, 403, 404 instead).
+`PUT /upload/{name}` stands in for the OneDrive upload URL of a file consent (`uploads`
+records body and headers).
 Start it with `await FakeConnector.start()` (port 0 on 127.0.0.1) and `await fake.close()`.
 `listeners` are called with each recorded post (the benchmark times replies with them).
 """
@@ -49,6 +51,7 @@ class FakeConnector:
     url: str = ""
     posted: list[Posted] = field(default_factory=list)
     refused: int = 0
+    uploads: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
     _throttle_left: int = 0
     _throttle_status: int = 429
     _retry_after: str | None = None
@@ -63,6 +66,7 @@ class FakeConnector:
         fake = cls(runner=runner)
         app.router.add_post("/v3/conversations/{conversation}/activities", fake._post)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", fake._post)
+        app.router.add_put("/upload/{name}", fake._upload)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -92,6 +96,11 @@ class FakeConnector:
                 got = f"{len(self.posted)} posts: {self.posted!r}"
                 raise TimeoutError(f"fake connector got {got}") from None
         return self.posted
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.uploads.append((request.match_info["name"], data, dict(request.headers)))
+        return web.json_response({"id": "onedrive-item-1", "name": request.match_info["name"]})
 
     async def _post(self, request: web.Request) -> web.Response:
         if self._throttle_left > 0:

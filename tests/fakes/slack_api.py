@@ -6,6 +6,8 @@ upload (`files.getUploadURLExternal`, the upload URL it hands out, `files.comple
 any `response_url` made with `response_url()`, and Socket Mode (`apps.connections.open` hands
 out a websocket on the fake; `push` sends an envelope down it). Other methods answer
 `{"ok": true}`.
+`users.info` answers from `users` (user id → the `user` object Slack returns), else
+`user_not_found`.
 `rate_limit` makes the next calls answer 429 with Retry-After; `fail` makes a method answer an
 error code. `wait_for` awaits a call instead of sleeping.
 """
@@ -53,6 +55,7 @@ class FakeSlackApi:
     bot_user_id: str = BOT_USER_ID
     bot_id: str = BOT_ID
     calls: list[Call] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _port: int = 0
@@ -63,6 +66,7 @@ class FakeSlackApi:
     async def start(self) -> FakeSlackApi:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info and other reads
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
@@ -131,6 +135,8 @@ class FakeSlackApi:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or params.get("token")
         failure = self._take_failure(method)
+        if failure is None and method == "users.info" and params.get("user") not in self.users:
+            failure = _Failure(method, "user_not_found", 200, None, 0)
         answered = (failure.error or "failed") if failure is not None else "ok"
         await self._record(Call(method, params, token, answered=answered))
         if failure is not None:
@@ -158,6 +164,8 @@ class FakeSlackApi:
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             message = {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        if method == "users.info":
+            return {"ok": True, "user": self.users[params["user"]]}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"}
         if method == "files.getUploadURLExternal":
@@ -174,6 +182,17 @@ class FakeSlackApi:
         """Send a Socket Mode envelope over the app's open socket (waiting for it to connect)."""
         await self.wait_for("socket_open", timeout=timeout)
         await self._sockets[-1].send_json(envelope)
+
+    async def drop(self, *, warn: bool = True) -> None:
+        """End the app's socket as Slack does when it rotates connections: a `disconnect`
+        envelope first (`warn`), then the close."""
+        socket = self._sockets[-1]
+        if warn:
+            await socket.send_json(
+                {"type": "disconnect", "reason": "refresh_requested",
+                 "debug_info": {"host": "applink-fake"}}
+            )  # fmt: skip
+        await socket.close()
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: records `socket_open`, each message the app sends, and `socket_closed`."""
