@@ -1007,7 +1007,7 @@ def test_a_long_source_title_is_shortened_inside_its_link() -> None:
     text = context["elements"][0]["text"]
     assert len(text) <= 3000
     assert "<https://example.org/a?b=1&amp;c=2|Handledning &amp; &lt;utbildning&gt;" in text
-    assert text.endswith("granskad 2026-11-01") and "…>" in text
+    assert text.endswith("kontrollerat mot källan 2026-11-01") and "…>" in text
     assert _no_broken_markup(text)
 
 
