@@ -261,16 +261,32 @@ class Engine:
         if followed is not None:
             reading = followed
         trace.reading = reading
+        reply = self._decide_for(reading, trace)
+        if (
+            reply.status is Status.NO_MATCH and context and followed is None
+            and (len(reading.content) <= 4 or _FOLLOW_START.match(reading.text))
+        ):
+            # Standing alone it means nothing we know; with the last subject and facet it may
+            # ("och under kliniktjänstgöring?" after "hur ofta ska ST-handledning ske?").
+            both = f"{context.get('facet') or ''} – {reading.text} – {context.get('subject') or ''}"
+            again = Trace(context_used=f"subject and facet of the last answer: {both!r}")
+            widened = read(both, self._concepts, filler=self._filler, names=self._names)
+            again.reading = widened
+            retry = self._decide_for(widened, again)
+            if retry.status is not Status.NO_MATCH:
+                return self._with_context(retry, widened), again
+        return self._with_context(reply, reading), trace
+
+    def _decide_for(self, reading: Reading, trace: Trace) -> Reply:
         regions = sorted(
             self._regions[c] for c in reading.found
             if c in self._regions and self._regions[c] != "uncovered"
         )
         token = ASKED.set((regions[0] if regions else None, frozenset(reading.found)))
         try:
-            reply = self._decide(reading, trace)
+            return self._decide(reading, trace)
         finally:
             ASKED.reset(token)
-        return self._with_context(reply, reading), trace
 
     def explain_text(self, text: str, *, context: Mapping[str, Any] | None = None) -> str:
         reply, trace = self.explain(text, context=context)
@@ -349,9 +365,10 @@ class Engine:
         if not subjects and last_subject and (facets or short) and not self._named_entry(reading):
             trace.context_used = f"subject of the last answer: {last_subject!r}"
             return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler, names=self._names)
+        last_rest = str(context.get("rest") or last_facet)
         if subjects and not facets and last_facet and short and _FOLLOW_START.match(reading.text):
-            trace.context_used = f"facet of the last question: {last_facet!r}"
-            return read(f"{last_facet} – {reading.text}", self._concepts, filler=self._filler, names=self._names)
+            trace.context_used = f"the last question without its subject: {last_rest!r}"
+            return read(f"{last_rest} – {reading.text}", self._concepts, filler=self._filler, names=self._names)
         return None
 
     def _named_entry(self, reading: Reading) -> bool:
@@ -371,7 +388,15 @@ class Engine:
         if not subject and entry is not None:
             subject = _subject_words(entry)
         facet = " ".join(reading.tokens[p] for p in sorted(facet_positions))
-        return _replace_context(reply, {"subject": subject, "facet": facet, "entry": reply.entry_id})
+        # The question without its subject ("hur lång är handledarutbildningen för"): what a
+        # follow-up naming a new subject ("och för AT?") asks again.
+        rest = " ".join(
+            t for i, t in enumerate(reading.tokens)
+            if i not in subject_positions and not t.isdigit()
+        )
+        return _replace_context(
+            reply, {"subject": subject, "facet": facet, "rest": rest, "entry": reply.entry_id}
+        )
 
     def _subjects(self, reading: Reading) -> list[str]:
         return [

@@ -103,6 +103,9 @@ def longest_readings(found: Found) -> Found:
     ]
     kept = {}
     for concept, positions in found.items():
+        if concept.startswith(ALIAS_PREFIX):
+            kept[concept] = positions
+            continue
         runs = _runs(positions)
         hidden = bool(runs) and all(
             any(run < longer for other, other_runs in others if other != concept
