@@ -318,14 +318,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             senders.update(server.senders(app))
             adapters.extend(app[server.ADAPTERS])
 
-            async def start(_: web.Application) -> None:
-                runtime.start()
-
-            app.on_startup.append(start)
-
         def announce(line: str) -> None:
+            # Called once the port is bound: reminders and the knowledge watcher start only then.
             print(line, file=sys.stderr, flush=True)
             log.info(_started(settings, runtime, adapters))
+            runtime.start()
 
         try:
             await server.serve(settings, runtime.service, setup=setup, metrics=runtime.metrics,

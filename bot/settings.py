@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
 
     host: str = Field("127.0.0.1", validation_alias=_env("HANDLEDARBOT_HOST"))
-    port: int = Field(3978, ge=1, le=65535, validation_alias=_env("PORT", "HANDLEDARBOT_PORT"))
+    port: int = Field(3978, ge=0, le=65535, validation_alias=_env("PORT", "HANDLEDARBOT_PORT"))
 
     slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))

@@ -51,7 +51,14 @@ def check_sqlite(path: Path) -> None:
     it) or a missing folder.
     """
     fix = "make the file and its folder writable by this user, or set HANDLEDARBOT_SQLITE_PATH"
-    if not path.parent.is_dir():
+    try:
+        folder_exists = path.parent.is_dir()
+    except OSError as error:
+        raise StartupError(
+            f"HANDLEDARBOT_SQLITE_PATH={path}: cannot reach the folder {path.parent} "
+            f"({error.strerror}); {fix}."
+        ) from None
+    if not folder_exists:
         raise StartupError(
             f"HANDLEDARBOT_SQLITE_PATH={path}: the folder {path.parent} does not exist; create it "
             "or set HANDLEDARBOT_SQLITE_PATH to a file in a writable folder."
