@@ -27,7 +27,7 @@ from bot.matching import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-QUESTION_SETS = [ROOT.parent / "shared" / "eval" / "questions-dev.yaml",
+QUESTION_SETS = [ROOT / "tests" / "fixtures" / "shared" / "eval" / "questions-dev.yaml",
                  KNOWLEDGE / "eval" / "questions.yaml"]
 ENTRY_SECTIONS = ("courses", "roles", "guidance", "cadence_groups")
 

@@ -14,7 +14,8 @@ from bot.settings import Settings, load_settings
 from bot.testing import Chat
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# What the tests use from the team's shared folder, vendored (see its SOURCE.md).
+SHARED = ROOT / "tests" / "fixtures" / "shared"
 KNOWLEDGE = ROOT / "knowledge"
 ENV_PREFIXES = ("HANDLEDARBOT_", "SLACK_", "MICROSOFT_", "DATABASE_URL", "PORT")
 
