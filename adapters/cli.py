@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MIN_SHARE = 0.95
 ENV_FILE = ".env"
+HEALTH_TIMEOUT = 5.0  # seconds
 
 log = logging.getLogger("handledarbot")
 
@@ -132,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve Slack, Teams and the web chat page over HTTP")
     serve.add_argument("--port", type=int)
     serve.set_defaults(run=_serve, needs_knowledge=True)
+
+    health = sub.add_parser(
+        "health", help="exit 0 when the server on this machine answers GET /healthz"
+    )
+    health.set_defaults(run=_health)
 
     package = sub.add_parser("teams-package", help="write the Teams app package (zip)")
     package.add_argument("--out", type=Path, default=Path("handledarbot-teams.zip"))
@@ -341,6 +347,23 @@ def _started(settings: Settings, runtime: Runtime, adapters: Sequence[str]) -> s
         f"{', '.join(adapters) or 'none'}; knowledge {settings.knowledge_dir.resolve()} "
         f"(version {runtime.service.engine.version}); listening on {settings.host}:{settings.port}"
     )
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    """The container's HEALTHCHECK: GET /healthz on the configured port of this machine."""
+    import urllib.error
+    import urllib.request
+
+    host = settings.host.strip("[]")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT) as response:
+            print(response.read().decode("utf-8", "replace"))
+            return 0
+    except (OSError, urllib.error.URLError) as error:
+        print(f"handledarbot health: {url}: {error}", file=sys.stderr)
+        return 1
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> int:
