@@ -111,9 +111,12 @@ def _teams_problems(settings: Settings) -> list[str]:
             + ", ".join(APP_TYPES)
             + "."
         )
-    single = settings.microsoft_app_type == "SingleTenant"
-    if app_id and single and not settings.microsoft_app_tenant_id:
-        problems.append("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
+    tenant_bound = settings.microsoft_app_type in ("SingleTenant", "UserAssignedMSI")
+    if app_id and tenant_bound and not settings.microsoft_app_tenant_id:
+        problems.append(
+            f"MICROSOFT_APP_TYPE={settings.microsoft_app_type} needs MICROSOFT_APP_TENANT_ID "
+            "(the Entra ID tenant of the app registration or managed identity)."
+        )
     if settings.teams_enabled and not app_id and not is_loopback(settings.host):
         problems.append(
             f"HANDLEDARBOT_TEAMS=true (unauthenticated local testing) listens only on a loopback "

@@ -183,3 +183,13 @@ def test_typos_are_warned_about_and_the_log_says_what_is_in_use(tmp_path: Path) 
     assert f"store SQLite {tmp_path / 'bot.sqlite3'}" in started
     assert "adapters web" in started and f"knowledge {KNOWLEDGE}" in started
     assert "(version " in started
+
+
+@pytest.mark.parametrize("app_type", ["SingleTenant", "UserAssignedMSI"])
+def test_a_tenant_bound_teams_registration_without_its_tenant_is_named(
+    tmp_path: Path, app_type: str
+) -> None:
+    line = one_line(start(tmp_path, env={"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
+                                         "MICROSOFT_APP_PASSWORD": "not-used-for-msi",
+                                         "MICROSOFT_APP_TYPE": app_type}))
+    assert f"MICROSOFT_APP_TYPE={app_type} needs MICROSOFT_APP_TENANT_ID" in line
