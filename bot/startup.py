@@ -24,23 +24,25 @@ class StartupError(Exception):
 
 
 def knowledge_variable(settings: Settings, *, from_option: bool = False) -> str:
-    """What pointed at the knowledge folder: `--knowledge`, the variable, or the default."""
-    if from_option:
-        return "--knowledge"
-    if "knowledge_dir" in settings.model_fields_set:
-        return "HANDLEDARBOT_KNOWLEDGE_DIR"
-    return "the default knowledge folder (HANDLEDARBOT_KNOWLEDGE_DIR unset)"
+    """What pointed at the knowledge folder: `--knowledge` or `HANDLEDARBOT_KNOWLEDGE_DIR`."""
+    return "--knowledge" if from_option else "HANDLEDARBOT_KNOWLEDGE_DIR"
 
 
 def check_knowledge_dir(settings: Settings, *, from_option: bool = False) -> None:
     """Raise `StartupError` unless the knowledge folder exists and holds `*.yaml` files."""
     directory = settings.knowledge_dir
     named = knowledge_variable(settings, from_option=from_option)
-    fix = "point it at the knowledge base folder (the project's knowledge/)"
+    if from_option or "knowledge_dir" in settings.model_fields_set:
+        where = f"{named}={directory}:"
+        fix = f"point {named} at the knowledge base folder (the project's knowledge/)"
+    else:
+        where = f"HANDLEDARBOT_KNOWLEDGE_DIR is not set and the default {directory}:"
+        fix = ("set HANDLEDARBOT_KNOWLEDGE_DIR to the knowledge base folder (the project's "
+               "knowledge/; an installed package does not include it)")
     if not directory.is_dir():
-        raise StartupError(f"{named}={directory}: no such folder; {fix}.")
+        raise StartupError(f"{where} no such folder; {fix}.")
     if not any(directory.glob("*.yaml")):
-        raise StartupError(f"{named}={directory}: the folder has no *.yaml files; {fix}.")
+        raise StartupError(f"{where} the folder has no *.yaml files; {fix}.")
 
 
 def check_sqlite(path: Path) -> None:
