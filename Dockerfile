@@ -15,7 +15,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 RUN pip install --no-cache-dir . \
-    && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin handledarbot \
+    && groupadd --system --gid 10001 handledarbot \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin handledarbot \
     && mkdir /data \
     && chown handledarbot:handledarbot /data
 
