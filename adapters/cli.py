@@ -5,39 +5,84 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot import logs
+from bot import __version__, logs
 from bot.answering.engine import Engine
-from bot.app import build_engine, build_runtime
-from bot.evaluation import format_report, load_questions, run
+from bot.app import Runtime, build_batch_service, build_engine, build_runtime
+from bot.evaluation import format_report, load_questions, run_async
 from bot.knowledge.loader import KnowledgeError, load_knowledge
-from bot.messages import Reply
+from bot.messages import Message, Reply
 from bot.ports import Sender
 from bot.render_text import render_text
-from bot.settings import Settings, load_settings
+from bot.service import Service
+from bot.settings import Settings, SettingsError, load_settings, setting_warnings
+from bot.startup import (
+    EXIT_CONFIGURATION,
+    StartupError,
+    check_knowledge_dir,
+    knowledge_variable,
+    store_description,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
 
 DEFAULT_MIN_SHARE = 0.95
+ENV_FILE = ".env"
+HEALTH_TIMEOUT = 5.0  # seconds
+
+log = logging.getLogger("handledarbot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit status. A configuration or environment problem is one line per
+    problem on stderr, naming the setting and what to do, and exit status 2."""
     args = _parser().parse_args(argv)
-    settings = load_settings()
-    if getattr(args, "knowledge", None):
+    try:
+        settings = load_settings(ENV_FILE)
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"handledarbot: {problem}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    for warning in setting_warnings(ENV_FILE):
+        print(f"handledarbot: warning: {warning}", file=sys.stderr)
+    from_option = bool(getattr(args, "knowledge", None))
+    if from_option:
         settings = settings.model_copy(update={"knowledge_dir": Path(args.knowledge)})
     try:
+        if getattr(args, "needs_knowledge", False):
+            check_knowledge_dir(settings, from_option=from_option)
         return int(args.run(args, settings) or 0)
+    except StartupError as error:
+        print(f"handledarbot: {error}", file=sys.stderr)
+        return EXIT_CONFIGURATION
     except KnowledgeError as error:
-        print(f"The knowledge base cannot be loaded:\n{error}", file=sys.stderr)
+        named = knowledge_variable(settings, from_option=from_option)
+        print(f"The knowledge base cannot be loaded ({named}={settings.knowledge_dir}):\n"
+              f"{error}", file=sys.stderr)
         return 1
+
+
+def entry() -> None:
+    """The `handledarbot` console script: `main`, then exit. After a start-up failure the
+    process ends at once, even if a library left a worker thread behind (a half-opened SQLite
+    connection would otherwise keep a process alive that never listens)."""
+    status = main()
+    if status == EXIT_CONFIGURATION:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(status)
+    sys.exit(status)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,20 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run_bot = sub.add_parser("run", help="serve Slack/Teams if configured, else the console chat")
-    run_bot.set_defaults(run=_run)
+    run_bot.set_defaults(run=_run, needs_knowledge=True)
 
     chat = sub.add_parser("chat", help="chat in the console (the embedded default)")
-    chat.set_defaults(run=_chat)
+    chat.set_defaults(run=_chat, needs_knowledge=True)
 
     ask = sub.add_parser("ask", help="print the reply to one question ('-': one per stdin line)")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply")
-    ask.set_defaults(run=_ask)
+    ask.set_defaults(run=_ask, needs_knowledge=True)
 
     evaluate = sub.add_parser("eval", help="run a question set and report the share right")
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--min-share", type=float, default=DEFAULT_MIN_SHARE)
-    evaluate.set_defaults(run=_eval)
+    evaluate.set_defaults(run=_eval, needs_knowledge=True)
 
     explain = sub.add_parser(
         "explain", help="show how a question is read and why it gets its reply (coordinators)"
@@ -97,7 +142,12 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve Slack, Teams and the web chat page over HTTP")
     serve.add_argument("--port", type=int)
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, needs_knowledge=True)
+
+    health = sub.add_parser(
+        "health", help="exit 0 when the server on this machine answers GET /healthz"
+    )
+    health.set_defaults(run=_health)
 
     package = sub.add_parser("teams-package", help="write the Teams app package (zip)")
     package.add_argument("--out", type=Path, default=Path("handledarbot-teams.zip"))
@@ -193,14 +243,29 @@ def _configure_logs(settings: Settings, *, quiet: bool = False) -> None:
     logs.configure(format=settings.log_format, level=level or settings.log_level, secrets=secrets)
 
 
+async def _ask_once(service: Service, text: str) -> Reply:
+    """`text` through the service as the first message of a new conversation: nothing carried
+    over from an earlier question, no clarification pending."""
+    message = Message(text=text, user_id="cli", conversation_id=f"cli-{uuid.uuid4().hex}",
+                      platform="cli")
+    return await service.handle(message)
+
+
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    engine = build_engine(settings)
-    if args.question == "-":
+    """Through the service (the patient-data guard first), each question its own conversation."""
+    service = build_batch_service(settings)
+
+    async def main() -> None:
+        if args.question != "-":
+            _print_reply(await _ask_once(service, args.question), as_json=args.json,
+                         out=sys.stdout)
+            return
         for line in sys.stdin:
             if line.strip():
-                _print_reply(engine.answer(line.strip()), as_json=args.json, out=sys.stdout)
-        return 0
-    _print_reply(engine.answer(args.question), as_json=args.json, out=sys.stdout)
+                reply = await _ask_once(service, line.strip())
+                _print_reply(reply, as_json=args.json, out=sys.stdout)
+
+    asyncio.run(main())
     return 0
 
 
@@ -222,8 +287,10 @@ def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    engine: Engine = build_engine(settings)
-    report = run(engine.answer, load_questions(args.file))
+    """Each question through the service as its own conversation, like `ask -`."""
+    service = build_batch_service(settings)
+    questions = load_questions(args.file)
+    report = asyncio.run(run_async(lambda text: _ask_once(service, text), questions))
     print(format_report(report))
     failed = report.share_right < args.min_share or bool(report.out_of_scope_answered)
     return 1 if failed else 0
@@ -261,30 +328,62 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"port": args.port})
     problems = server.validate(settings)
     if problems:
-        print("Cannot start: " + "; ".join(problems), file=sys.stderr)
-        return 2
+        for problem in problems:
+            print(f"handledarbot: {problem}", file=sys.stderr)
+        return EXIT_CONFIGURATION
 
     _configure_logs(settings)
 
     async def main() -> None:
         senders: dict[str, Sender] = {}
         runtime = await build_runtime(settings, senders)
+        adapters: list[str] = []
 
         def setup(app: web.Application) -> None:
             senders.update(server.senders(app))
+            names: list[str] = app[server.ADAPTERS]
+            adapters.extend(names)
 
-            async def start(_: web.Application) -> None:
-                runtime.start()
-
-            app.on_startup.append(start)
+        def announce(line: str) -> None:
+            # Called once the port is bound: reminders and the knowledge watcher start only then.
+            print(line, file=sys.stderr, flush=True)
+            log.info(_started(settings, runtime, adapters))
+            runtime.start()
 
         try:
-            await server.serve(settings, runtime.service, setup=setup, metrics=runtime.metrics)
+            await server.serve(settings, runtime.service, setup=setup, metrics=runtime.metrics,
+                               announce=announce)
         finally:
             await runtime.aclose()
 
     asyncio.run(main())
     return 0
+
+
+def _started(settings: Settings, runtime: Runtime, adapters: Sequence[str]) -> str:
+    """The start-up log line: version, store, adapters, knowledge folder and version."""
+    return (
+        f"handledarbot {__version__} started: store {store_description(settings)}; adapters "
+        f"{', '.join(adapters) or 'none'}; knowledge {settings.knowledge_dir.resolve()} "
+        f"(version {runtime.service.engine.version}); listening on {settings.host}:{settings.port}"
+    )
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    """The container's HEALTHCHECK: GET /healthz on the configured port of this machine."""
+    import urllib.error
+    import urllib.request
+
+    host = settings.host.strip("[]")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT) as response:
+            print(response.read().decode("utf-8", "replace"))
+            return 0
+    except (OSError, urllib.error.URLError) as error:
+        print(f"handledarbot health: {url}: {error}", file=sys.stderr)
+        return 1
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> int:
@@ -341,4 +440,4 @@ def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -29,7 +29,8 @@ from adapters.slack import SlackApp, SlackSender
 from bot.metrics import Metrics
 from bot.ports import Sender
 from bot.service import Service
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
+from bot.startup import StartupError, describe_bind_error
 
 SLACK_APP: web.AppKey[SlackApp] = web.AppKey("slack_app")
 SLACK_SOCKET: web.AppKey[SocketMode] = web.AppKey("slack_socket")
@@ -110,9 +111,18 @@ def _teams_problems(settings: Settings) -> list[str]:
             + ", ".join(APP_TYPES)
             + "."
         )
-    single = settings.microsoft_app_type == "SingleTenant"
-    if app_id and single and not settings.microsoft_app_tenant_id:
-        problems.append("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
+    tenant_bound = settings.microsoft_app_type in ("SingleTenant", "UserAssignedMSI")
+    if app_id and tenant_bound and not settings.microsoft_app_tenant_id:
+        problems.append(
+            f"MICROSOFT_APP_TYPE={settings.microsoft_app_type} needs MICROSOFT_APP_TENANT_ID "
+            "(the Entra ID tenant of the app registration or managed identity)."
+        )
+    if settings.teams_enabled and not app_id and not is_loopback(settings.host):
+        problems.append(
+            f"HANDLEDARBOT_TEAMS=true (unauthenticated local testing) listens only on a loopback "
+            f"address, not HANDLEDARBOT_HOST={settings.host}: set HANDLEDARBOT_HOST=127.0.0.1, or "
+            "register the bot and set MICROSOFT_APP_ID (see docs/teams.md)."
+        )
     return problems
 
 
@@ -266,8 +276,12 @@ async def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        site = web.TCPSite(runner, settings.host, settings.port if port is None else port)
-        await site.start()
+        bound = settings.port if port is None else port
+        site = web.TCPSite(runner, settings.host, bound)
+        try:
+            await site.start()
+        except OSError as error:
+            raise StartupError(describe_bind_error(error, settings, bound)) from None
         _announce(runner, app, announce)
         await stop.wait()
     finally:
@@ -294,6 +308,10 @@ def run(settings: Settings, service: Service, *, port: int | None = None) -> int
     try:
         asyncio.run(serve(settings, service, port=port))
     except ConfigurationError as error:
+        for problem in error.problems:
+            print(f"handledarbot serve: {problem}", file=sys.stderr)
+        return 2
+    except StartupError as error:
         print(f"handledarbot serve: {error}", file=sys.stderr)
         return 2
     return 0

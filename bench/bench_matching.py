@@ -37,8 +37,8 @@ from bot.text import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-QUESTION_SETS = [ROOT.parent / "shared" / "eval" / "questions-dev.yaml",
-                 ROOT.parent / "shared" / "eval" / "questions-dev2.yaml",
+QUESTION_SETS = [ROOT / "tests" / "fixtures" / "shared" / "eval" / "questions-dev.yaml",
+                 ROOT / "tests" / "fixtures" / "shared" / "eval" / "questions-dev2.yaml",
                  KNOWLEDGE / "eval" / "questions.yaml",
                  KNOWLEDGE / "eval" / "questions-blind1.yaml"]
 ENTRY_SECTIONS = ("courses", "roles", "guidance", "cadence_groups")

@@ -1,8 +1,10 @@
 """Builds the core from settings: knowledge base, matching engine, service.
 
-`build_service` is the bare service (tests, `ask`); `build_runtime` is what a running bot uses:
-the service with its guard (rate limit, length cap, patient data), the unanswered-question
-journal, the admin and reminder commands, the knowledge reloader and the metrics.
+`build_service` is the bare service (tests); `build_batch_service` is the one for `ask` and `eval`
+(the patient-data guard and length cap, no rate limit, nothing stored); `build_runtime` is what a
+running bot uses: the service with its guard (rate limit, length cap, patient data), the
+unanswered-question journal, the admin and reminder commands, the knowledge reloader and the
+metrics. `build_runtime` raises `StartupError` (one line) when the store cannot be opened.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.report import format_report
 from bot.safety import Guard
 from bot.service import Service
 from bot.settings import Settings
+from bot.startup import StartupError, check_sqlite, describe_store_error
 from bot.unanswered import FeedbackStore, open_feedback_store
 from bot.wording import WORDING
 
@@ -45,6 +48,14 @@ def build_engine(settings: Settings) -> Engine:
 
 def build_service(settings: Settings, *, commands: Sequence[CommandHandler] = ()) -> Service:
     return Service(engine=build_engine(settings), commands=commands)
+
+
+def build_batch_service(settings: Settings) -> Service:
+    """The service for questions from a file or a pipe (`ask`, `eval`): the same guard as a
+    running bot minus the rate limit (a question set of any size runs in one go), no commands
+    (nothing is stored) and no journal (a test question is not a user's unanswered question)."""
+    guard = Guard(limiter=None, max_length=settings.max_message_length)
+    return Service(engine=build_engine(settings), guard=guard)
 
 
 class _CountedSenders(Mapping[str, Sender]):
@@ -123,20 +134,35 @@ async def build_runtime(
     clock: Clock | None = None,
     engine: Engine | None = None,
 ) -> Runtime:
-    """Everything a running bot needs; `senders` may be filled in later (by the server)."""
+    """Everything a running bot needs; `senders` may be filled in later (by the server).
+
+    Raises `StartupError` when the store cannot be opened (database unreachable or missing,
+    SQLite file not writable), `KnowledgeError` when the knowledge base is broken.
+    """
     clock = clock or SystemClock()
     engine = engine or build_engine(settings)
     metrics = Metrics()
     metrics.knowledge_loaded(engine.version, reload=False)
     knowledge = engine.knowledge
-    reminders = await build_reminders(
-        settings,
-        topics=knowledge.topics,
-        sources=knowledge.sources,
-        senders=_CountedSenders(senders, metrics),
-        clock=clock,
-    )
-    feedback = await open_feedback_store(settings, clock=clock)
+    if not settings.database_url:
+        check_sqlite(settings.sqlite_path)
+    try:
+        reminders = await build_reminders(
+            settings,
+            topics=knowledge.topics,
+            sources=knowledge.sources,
+            senders=_CountedSenders(senders, metrics),
+            clock=clock,
+        )
+    except Exception as error:
+        _raise_startup_error(error, settings)
+        raise
+    try:
+        feedback = await open_feedback_store(settings, clock=clock)
+    except Exception as error:
+        await reminders.aclose()
+        _raise_startup_error(error, settings)
+        raise
     guard = Guard(
         limiter=RateLimiter(limit=settings.rate_limit_messages, window=settings.rate_limit_seconds),
         max_length=settings.max_message_length,
@@ -158,3 +184,9 @@ async def build_runtime(
     runtime = Runtime(settings, service, reminders, feedback, reloader, metrics)
     admin.connect(reload=reloader.reload, report=runtime.report, stats=runtime.stats)
     return runtime
+
+
+def _raise_startup_error(error: Exception, settings: Settings) -> None:
+    line = describe_store_error(error, settings)
+    if line is not None:
+        raise StartupError(line) from error

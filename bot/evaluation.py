@@ -12,7 +12,7 @@ checked only when the reply has the first status. A question whose only acceptab
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +116,13 @@ def judge(question: Question, reply: Reply) -> Outcome:
 
 def run(ask: Callable[[str], Reply], questions: Sequence[Question]) -> Report:
     return Report(tuple(judge(q, ask(q.q)) for q in questions))
+
+
+async def run_async(
+    ask: Callable[[str], Awaitable[Reply]], questions: Sequence[Question]
+) -> Report:
+    """`run` for an asynchronous `ask` (the service): the questions one after another."""
+    return Report(tuple([judge(q, await ask(q.q)) for q in questions]))
 
 
 def format_report(report: Report) -> str:

@@ -109,3 +109,37 @@ def test_teams_package_with_an_app_id_that_is_not_a_guid_is_one_line_and_no_zip(
     assert "GUID" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "p.zip").exists()
+
+
+def test_ask_refuses_a_question_carrying_a_personal_identity_number() -> None:
+    result = handledarbot("ask", "Min patient 19121212-1212 undrar vad handledning är")
+    assert result.returncode == 0, result.stderr
+    assert "personnummer" in result.stdout
+    assert "19121212-1212" not in result.stdout + result.stderr
+
+
+def test_ask_from_stdin_starts_every_line_as_a_new_conversation() -> None:
+    """A "3" on the line after a clarifying question is not taken as its answer."""
+    result = handledarbot("ask", "--json", "-", stdin="jag handleder studenter\n3\n")
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["status"] for r in replies] == ["clarify", "no_match"]
+
+
+def test_ask_from_stdin_is_not_rate_limited() -> None:
+    question = "Hur ofta ska ST-handledning ske?\n"
+    result = handledarbot("ask", "--json", "-", stdin=question * 45)
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(replies) == 45
+    assert all(r["status"] == "answer" and "per vecka" in r["text"] for r in replies)
+
+
+def test_eval_runs_questions_through_the_patient_data_guard(tmp_path: Path) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- q: Min patient 19121212-1212, hur ofta ska ST-handledning ske?\n"
+        "  lang: sv\n  expect: answer\n  must_include: [per vecka]\n  category: a\n",
+        encoding="utf-8",
+    )
+    result = handledarbot("eval", str(questions), "--min-share", "1")
+    assert result.returncode == 1
+    assert "missing 'per vecka'" in result.stdout and "personnummer" in result.stdout
