@@ -10,6 +10,7 @@ not speak of (`grounded`), which the engine uses to keep precision.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +25,8 @@ from bot.text import normalize
 Entry = Course | Role | Guidance | CadenceGroup
 
 _STEMMER = snowballstemmer.stemmer("swedish")
+# bm25s narrates every index build at DEBUG: not news for an operator's log.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @lru_cache(maxsize=100_000)
