@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from bot.admin import AdminCommands, Admins
 from bot.answering.engine import Engine
-from bot.knowledge.loader import load_knowledge
+from bot.knowledge.loader import KnowledgeError, Problem, load_knowledge
 from bot.messages import Lang
 from bot.metrics import CountingSender, Metrics
 from bot.ports import Clock, CommandHandler, Sender
@@ -39,10 +39,18 @@ log = logging.getLogger(__name__)
 
 def build_engine(settings: Settings) -> Engine:
     """Load the knowledge base named by the settings; raises `KnowledgeError` if it is broken."""
+    knowledge = load_knowledge(settings.knowledge_dir)
+    if settings.region is not None and settings.region not in knowledge.scopes:
+        known = ", ".join(s for s in knowledge.scopes if s != "national")
+        raise KnowledgeError([Problem(
+            "HANDLEDARBOT_REGION", None,
+            f"'{settings.region}' is no region of the knowledge base; use one of: {known}",
+        )])
     return Engine(
-        load_knowledge(settings.knowledge_dir),
+        knowledge,
         contact_sv=settings.contact_text_sv,
         contact_en=settings.contact_text_en,
+        default_region=settings.region,
     )
 
 

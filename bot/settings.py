@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_SV", "HANDLEDARBOT_CONTACT_TEXT")
     )
     contact_text_en: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_CONTACT_TEXT_EN"))
+    # The deployment's own region (a scope id of knowledge/sources.yaml, e.g. `stockholm`):
+    # answers lead with its guidance and say plainly when it has none. A user can say their own.
+    region: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_REGION"))
     # An IANA time zone name (e.g. Europe/Stockholm): reminders' meeting times are in it.
     timezone: str = Field("Europe/Stockholm", validation_alias=_env("HANDLEDARBOT_TIMEZONE"))
 

@@ -35,6 +35,8 @@ class Wording:
     what_sources_say: str
     several_lead: str
     supervision_yes: str
+    region_noted: str
+    out_of_domain: str
     supervision_listed: str
     intro: str
     examples: tuple[str, ...]
@@ -88,6 +90,15 @@ WORDING: dict[Lang, Wording] = {
         what_sources_say="Det källorna säger om {subject}: {text}",
         several_lead="Din fråga gäller flera saker; här är vad som gäller för var och en.",
         supervision_yes="Ja. Enligt {scope} är handledare för {whom} {who}.",
+        region_noted=(
+            "Noterat: du arbetar i {region}. Jag svarar med {region}s riktlinjer först och säger "
+            "till när mina källor inte har något därifrån."
+        ),
+        out_of_domain=(
+            "Det ligger utanför det jag kan: jag svarar på frågor om handledning och "
+            "handledarutbildning i vården, och påminner om handledningsmöten. Skriv ”hjälp” "
+            "för exempel."
+        ),
         supervision_listed=(
             "Enligt {scope} är handledare för {whom} {who}; andra nämns inte som handledare."
         ),
@@ -170,6 +181,15 @@ WORDING: dict[Lang, Wording] = {
         what_sources_say="What the sources say about {subject}: {text}",
         several_lead="Your question is about several things; here is what applies to each.",
         supervision_yes="Yes. According to {scope}, supervisors of {whom} are {who}.",
+        region_noted=(
+            "Noted: you work in {region}. I will give {region}'s guidance first and say so when "
+            "my sources have nothing from there."
+        ),
+        out_of_domain=(
+            "That is outside what I can help with: I answer questions about clinical "
+            "supervision and supervisor training in healthcare, and remind you of supervision "
+            "meetings. Type “help” for examples."
+        ),
         supervision_listed=(
             "According to {scope}, supervisors of {whom} are {who}; no one else is named as "
             "their supervisor."

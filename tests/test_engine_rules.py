@@ -172,3 +172,29 @@ def test_explain_names_the_words_candidates_and_rule(tiny: Engine) -> None:
     assert "course-alpha" in text
     assert "rule: facet" in text
     assert "reply: no_match" in text
+
+
+def test_out_of_domain_gets_one_line_not_the_contact_list(tiny: Engine) -> None:
+    reply, rule, text = ask(tiny, "vad blir det för väder i morgon?")
+    assert (reply.status, rule, reply.kind) == (Status.NO_MATCH, "out_of_domain", "out_of_domain")
+    assert "handledning" in text and "Fråga gärna" not in text
+
+
+def test_the_user_says_where_they_work_and_answers_lead_with_it(engine: Engine) -> None:
+    told = engine.answer("jag jobbar i Region Skåne")
+    assert told.profile == {"region": "skane"} and "Region Skåne" in render_text(told)
+    # Later, with that profile: the only answer is Örebro's, said to be so, not Skåne's.
+    reply = engine.answer("hur ofta ska ST-handledning ske?", profile=told.profile)
+    text = render_text(reply)
+    assert reply.status is Status.ANSWER
+    assert "inga uppgifter om detta för Region Skåne" in text and "Region Örebro län" in text
+    # A region of its own in the question wins over the profile.
+    named = engine.answer("hur ofta ska ST-handledning ske i Örebro?", profile=told.profile)
+    assert "Region Skåne" not in render_text(named)
+
+
+def test_deployment_region_is_the_default_profile() -> None:
+    stockholm = Engine(load_knowledge(Path(__file__).parent.parent / "knowledge"),
+                       default_region="stockholm")
+    text = render_text(stockholm.answer("hur ofta ska ST-handledning ske?"))
+    assert "inga uppgifter om detta för Region Stockholm" in text

@@ -109,6 +109,22 @@ class Composer:
         scope = self._scope_name(role.scope, lang)
         return f"{scope}s tabell" if lang == "sv" else f"{scope}'s table"
 
+    def out_of_domain(self, lang: Lang) -> Reply:
+        return Reply(
+            status=Status.NO_MATCH,
+            lang=lang,
+            paragraphs=(WORDING[lang].out_of_domain,),
+            kind="out_of_domain",
+        )
+
+    def region_noted(self, region: str, lang: Lang) -> Reply:
+        """The user said where they work: remembered (`profile`), and said back."""
+        text = WORDING[lang].region_noted.format(region=self._scope_name(region, lang))
+        return Reply(
+            status=Status.ANSWER, lang=lang, paragraphs=(text,), kind="profile",
+            profile={"region": region},
+        )
+
     def other_region_only(self, entry: Entry, regions: set[str], lang: Lang) -> Reply:
         """No-match for the asked region, with another region's guidance given as such: the
         caveat first, then that entry (its text opens with whose guidance it is)."""

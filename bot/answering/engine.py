@@ -74,6 +74,9 @@ class MatchSettings:
     # A named region with no candidate of its own: its entry answers by retrieval when this
     # share of the question's words (region words aside) are that entry's own.
     regional_coverage: float = 0.6
+    # No concept of the domain, and no entry has this share of the question's words: the
+    # message is about something else, and gets one line on what the bot is for.
+    out_of_domain_share: float = 0.5
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -167,6 +170,9 @@ _LAST = frozenset({"sista", "last"})
 _OPTION_WORDS = frozenset(
     {"one", "alternativ", "alternativet", "option", "nr", "nummer", "number", "valet", "choice"}
 )
+_WORK_WORDS = frozenset(
+    {"jobbar", "arbetar", "tjanstgor", "work", "works", "working", "based", "sitter"}
+)
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 
 
@@ -178,8 +184,12 @@ class Engine:
         settings: MatchSettings | None = None,
         contact_sv: str | None = None,
         contact_en: str | None = None,
+        default_region: str | None = None,
     ) -> None:
+        """`default_region`: the deployment's region (a scope id), used when neither the
+        question nor the user's profile names one."""
         self.knowledge = knowledge
+        self._default_region = default_region
         self.version = knowledge.version
         self._settings = settings or MatchSettings()
         aliases = _alias_concepts(knowledge, self._settings.alias_weight)
@@ -244,11 +254,16 @@ class Engine:
         profile: Mapping[str, Any] | None = None,
     ) -> Reply:
         """The reply to `text`. `context` is the previous reply's `context` (follow-ups);
-        `profile` what the user told about themselves (unused by the rules for now)."""
-        return self.explain(text, context=context)[0]
+        `profile` what the user told about themselves ({"region": scope id}). A reply whose
+        `profile` is set carries what the user just told (to be remembered per user)."""
+        return self.explain(text, context=context, profile=profile)[0]
 
     def explain(
-        self, text: str, *, context: Mapping[str, Any] | None = None
+        self,
+        text: str,
+        *,
+        context: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
     ) -> tuple[Reply, Trace]:
         """The reply and the trace of how it was reached (`handledarbot explain`)."""
         trace = Trace()
@@ -257,9 +272,17 @@ class Engine:
         if social is not None:
             trace.reading, trace.rule = reading, "social"
             return self._composer.social(social, reading.lang), trace
+        stated = self._stated_region(reading)
+        if stated is not None:
+            trace.reading, trace.rule = reading, "profile"
+            trace.detail = f"the user works in {stated}"
+            return self._composer.region_noted(stated, reading.lang), trace
+        home = str((profile or {}).get("region") or self._default_region or "") or None
+        if home is not None and home in self.knowledge.scopes:
+            reading = replace(reading, home=home)
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
-            reading = followed
+            reading = replace(followed, home=reading.home)
         trace.reading = reading
         reply = self._decide_for(reading, trace)
         if (
@@ -270,7 +293,10 @@ class Engine:
             # ("och under kliniktjänstgöring?" after "hur ofta ska ST-handledning ske?").
             both = f"{context.get('facet') or ''} – {reading.text} – {context.get('subject') or ''}"
             again = Trace(context_used=f"subject and facet of the last answer: {both!r}")
-            widened = read(both, self._concepts, filler=self._filler, names=self._names)
+            widened = replace(
+                read(both, self._concepts, filler=self._filler, names=self._names),
+                home=reading.home,
+            )
             again.reading = widened
             retry = self._decide_for(widened, again)
             if retry.status is not Status.NO_MATCH:
@@ -371,6 +397,18 @@ class Engine:
             return read(f"{last_rest} – {reading.text}", self._concepts, filler=self._filler, names=self._names)
         return None
 
+    def _stated_region(self, reading: Reading) -> str | None:
+        """"Jag jobbar i Region Skåne", "I work in Stockholm": a covered region named with a
+        verb of working and nothing else asked. The scope id, else None."""
+        if not any(t in _WORK_WORDS for t in reading.tokens):
+            return None
+        regions = {self._regions[c] for c in reading.found if c in self._regions}
+        others = [c for c in reading.found if c not in self._regions]
+        if len(regions) != 1 or others or "?" in reading.text:
+            return None
+        (region,) = regions
+        return region if region in self.knowledge.scopes else None
+
     def _named_entry(self, reading: Reading) -> bool:
         """Whether the message names something of its own that some entry is about."""
         return any(
@@ -415,12 +453,14 @@ class Engine:
         regions = {self._regions[c] for c in concepts if c in self._regions}
         uncovered = sorted(c for c in concepts if self._regions.get(c) == "uncovered")
         covered = regions - {"uncovered"}
-        candidates = self._candidates(reading, covered)
+        # A region named, else the user's or the deployment's own: its guidance first.
+        favoured = covered or ({reading.home} if reading.home and not regions else set())
+        candidates = self._candidates(reading, favoured)
         elsewhere = candidates
-        if covered:
-            # A region named: its own (or national) guidance answers, never another region's
-            # passed off as it, when it has any.
-            own = [c for c in candidates if _scope(c.entry) in covered | {"national", None}]
+        if favoured:
+            # Its own (or national) guidance answers, never another region's passed off as
+            # it, when it has any.
+            own = [c for c in candidates if _scope(c.entry) in favoured | {"national", None}]
             if own:
                 candidates = own
         trace.candidates = candidates
@@ -454,11 +494,14 @@ class Engine:
                      if not isinstance(c.entry, Clarification) and self._states(c.entry, asked)),
                     None,
                 )
-                if other is not None and covered and other.scope not in covered:
-                    # Named region: nothing there; another region's guidance, as such.
-                    trace.rule = "region"
-                    trace.detail = f"{', '.join(sorted(covered))} states no {', '.join(asked)}; {other.id} does"
-                    return self._composer.other_region_only(other, covered, lang)
+                if other is not None and favoured and other.scope not in favoured:
+                    trace.detail = f"{', '.join(sorted(favoured))} states no {', '.join(asked)}; {other.id} does"
+                    if covered:
+                        # Named region: nothing there; another region's guidance, as such.
+                        trace.rule = "region"
+                        return self._composer.other_region_only(other, covered, lang)
+                    # The user's own region has nothing: another's, said to be so.
+                    return self._final(other, 0.0, reading, set(), trace, "answer (other region)")
                 subject = next(
                     (c.entry for c in candidates if not isinstance(c.entry, Clarification)), None
                 )
@@ -560,6 +603,10 @@ class Engine:
             trace.rule, trace.detail = "region", f"{entry.id} is {entry.scope}'s, not the asked region's"
             return self._composer.other_region_only(entry, regions, reading.lang)
         trace.rule = rule
+        if not regions and reading.home and entry.scope not in (reading.home, "national"):
+            # Not asked about a region, but the user works in one the answer is not from:
+            # say so first (the answer is still the question's answer).
+            regions = {reading.home}
         return self._composer.entry(entry, reading.lang, score=score, regions=regions)
 
     def _speaks_of_region(self, entry: Entry, reading: Reading) -> bool:
@@ -594,6 +641,7 @@ class Engine:
         uses ("mallar", "medsittning"), if nearly every content word is that entry's."""
         hits = self._retriever.search([reading.tokens[p] for p in reading.content])
         trace.retrieval = [(h.entry_id, h.score) for h in hits[:3]]
+        share = 0.0
         if hits:
             best = hits[0]
             words = [reading.tokens[p] for p in reading.content]
@@ -613,6 +661,12 @@ class Engine:
             trace.detail = f"retrieval: {share:.0%} of the words are {best.entry_id}'s"
         trace.rule = "weak"
         trace.detail = trace.detail or "no entry's key fits"
+        domain = [c for c in reading.found if c not in self._question_words]
+        if not domain and share < self._settings.out_of_domain_share:
+            # Nothing of the domain ("vad blir det för väder?"): one line on what the bot is
+            # for, not the list of whom to ask about supervision.
+            trace.rule = "out_of_domain"
+            return self._composer.out_of_domain(reading.lang)
         return self._composer.no_match(reading.lang)
 
     def _concept_words(self, reading: Reading) -> set[str]:

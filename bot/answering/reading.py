@@ -43,6 +43,8 @@ class Reading:
     numbers: tuple[str, ...] = ()
     # Positions of content tokens (neither function words nor filler).
     content: tuple[int, ...] = field(default=())
+    # The region the user works in (profile) or the deployment's, when known: a scope id.
+    home: str | None = None
 
     def positions_of(self, concepts: set[str] | list[str] | tuple[str, ...]) -> frozenset[int]:
         covered: set[int] = set()
