@@ -132,7 +132,8 @@ def _chat_and_page(settings: Settings) -> int:
             listening.set()
 
         page = asyncio.create_task(server.serve(
-            settings, runtime.service, setup=setup, metrics=runtime.metrics, stop=stop,
+            settings, runtime.service, setup=setup, metrics=runtime.metrics,
+            marks=runtime.shared.marks if runtime.shared else None, stop=stop,
             announce=announce))
         try:
             runtime.start()
@@ -261,7 +262,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             app.on_startup.append(start)
 
         try:
-            await server.serve(settings, runtime.service, setup=setup, metrics=runtime.metrics)
+            await server.serve(
+                settings,
+                runtime.service,
+                setup=setup,
+                metrics=runtime.metrics,
+                marks=runtime.shared.marks if runtime.shared else None,
+            )
         finally:
             await runtime.aclose()
 

@@ -10,9 +10,12 @@ direct message `team:channel`, a slash command `team:channel:user` (its replies 
 Addresses, for later proactive messages, are JSON `{"channel": ..., "thread_ts": ...}`; a slash
 command's address is the user's DM with the app.
 
-Slack re-delivers an event it thinks timed out. A delivery whose `event_id` was seen before, or a
-retry Slack made because of a timeout (we acknowledge at once, so the first delivery arrived),
-is acknowledged and dropped: a question is never answered twice.
+Slack re-delivers an event it thinks timed out or failed. What was taken in lives in `Marks`
+(the database's, shared by every replica, when the server runs with a store): an event whose
+`event_id` some replica took in, or a message (channel + ts) some replica answers or answered, is
+acknowledged and dropped, so a question is never answered twice, not even after a restart. A
+retry of an event that no replica finished within `EVENT_LEASE` seconds (the first delivery
+died with its replica) is answered, once.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import asyncio
 import functools
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -55,6 +57,7 @@ from adapters.slack_delivery import (
 )
 from bot.messages import Message, Reply
 from bot.settings import Settings
+from bot.sharedstate import Marks, MemoryMarks
 
 __all__ = ["SlackApp", "SlackSender", "address", "parse_address"]
 
@@ -66,7 +69,10 @@ COMMAND = "/handledning"
 EVENTS = ("app_mention", "message.im")
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")  # a DM with words to answer
 HELP_TEXT = "hjälp"
-SEEN_EVENTS_LIMIT = 10_000
+EVENT_MARK = "slack:event"  # Marks kind of an event_id taken in
+MESSAGE_MARK = "slack:message"  # Marks kind of a message (channel:ts) being answered
+EVENT_LEASE = 30.0  # seconds a replica has to finish an event before a retry may take it
+_TAKEN = "handledarbot_event_mark"  # bolt context key: the (event_id, token) this request took
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -74,28 +80,11 @@ class Handler(Protocol):
     async def handle(self, message: Message) -> Reply: ...
 
 
-class SeenEvents:
-    """Event ids already taken in; the oldest are forgotten beyond `limit`."""
-
-    def __init__(self, limit: int = SEEN_EVENTS_LIMIT) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-
-    def add(self, event_id: str) -> bool:
-        """Remember `event_id`; False if it was already there."""
-        if event_id in self._ids:
-            return False
-        self._ids[event_id] = None
-        while len(self._ids) > self._limit:
-            self._ids.popitem(last=False)
-        return True
-
-
 class DropRedeliveries(AsyncMiddleware):
-    """Acknowledge and drop an event taken in before, or retried by Slack after a timeout."""
+    """Acknowledge and drop an event that some replica took in (and finished, or is working on)."""
 
-    def __init__(self, seen: SeenEvents) -> None:
-        self._seen = seen
+    def __init__(self, marks: Marks) -> None:
+        self._marks = marks
 
     async def async_process(
         self,
@@ -106,12 +95,13 @@ class DropRedeliveries(AsyncMiddleware):
     ) -> BoltResponse | None:
         event_id = req.body.get("event_id")
         if isinstance(event_id, str):
-            fresh = self._seen.add(event_id)
-            reasons = req.headers.get("x-slack-retry-reason") or []
-            reason = reasons[0] if reasons else None
-            if not fresh or reason == "http_timeout":
+            token = await self._marks.take(EVENT_MARK, event_id, lease=EVENT_LEASE)
+            if token is None:
+                reasons = req.headers.get("x-slack-retry-reason") or []
+                reason = reasons[0] if reasons else None
                 log.info("dropped re-delivered event %s (retry reason %s)", event_id, reason)
                 return BoltResponse(status=200, body="")
+            req.context[_TAKEN] = (event_id, token)
         return await next()
 
 
@@ -119,8 +109,15 @@ class SlackApp:
     """The bolt app with Handledarbot's listeners, for HTTP (`dispatch`) or Socket Mode."""
 
     def __init__(
-        self, *, service: Handler, token: str, signing_secret: str, api_base_url: str | None = None
+        self,
+        *,
+        service: Handler,
+        token: str,
+        signing_secret: str,
+        api_base_url: str | None = None,
+        marks: Marks | None = None,
     ) -> None:
+        """`marks` remembers events taken in; by default in this process only."""
         # The Web API client gets the SDK logger; bolt keeps this module's logger (bolt copies its
         # level into the `handledarbot` logger on every request, see `sdk_logger`).
         client = AsyncWebClient(token=token, logger=sdk_logger())
@@ -129,10 +126,10 @@ class SlackApp:
             client=client, signing_secret=signing_secret, name="handledarbot", logger=log
         )
         self._service = service
-        self._seen = SeenEvents()
+        self._marks: Marks = MemoryMarks() if marks is None else marks
         self._inflight: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self.bolt.use(DropRedeliveries(self._seen))
+        self.bolt.use(DropRedeliveries(self._marks))
         self.bolt.event("app_mention")(self._tracked(self._on_mention))
         self.bolt.event("message")(self._tracked(self._on_message))
         self.bolt.event(re.compile(".*"))(_ignore)
@@ -142,12 +139,15 @@ class SlackApp:
         self.bolt.action(re.compile(f"^{RATE_ACTION_PREFIX}"))(self._tracked(self._on_rating))
 
     @classmethod
-    def from_settings(cls, *, settings: Settings, service: Handler) -> SlackApp:
+    def from_settings(
+        cls, *, settings: Settings, service: Handler, marks: Marks | None = None
+    ) -> SlackApp:
         return cls(
             service=service,
             token=settings.slack_bot_token or "",
             signing_secret=settings.slack_signing_secret or "",
             api_base_url=settings.slack_api_base_url,
+            marks=marks,
         )
 
     async def dispatch(self, request: web.Request) -> web.Response:
@@ -188,6 +188,9 @@ class SlackApp:
                 self._inflight.add(task)
             try:
                 await listener(**kwargs)
+                taken = (kwargs.get("context") or {}).get(_TAKEN)
+                if taken is not None:
+                    await self._marks.done(EVENT_MARK, *taken)
             finally:
                 if task is not None:
                     self._inflight.discard(task)
@@ -209,7 +212,7 @@ class SlackApp:
             platform=PLATFORM,
             address=address(channel, thread),
         )
-        await self._answer(message, client, channel, thread)
+        await self._answer(message, client, channel, thread, ts=str(event.get("ts") or ""))
 
     async def _on_message(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
@@ -228,7 +231,7 @@ class SlackApp:
             platform=PLATFORM,
             address=address(channel, thread),
         )
-        await self._answer(message, client, channel, thread)
+        await self._answer(message, client, channel, thread, ts=str(event.get("ts") or ""))
 
     async def _on_command(
         self,
@@ -326,10 +329,18 @@ class SlackApp:
         )
 
     async def _answer(
-        self, message: Message, client: AsyncWebClient, channel: str, thread: str | None
+        self, message: Message, client: AsyncWebClient, channel: str, thread: str | None, *, ts: str
     ) -> None:
+        """Answer a message once, whichever events (ids) carry it: marked by channel + ts."""
+        mark = f"{channel}:{ts}"
+        token = await self._marks.take(MESSAGE_MARK, mark, lease=EVENT_LEASE) if ts else ""
+        if token is None:
+            log.info("message %s is answered already (another event carried it)", mark)
+            return
         reply = await self._service.handle(message)
         await post_reply(client, channel, thread, reply, conversation_id=message.conversation_id)
+        if token:
+            await self._marks.done(MESSAGE_MARK, mark, token)
 
 
 def _question(text: object, bot_user_id: str | None) -> str:

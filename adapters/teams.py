@@ -67,13 +67,15 @@ from adapters import render_cards
 from bot.messages import Message, Reply
 from bot.ports import DeliveryError
 from bot.settings import Settings
+from bot.sharedstate import Marks, MemoryMarks
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
 MAX_TEXT = 4000  # characters of a user's message passed on to the core
 MAX_BODY = 256 * 1024  # bytes of an incoming activity
-MAX_GREETED = 50_000  # conversations remembered as already greeted
+WELCOME_MARK = "teams:welcome"  # Marks kind of a conversation greeted once
+WELCOME_LEASE = 30.0  # seconds to send the welcome before another delivery may try again
 RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
 PERMANENT_STATUSES = frozenset({401, 403, 404})
 REPLY_ATTEMPTS = 3  # a reply inside a turn is retried this often before giving up
@@ -335,15 +337,20 @@ def _app_id(identity: ClaimsIdentity | None) -> str | None:
     return app_id
 
 
-def mount(app: web.Application, *, settings: Settings, service: Service) -> None:
-    """Add `POST /api/messages` to `app`; the sender for reminders is then `app[TEAMS_SENDER]`."""
+def mount(
+    app: web.Application, *, settings: Settings, service: Service, marks: Marks | None = None
+) -> None:
+    """Add `POST /api/messages` to `app`; the sender for reminders is then `app[TEAMS_SENDER]`.
+
+    `marks` remembers the conversations greeted (shared by replicas when it is the database's).
+    """
     adapter = create_adapter(settings)
     if not authenticated(settings):
         log.warning(
             "Teams: MICROSOFT_APP_ID is not set; /api/messages accepts unauthenticated requests. "
             "Use this for local testing only."
         )
-    bot = TeamsBot(service=service)
+    bot = TeamsBot(service=service, marks=marks)
     app.router.add_post(ROUTE, _handler(adapter, bot))
     sender = TeamsSender(adapter=adapter, app_id=settings.microsoft_app_id)
     app[TEAMS_SENDER] = sender
@@ -401,9 +408,9 @@ async def _read_activity(request: web.Request) -> Activity:
 class TeamsBot:
     """The turn logic: messages and card clicks to the core, a welcome when added."""
 
-    def __init__(self, *, service: Service) -> None:
+    def __init__(self, *, service: Service, marks: Marks | None = None) -> None:
         self._service = service
-        self._greeted: OrderedDict[str, None] = OrderedDict()
+        self._greeted: Marks = MemoryMarks() if marks is None else marks
 
     async def on_turn(self, turn: TurnContext) -> None:
         activity = turn.activity
@@ -427,11 +434,9 @@ class TeamsBot:
         conversation_id = activity.conversation.id if activity.conversation else None
         if not bot_id or bot_id not in added or not conversation_id:
             return
-        if conversation_id in self._greeted:
-            return
-        self._greeted[conversation_id] = None
-        while len(self._greeted) > MAX_GREETED:
-            self._greeted.popitem(last=False)
+        token = await self._greeted.take(WELCOME_MARK, conversation_id, lease=WELCOME_LEASE)
+        if token is None:
+            return  # greeted already, by this replica or another
         english = (activity.locale or "").lower().startswith("en")
         hello = Message(
             text="help" if english else "hjälp",
@@ -441,6 +446,7 @@ class TeamsBot:
             address=address_of(activity),
         )
         await send_reply(turn, await self._service.handle(hello))
+        await self._greeted.done(WELCOME_MARK, conversation_id, token)
 
 
 def to_message(activity: Activity) -> Message | None:

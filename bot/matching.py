@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -88,7 +89,15 @@ class Engine:
                 self._by_concept.setdefault(concept, []).append(index)
         self._composer = Composer(knowledge, contact_sv=contact_sv, contact_en=contact_en)
 
-    def answer(self, text: str) -> Reply:
+    def answer(
+        self,
+        text: str,
+        *,
+        context: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+    ) -> Reply:
+        """The reply to `text`; `context` is the last answer's `Reply.context` (a follow-up may use
+        it), `profile` the user's `Reply.profile` (e.g. their region). Both may be None."""
         lang = detect_language(text)
         tokens = normalize(text)
         social = self._social.kind(tokens, self._filler)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["sv", "en"]
 
@@ -89,6 +89,10 @@ class Reply:
     `paragraphs` is the answer in prose, already in the user's language; `question` is the
     clarifying question when `status` is CLARIFY. `entry_id` and `score` say which knowledge-base
     entry matched, for coordinators previewing edits; users never need them.
+    `context` is the engine's follow-up context after this reply (the subject: role, course,
+    entry, region ...) and `profile` what the user told about themselves; both JSON-serialisable
+    dicts that the service keeps in the conversation state (`bot.state`) and hands back to
+    `Engine.answer`; None leaves what is kept unchanged.
     """
 
     status: Status
@@ -102,3 +106,5 @@ class Reply:
     entry_id: str | None = None
     score: float | None = None
     attachments: tuple[Attachment, ...] = field(default=())
+    context: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None
