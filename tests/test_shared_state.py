@@ -187,3 +187,50 @@ async def test_replicas_starting_together_on_a_new_database_all_start(round_: in
     finally:
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")
         await conn.close()
+
+
+async def test_the_cleanup_task_deletes_expired_rows_until_stopped(
+    replica: Callable[..., object], clock: Clock
+) -> None:
+    shared: SharedState = await replica()  # type: ignore[misc]
+    await shared.state.put("old", CONTEXT, {"role": "st"}, ttl=1)
+    assert await _rows(shared) == 1
+    clock.now += 2
+    stop = asyncio.Event()
+    task = asyncio.create_task(shared.cleanup(stop, every=0.05))
+    for _ in range(100):
+        if await _rows(shared) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await _rows(shared) == 0
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def _rows(shared: SharedState) -> int:
+    async with shared.state._db.transaction() as conn:
+        rows = await conn.fetch("SELECT COUNT(*) AS n FROM conversation_state")
+    return int(rows[0]["n"])
+
+
+async def test_reminder_commands_get_the_shared_state_when_they_take_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.reminders as reminders
+    from bot.reminders.commands import ReminderCommands
+
+    given: list[object] = []
+
+    class TakesState(ReminderCommands):
+        def __init__(self, *, state: object, **kwargs: object) -> None:
+            given.append(state)
+            super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reminders, "ReminderCommands", TakesState)
+    store = await open_sqlite_store(tmp_path / "r.sqlite3")
+    shared = SharedState(database=store.database, limit=20, window=60)
+    settings = load_settings(env_file=None)
+    built = await reminders.build(settings, topics=(), sources={}, senders={}, store=store,
+                                  state=shared.state)  # fmt: skip
+    assert given == [shared.state]
+    await built.aclose()
