@@ -191,7 +191,8 @@ def _chat_and_page(settings: Settings) -> int:
             listening.set()
 
         page = asyncio.create_task(server.serve(
-            settings, runtime.service, setup=setup, metrics=runtime.metrics, stop=stop,
+            settings, runtime.service, setup=setup, metrics=runtime.metrics,
+            marks=runtime.shared.marks if runtime.shared else None, stop=stop,
             announce=announce))
         try:
             runtime.start()
@@ -351,8 +352,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             runtime.start()
 
         try:
-            await server.serve(settings, runtime.service, setup=setup, metrics=runtime.metrics,
-                               announce=announce)
+            await server.serve(
+                settings,
+                runtime.service,
+                setup=setup,
+                metrics=runtime.metrics,
+                marks=runtime.shared.marks if runtime.shared else None,
+                announce=announce,
+            )
         finally:
             await runtime.aclose()
 

@@ -30,6 +30,7 @@ from bot.metrics import Metrics
 from bot.ports import Sender
 from bot.service import Service
 from bot.settings import Settings, is_loopback
+from bot.sharedstate import Marks
 from bot.startup import StartupError, describe_bind_error
 
 SLACK_APP: web.AppKey[SlackApp] = web.AppKey("slack_app")
@@ -141,9 +142,16 @@ def _nothing_on(settings: Settings) -> list[str]:
 
 
 def create_app(
-    *, settings: Settings, service: Service, metrics: Metrics | None = None
+    *,
+    settings: Settings,
+    service: Service,
+    metrics: Metrics | None = None,
+    marks: Marks | None = None,
 ) -> web.Application:
     """The web application for what `settings` configures; assumes `validate` found nothing.
+
+    `marks` remembers Slack events and Teams welcomes taken in (the database's `SqlMarks`, shared
+    by every replica; by default in this process only).
 
     With `metrics`, `GET /metrics` serves them in the Prometheus text format (behind
     `Authorization: Bearer <HANDLEDARBOT_METRICS_TOKEN>` when that is set).
@@ -153,9 +161,9 @@ def create_app(
     app[ADAPTERS] = []
     mode = slack_mode(settings)
     if mode is not None:
-        _mount_slack(app, settings=settings, service=service, mode=mode)
+        _mount_slack(app, settings=settings, service=service, mode=mode, marks=marks)
     if teams.enabled(settings):
-        teams.mount(app, settings=settings, service=service)
+        teams.mount(app, settings=settings, service=service, marks=marks)
         app[ADAPTERS].append("teams")
     if web_chat.enabled(settings):
         web_chat.mount(app, settings=settings, service=service)
@@ -168,8 +176,10 @@ def create_app(
     return app
 
 
-def _mount_slack(app: web.Application, *, settings: Settings, service: Service, mode: str) -> None:
-    slack = SlackApp.from_settings(settings=settings, service=service)
+def _mount_slack(
+    app: web.Application, *, settings: Settings, service: Service, mode: str, marks: Marks | None
+) -> None:
+    slack = SlackApp.from_settings(settings=settings, service=service, marks=marks)
     app[SLACK_APP] = slack
     app[SLACK_SENDER] = SlackSender.from_settings(settings)
     app.on_startup.append(_open_slack_session)
@@ -251,6 +261,7 @@ async def serve(
     service: Service,
     *,
     metrics: Metrics | None = None,
+    marks: Marks | None = None,
     port: int | None = None,
     announce: Callable[[str], None] | None = None,
     setup: Callable[[web.Application], None] | None = None,
@@ -266,7 +277,7 @@ async def serve(
     problems = validate(settings)
     if problems:
         raise ConfigurationError(problems)
-    app = create_app(settings=settings, service=service, metrics=metrics)
+    app = create_app(settings=settings, service=service, metrics=metrics, marks=marks)
     if setup is not None:
         setup(app)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)

@@ -14,7 +14,11 @@ Slack re-delivers an event it thinks timed out. A delivery whose `event_id` was 
 retry Slack made because of a timeout (we acknowledge at once, so the first delivery arrived),
 is acknowledged and dropped: a question is never answered twice. Slack has also delivered one
 message under two event ids (node-slack-sdk #1867), so a message event is dropped too when its
-team + channel + `ts` + event type was seen before (`message_key`).
+team + channel + `ts` + event type was seen before (`message_key`). What was taken in lives in
+`Marks` (the database's, shared by every replica, when the server runs with a store), so a
+question is never answered twice, not even after a restart; a retry of an event that no replica
+finished within `EVENT_LEASE` seconds (the first delivery died with its replica) is answered,
+once.
 
 Other bots (events with `bot_id`, `app_id`, `bot_profile` or subtype `bot_message`) and edits
 (`edited` on a mention, `message_changed` in a DM) are never answered: two bots cannot answer each
@@ -75,6 +79,7 @@ from adapters.slack_delivery import (
 from bot.messages import Message
 from bot.ports import MessageHandler
 from bot.settings import Settings
+from bot.sharedstate import Marks, MemoryMarks
 
 __all__ = ["SlackApp", "SlackSender", "address", "parse_address"]
 
@@ -86,29 +91,15 @@ COMMAND = "/handledning"
 EVENTS = ("app_mention", "message.im")
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")  # a DM with words to answer
 HELP_TEXT = "hjälp"
-SEEN_EVENTS_LIMIT = 10_000
+EVENT_MARK = "slack:event"  # Marks kind of an event_id taken in
+MESSAGE_MARK = "slack:message"  # Marks kind of a message (`message_key`) taken in
+EVENT_LEASE = 30.0  # seconds a replica has to finish an event before a retry may take it
+_TAKEN = "handledarbot_event_marks"  # bolt context key: the marks this request took
 NAMES_LIMIT = 2_000  # user display names remembered
 NAME_TTL = 3600.0  # seconds a display name is reused before users.info is asked again
 SIGNATURE_WINDOW = 300  # seconds a request's timestamp may be off (Slack's rule, as bolt's)
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")
 _SKIN_TONE = re.compile(r":skin-tone-([2-6]):")
-
-
-class SeenEvents:
-    """Event ids already taken in; the oldest are forgotten beyond `limit`."""
-
-    def __init__(self, limit: int = SEEN_EVENTS_LIMIT) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-
-    def add(self, event_id: str) -> bool:
-        """Remember `event_id`; False if it was already there."""
-        if event_id in self._ids:
-            return False
-        self._ids[event_id] = None
-        while len(self._ids) > self._limit:
-            self._ids.popitem(last=False)
-        return True
 
 
 def message_key(body: dict[str, Any]) -> str | None:
@@ -128,14 +119,16 @@ def message_key(body: dict[str, Any]) -> str | None:
 
 
 class DropRedeliveries(AsyncMiddleware):
-    """Acknowledge and drop an event taken in before, or retried by Slack after a timeout.
+    """Acknowledge and drop an event that some replica took in (and finished, or is working on).
 
-    "Before" is its `event_id` or, for messages, its `message_key`; both go into the one
-    `SeenEvents` memory (the shared store of issue 11 takes either key alike).
+    "Took in" is its `event_id` or, for messages, its `message_key`, both kept in `Marks` (the
+    database's, shared by every replica, when the server runs with a store). A retry of an event
+    no replica finished within `EVENT_LEASE` seconds (the first delivery died with its replica)
+    is answered, once.
     """
 
-    def __init__(self, seen: SeenEvents) -> None:
-        self._seen = seen
+    def __init__(self, marks: Marks) -> None:
+        self._marks = marks
 
     async def async_process(
         self,
@@ -146,15 +139,25 @@ class DropRedeliveries(AsyncMiddleware):
     ) -> BoltResponse | None:
         event_id = req.body.get("event_id")
         if isinstance(event_id, str):
-            fresh = self._seen.add(event_id)
-            key = message_key(req.body)
-            if key is not None and fresh:
-                fresh = self._seen.add(key)
-            reasons = req.headers.get("x-slack-retry-reason") or []
-            reason = reasons[0] if reasons else None
-            if not fresh or reason == "http_timeout":
+            taken: list[tuple[str, str, str]] = []
+            token = await self._marks.take(EVENT_MARK, event_id, lease=EVENT_LEASE)
+            if token is not None:
+                taken.append((EVENT_MARK, event_id, token))
+                key = message_key(req.body)
+                if key is not None:
+                    message_token = await self._marks.take(MESSAGE_MARK, key, lease=EVENT_LEASE)
+                    if message_token is None:
+                        # The same message under another event id: this event is done too.
+                        await self._marks.done(EVENT_MARK, event_id, token)
+                        token = None
+                    else:
+                        taken.append((MESSAGE_MARK, key, message_token))
+            if token is None:
+                reasons = req.headers.get("x-slack-retry-reason") or []
+                reason = reasons[0] if reasons else None
                 log.info("dropped re-delivered event %s (retry reason %s)", event_id, reason)
                 return BoltResponse(status=200, body="")
+            req.context[_TAKEN] = taken
         return await next()
 
 
@@ -168,7 +171,9 @@ class SlackApp:
         token: str,
         signing_secret: str,
         api_base_url: str | None = None,
+        marks: Marks | None = None,
     ) -> None:
+        """`marks` remembers events taken in; by default in this process only."""
         # The Web API client gets the SDK logger; bolt keeps this module's logger (bolt copies its
         # level into the `handledarbot` logger on every request, see `sdk_logger`).
         client = AsyncWebClient(token=token, logger=sdk_logger())
@@ -184,11 +189,11 @@ class SlackApp:
         # Socket Mode needs no signing secret (nothing arrives over HTTP then).
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._service = service
-        self._seen = SeenEvents()
+        self._marks: Marks = MemoryMarks() if marks is None else marks
         self._names: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self.bolt.use(DropRedeliveries(self._seen))
+        self.bolt.use(DropRedeliveries(self._marks))
         self.bolt.event("app_mention")(self._tracked(self._on_mention))
         self.bolt.event("message")(self._tracked(self._on_message))
         self.bolt.event(re.compile(".*"))(_ignore)
@@ -198,12 +203,15 @@ class SlackApp:
         self.bolt.action(re.compile(f"^{RATE_ACTION_PREFIX}"))(self._tracked(self._on_rating))
 
     @classmethod
-    def from_settings(cls, *, settings: Settings, service: MessageHandler) -> SlackApp:
+    def from_settings(
+        cls, *, settings: Settings, service: MessageHandler, marks: Marks | None = None
+    ) -> SlackApp:
         return cls(
             service=service,
             token=settings.slack_bot_token or "",
             signing_secret=settings.slack_signing_secret or "",
             api_base_url=settings.slack_api_base_url,
+            marks=marks,
         )
 
     async def dispatch(self, request: web.Request) -> web.Response:
@@ -271,6 +279,8 @@ class SlackApp:
                 self._inflight.add(task)
             try:
                 await listener(**kwargs)
+                for kind, key, token in (kwargs.get("context") or {}).get(_TAKEN) or ():
+                    await self._marks.done(kind, key, token)
             finally:
                 if task is not None:
                     self._inflight.discard(task)

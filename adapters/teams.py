@@ -64,6 +64,7 @@ from bot.messages import Attachment as File
 from bot.messages import Message, Reply
 from bot.ports import DeliveryError, MessageHandler
 from bot.settings import Settings
+from bot.sharedstate import Marks, MemoryMarks
 
 __all__ = ["TEAMS_SENDER", "TeamsBot", "TeamsSender", "create_adapter", "enabled", "mount"]
 
@@ -73,7 +74,8 @@ ROUTE = "/api/messages"
 FILES_ROUTE = "/teams/files/{token}"  # short-lived download links for files outside personal chat
 MAX_TEXT = 4000  # characters of a user's message passed on to the core
 MAX_BODY = 256 * 1024  # bytes of an incoming activity
-MAX_GREETED = 50_000  # conversations remembered as already greeted
+WELCOME_MARK = "teams:welcome"  # Marks kind of a conversation greeted once
+WELCOME_LEASE = 30.0  # seconds to send the welcome before another delivery may try again
 RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
 PERMANENT_STATUSES = frozenset({401, 403, 404})
 REPLY_ATTEMPTS = 3  # a reply inside a turn is retried this often before giving up
@@ -100,10 +102,17 @@ def authenticated(settings: Settings) -> bool:
     return bool(settings.microsoft_app_id)
 
 
-def mount(app: web.Application, *, settings: Settings, service: MessageHandler) -> None:
+def mount(
+    app: web.Application,
+    *,
+    settings: Settings,
+    service: MessageHandler,
+    marks: Marks | None = None,
+) -> None:
     """Add `POST /api/messages` and `GET /teams/files/{token}` to `app`.
 
-    The sender for reminders is then `app[TEAMS_SENDER]`.
+    The sender for reminders is then `app[TEAMS_SENDER]`. `marks` remembers the conversations
+    greeted (shared by replicas when it is the database's).
     """
     adapter = create_adapter(settings)
     if not authenticated(settings):
@@ -113,7 +122,7 @@ def mount(app: web.Application, *, settings: Settings, service: MessageHandler) 
         )
     offers = FileOffers()
     public_url = (settings.public_url or "").rstrip("/") or None
-    bot = TeamsBot(service=service, offers=offers)
+    bot = TeamsBot(service=service, offers=offers, marks=marks)
     app.router.add_post(ROUTE, _handler(adapter, bot, public_url))
     app.router.add_get(FILES_ROUTE, _file_download(offers))
     sender = TeamsSender(
@@ -229,11 +238,18 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     Other activity types (typing, reactions, installationUpdate ...) need no answer.
     """
 
-    def __init__(self, *, service: MessageHandler, offers: FileOffers | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        service: MessageHandler,
+        offers: FileOffers | None = None,
+        marks: Marks | None = None,
+    ) -> None:
         super().__init__()
         self._service = service
         self._offers = offers or FileOffers()
-        self._greeted: OrderedDict[str, None] = OrderedDict()
+        # Conversations greeted (shared by replicas when `marks` is the database's).
+        self._greeted: Marks = MemoryMarks() if marks is None else marks
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         message = to_message(turn_context.activity)
@@ -330,11 +346,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         conversation_id = activity.conversation.id if activity.conversation else None
         if not bot_id or bot_id not in added or not conversation_id:
             return
-        if conversation_id in self._greeted:
-            return
-        self._greeted[conversation_id] = None
-        while len(self._greeted) > MAX_GREETED:
-            self._greeted.popitem(last=False)
+        token = await self._greeted.take(WELCOME_MARK, conversation_id, lease=WELCOME_LEASE)
+        if token is None:
+            return  # greeted already, by this replica or another
         english = _lang(activity) == "en"
         hello = Message(
             text="help" if english else "hjälp",
@@ -344,6 +358,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             address=address_of(activity),
         )
         await send_reply(turn, await self._service.handle(hello), self._offers)
+        await self._greeted.done(WELCOME_MARK, conversation_id, token)
 
 
 def _lang(activity: Activity) -> str:

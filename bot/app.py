@@ -3,8 +3,10 @@
 `build_service` is the bare service (tests); `build_batch_service` is the one for `ask` and `eval`
 (the patient-data guard and length cap, no rate limit, nothing stored); `build_runtime` is what a
 running bot uses: the service with its guard (rate limit, length cap, patient data), the
-unanswered-question journal, the admin and reminder commands, the knowledge reloader and the
-metrics. `build_runtime` raises `StartupError` (one line) when the store cannot be opened.
+unanswered-question journal, the admin and reminder commands, the knowledge reloader, the
+metrics, and the state shared with other replicas through the database (conversation slots,
+marks, rate-limit windows). `build_runtime` raises `StartupError` (one line) when the store
+cannot be opened.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ from bot.knowledge.loader import KnowledgeError, Problem, load_knowledge
 from bot.messages import Lang
 from bot.metrics import CountingSender, Metrics
 from bot.ports import Clock, CommandHandler, Sender
-from bot.ratelimit import RateLimiter
 from bot.reload import KnowledgeReloader
-from bot.reminders import Reminders
+from bot.reminders import Reminders, open_store
 from bot.reminders import build as build_reminders
 from bot.reminders.clock import SystemClock
 from bot.report import format_report
 from bot.safety import Guard
 from bot.service import Service
 from bot.settings import Settings
+from bot.sharedstate import SharedState
 from bot.startup import StartupError, check_sqlite, describe_store_error
 from bot.unanswered import FeedbackStore, open_feedback_store
 from bot.wording import WORDING
@@ -91,25 +93,33 @@ class Runtime:
     feedback: FeedbackStore
     reloader: KnowledgeReloader
     metrics: Metrics
+    shared: SharedState | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _watcher: asyncio.Task[None] | None = None
+    _cleaner: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start delivering reminders and, unless turned off, watching the knowledge base."""
+        """Start delivering reminders, deleting expired shared state and, unless turned off,
+        watching the knowledge base."""
         self.reminders.scheduler.start()
+        self._stop.clear()
+        if self.shared is not None:
+            self._cleaner = asyncio.create_task(
+                self.shared.cleanup(self._stop), name="shared-state-cleanup"
+            )
         if self.settings.watch_knowledge:
-            self._stop.clear()
             self._watcher = asyncio.create_task(
                 self.reloader.watch(stop=self._stop), name="knowledge-watch"
             )
 
     async def aclose(self) -> None:
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        for task in (self._watcher, self._cleaner):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watcher = self._cleaner = None
         await self.reminders.aclose()
         await self.feedback.close()
 
@@ -155,12 +165,24 @@ async def build_runtime(
     if not settings.database_url:
         check_sqlite(settings.sqlite_path)
     try:
+        store = await open_store(settings)
+    except Exception as error:
+        _raise_startup_error(error, settings)
+        raise
+    shared = SharedState(
+        database=store.database,
+        limit=settings.rate_limit_messages,
+        window=settings.rate_limit_seconds,
+    )
+    try:
         reminders = await build_reminders(
             settings,
             topics=knowledge.topics,
             sources=knowledge.sources,
             senders=_CountedSenders(senders, metrics),
             clock=clock,
+            store=store,
+            state=shared.state,
         )
     except Exception as error:
         _raise_startup_error(error, settings)
@@ -171,10 +193,7 @@ async def build_runtime(
         await reminders.aclose()
         _raise_startup_error(error, settings)
         raise
-    guard = Guard(
-        limiter=RateLimiter(limit=settings.rate_limit_messages, window=settings.rate_limit_seconds),
-        max_length=settings.max_message_length,
-    )
+    guard = Guard(limiter=shared.limiter, max_length=settings.max_message_length)
     admin = AdminCommands(admins=Admins.parse(settings.admins))
     service = Service(
         engine=engine,
@@ -182,6 +201,7 @@ async def build_runtime(
         guard=guard,
         journal=feedback,
         metrics=metrics,
+        state=shared.state,
     )
     reloader = KnowledgeReloader(
         service=service,
@@ -189,7 +209,7 @@ async def build_runtime(
         build=lambda: build_engine(settings),
         metrics=metrics,
     )
-    runtime = Runtime(settings, service, reminders, feedback, reloader, metrics)
+    runtime = Runtime(settings, service, reminders, feedback, reloader, metrics, shared)
     admin.connect(reload=reloader.reload, report=runtime.report, stats=runtime.stats)
     return runtime
 

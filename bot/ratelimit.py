@@ -2,6 +2,9 @@
 
 Refused messages do not count, so a user who waits a moment gets through again. The clock is a
 monotonic seconds function, injected so that tests move time by hand.
+
+`RateLimiter` counts in this process; `bot.sharedstate.SqlRateLimiter` counts over every replica
+on one database. Both are `Limiter`s.
 """
 
 from __future__ import annotations
@@ -9,8 +12,15 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Protocol
 
 MAX_USERS = 50_000  # users remembered; the least recently seen are forgotten first
+
+
+class Limiter(Protocol):
+    async def admit(self, user: str) -> float | None:
+        """Count one message of `user`: None when admitted, else seconds until they may send."""
+        ...
 
 
 class RateLimiter:
@@ -37,6 +47,10 @@ class RateLimiter:
         while len(self._seen) > MAX_USERS:
             self._seen.popitem(last=False)
         return allowed
+
+    async def admit(self, user: str) -> float | None:
+        """`Limiter.admit`: `allow`, and the wait when refused."""
+        return None if self.allow(user) else self.retry_after(user)
 
     def retry_after(self, user: str) -> float:
         """Seconds until `user` may send again (0 when they may now)."""

@@ -12,22 +12,23 @@ import math
 from bot.language import detect_language
 from bot.messages import Lang, Message, Reply, Status
 from bot.privacy import has_personal_number
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import Limiter
 from bot.wording import WORDING
 
 LANGUAGE_SAMPLE = 400  # characters used to guess the language of a refused message
 
 
 class Guard:
-    def __init__(self, *, limiter: RateLimiter | None = None, max_length: int = 2000) -> None:
+    def __init__(self, *, limiter: Limiter | None = None, max_length: int = 2000) -> None:
         self._limiter = limiter
         self._max_length = max_length
 
-    def check(self, message: Message) -> Reply | None:
+    async def check(self, message: Message) -> Reply | None:
         """The refusal for `message`, or None when it may be processed."""
         user = f"{message.platform}:{message.user_id}"
-        if self._limiter is not None and not self._limiter.allow(user):
-            seconds = math.ceil(self._limiter.retry_after(user)) or 1
+        wait = None if self._limiter is None else await self._limiter.admit(user)
+        if wait is not None:
+            seconds = math.ceil(wait) or 1
             text = WORDING[_lang(message)].rate_limited.format(seconds=seconds)
             return _reply(_lang(message), text, "rate_limited")
         if message.choice is not None:

@@ -1,8 +1,10 @@
 """The one entry point of the core: a `Message` in, a `Reply` out, whatever the platform.
 
-The service keeps the open clarifying question of each conversation, so that the next message
-("2", a button value, or the option's words) answers it; reminder commands, admin commands and the
-like are `CommandHandler`s asked before the knowledge base.
+The conversation state lives in a `bot.state.StateStore` (shared by every replica when it is the
+database's): the open clarifying question in slot `AWAITING`, so that the next message ("2", a
+button value, or the option's words) answers it on whichever replica gets it; the knowledge
+engine's follow-up context in `CONTEXT` and the user's profile in `PROFILE`. Reminder commands,
+admin commands and the like are `CommandHandler`s asked before the knowledge base.
 
 In order, for each message: the `guard` may refuse it (rate limit, length cap, patient data: the
 text then goes nowhere else); a rating click (`rate:up:<entry id>`) is recorded; the commands are
@@ -15,29 +17,66 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.answering.engine import Engine
 from bot.logs import new_request_id, request_id
-from bot.messages import Lang, Message, Reply, Status
+from bot.messages import Lang, Message, Option, Reply, Status
 from bot.metrics import Metrics
 from bot.ports import CommandHandler
 from bot.safety import Guard
+from bot.state import (
+    AWAITING,
+    AWAITING_TTL,
+    CONTEXT,
+    CONTEXT_TTL,
+    PROFILE,
+    PROFILE_TTL,
+    MemoryStateStore,
+    StateStore,
+    key_of,
+    profile_key,
+)
 from bot.unanswered import Journal
 from bot.wording import WORDING
 
-MAX_OPEN_CLARIFICATIONS = 10_000
 RATE_PREFIX = "rate:"
+CLARIFY = "clarify"  # the `kind` of an open clarification in slot AWAITING
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class _Open:
-    reply: Reply
+class Clarification:
+    """The clarifying question open in a conversation, as slot `AWAITING` holds it:
+    `{"kind": "clarify", "lang": "sv", "question": <the user's question>,
+    "options": [{"label": ..., "value": <entry id>}, ...]}`."""
+
+    lang: Lang
     question: str
+    options: tuple[Option, ...]
+
+    def to_slot(self) -> dict[str, Any]:
+        return {
+            "kind": CLARIFY,
+            "lang": self.lang,
+            "question": self.question,
+            "options": [{"label": o.label, "value": o.value} for o in self.options],
+        }
+
+    @classmethod
+    def from_slot(cls, slot: dict[str, Any] | None) -> Clarification | None:
+        """The clarification in `slot`; None for anything else (another kind, a broken value)."""
+        if not slot or slot.get("kind") != CLARIFY:
+            return None
+        try:
+            options = tuple(Option(str(o["label"]), str(o["value"])) for o in slot["options"])
+        except (KeyError, TypeError):
+            return None
+        lang: Lang = "en" if slot.get("lang") == "en" else "sv"
+        return cls(lang, str(slot.get("question", "")), options) if options else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +111,19 @@ class Service:
         guard: Guard | None = None,
         journal: Journal | None = None,
         metrics: Metrics | None = None,
+        state: StateStore | None = None,
     ) -> None:
+        """`state` defaults to a `MemoryStateStore` (this process only)."""
         self._engine = engine
         self._commands = tuple(commands)
         self._guard = guard
         self._journal = journal
         self._metrics = metrics
-        self._open: OrderedDict[str, _Open] = OrderedDict()
+        self._state: StateStore = MemoryStateStore() if state is None else state
+
+    @property
+    def state(self) -> StateStore:
+        return self._state
 
     @property
     def engine(self) -> Engine:
@@ -102,7 +147,7 @@ class Service:
 
     async def _handle(self, message: Message) -> Reply:
         if self._guard is not None:
-            refusal = self._guard.check(message)
+            refusal = await self._guard.check(message)
             if refusal is not None:
                 log.info("message refused: %s", refusal.kind)
                 return refusal
@@ -116,19 +161,38 @@ class Service:
         return await self._answer(message)
 
     async def _answer(self, message: Message) -> Reply:
-        opened = self._open.pop(message.conversation_id, None)
+        key = key_of(message.platform, message.user_id, message.conversation_id)
+        opened = Clarification.from_slot(await self._state.get(key, AWAITING))
         if opened is not None:
-            typed = message.choice or message.text
-            option = self._engine.pick_option(opened.reply.options, typed)
+            option = self._engine.pick_option(opened.options, message.choice or message.text)
+            await self._state.delete(key, AWAITING)
             if option is not None:
-                return self._engine.answer_option(option.value, opened.reply.lang)
-            await self._note(opened.question, "abandoned", opened.reply.lang)
+                chosen = self._engine.answer_option(option.value, opened.lang)
+                return await self._keep(message, chosen)
+            await self._note(opened.question, "abandoned", opened.lang)
         if message.choice is not None:
-            return self._engine.answer_option(message.choice, None)
-        reply = self._engine.answer(message.text)
+            return await self._keep(message, self._engine.answer_option(message.choice, None))
+        users = profile_key(message.platform, message.user_id)
+        reply = self._engine.answer(
+            message.text,
+            context=await self._state.get(key, CONTEXT),
+            profile=await self._state.get(users, PROFILE),
+        )
         if reply.status is Status.NO_MATCH:
             await self._note(message.text, "no_match", reply.lang)
-        self._remember(message.conversation_id, reply, message.text)
+        if reply.status is Status.CLARIFY and reply.options:
+            asked = Clarification(reply.lang, message.text, reply.options)
+            await self._state.put(key, AWAITING, asked.to_slot(), AWAITING_TTL)
+        return await self._keep(message, reply)
+
+    async def _keep(self, message: Message, reply: Reply) -> Reply:
+        """Store the engine's follow-up context and the user's profile that `reply` carries."""
+        if reply.context is not None:
+            key = key_of(message.platform, message.user_id, message.conversation_id)
+            await self._state.put(key, CONTEXT, reply.context, CONTEXT_TTL)
+        if reply.profile is not None:
+            users = profile_key(message.platform, message.user_id)
+            await self._state.put(users, PROFILE, reply.profile, PROFILE_TTL)
         return reply
 
     async def _rate(self, rating: Rating) -> Reply:
@@ -151,12 +215,6 @@ class Service:
             await self._journal.unanswered(text, kind=kind, lang=lang)
         except Exception:
             log.exception("could not note an unanswered question")
-
-    def _remember(self, conversation_id: str, reply: Reply, question: str) -> None:
-        if reply.status is Status.CLARIFY and reply.options:
-            self._open[conversation_id] = _Open(reply, question)
-            while len(self._open) > MAX_OPEN_CLARIFICATIONS:
-                self._open.popitem(last=False)
 
 
 _REFUSALS = frozenset({"rate_limited", "too_long", "patient_data"})

@@ -78,11 +78,11 @@ class FeedbackStore:
 
     async def migrate(self) -> None:
         async with self._db.transaction() as conn:
+            if self._db.dialect == "postgres":  # lock first: replicas may start together
+                await conn.execute(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS feedback_schema_version (version INTEGER PRIMARY KEY)"
             )
-            if self._db.dialect == "postgres":
-                await conn.execute(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
             rows = await conn.fetch("SELECT MAX(version) AS v FROM feedback_schema_version")
             current = rows[0]["v"] or 0
             for version, sqls in MIGRATIONS:

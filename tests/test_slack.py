@@ -19,12 +19,13 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.render_slack import escape, render_reply
 from adapters.server import create_app
-from adapters.slack import COMMAND, EVENTS, ROUTE, SeenEvents, SlackSender, address, parse_address
+from adapters.slack import COMMAND, EVENTS, ROUTE, SlackSender, address, parse_address
 from bot.answering.engine import Engine
 from bot.messages import Attachment, CourseFact, Message, Option, Reply, SourceRef, Status
 from bot.ports import DeliveryError
 from bot.service import Service
 from bot.settings import load_settings
+from bot.sharedstate import MemoryMarks
 from tests.conftest import ROOT
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, Call, FakeSlackApi
 
@@ -417,15 +418,29 @@ async def test_redelivered_event_gets_no_second_answer(
     assert len(replies) == 1
 
 
-async def test_timeout_retry_of_an_unseen_event_is_not_answered(server: SlackServer) -> None:
-    """Bolt acknowledges at once, so a timeout retry means the first delivery did arrive."""
+async def test_timeout_retry_of_an_unseen_event_is_answered_once(server: SlackServer) -> None:
+    """No replica took the first delivery in (it died with its replica): the retry is answered,
+    and Slack's next retry of the same event is not."""
     event = dm(ST_QUESTION, channel="D0TIMEOUT")
     headers = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-    assert (await server.event(event, headers=headers)).status == 200
+    assert (await server.event(event, event_id="Ev0TIMEOUT", headers=headers)).status == 200
+    await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0TIMEOUT")
+    headers = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await server.event(event, event_id="Ev0TIMEOUT", headers=headers)).status == 200
     await settle(server)
-    assert not [
-        c for c in server.api.calls_to("chat.postMessage") if c.params["channel"] == "D0TIMEOUT"
-    ]
+    replies = server.api.calls_to("chat.postMessage")
+    assert len([c for c in replies if c.params["channel"] == "D0TIMEOUT"]) == 1
+
+
+async def test_one_message_carried_by_two_event_ids_is_answered_once(server: SlackServer) -> None:
+    """Slack may deliver one message under two event ids (e.g. one per installation)."""
+    event = dm(ST_QUESTION, channel="D0TWICE")
+    await server.event(event, event_id="Ev0FIRST")
+    await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0TWICE")
+    await server.event(event, event_id="Ev0SECOND")
+    await settle(server)
+    replies = server.api.calls_to("chat.postMessage")
+    assert len([c for c in replies if c.params["channel"] == "D0TWICE"]) == 1
 
 
 async def test_error_retry_of_an_unseen_event_is_answered(server: SlackServer) -> None:
@@ -792,11 +807,18 @@ def test_manifest_matches_what_the_adapter_serves() -> None:
     }  # fmt: skip
 
 
-def test_seen_event_ids_are_bounded() -> None:
-    seen = SeenEvents(limit=3)
-    assert [seen.add(e) for e in ("a", "b", "a", "c", "d")] == [True, True, False, True, True]
-    assert seen.add("a") is True  # forgotten: the oldest beyond the limit
-    assert seen.add("d") is False
+async def test_memory_marks_are_bounded_and_a_lapsed_lease_can_be_taken_again() -> None:
+    now = [1000.0]
+    marks = MemoryMarks(limit=3, clock=lambda: now[0])
+    tokens = {k: await marks.take("e", k, lease=30) for k in ("a", "b", "c")}
+    assert None not in tokens.values()
+    assert await marks.take("e", "a", lease=30) is None  # being handled
+    await marks.done("e", "a", tokens["a"] or "")
+    now[0] += 60
+    assert await marks.take("e", "a", lease=30) is None  # handled: never again
+    assert await marks.take("e", "b", lease=30) is not None  # its taker died: taken again
+    assert await marks.take("e", "d", lease=30) is not None
+    assert await marks.take("e", "a", lease=30) is not None  # forgotten beyond the limit
 
 
 # --- Slack as it really behaves (issue 13) ------------------------------------------------------

@@ -12,8 +12,10 @@ Wiring (the one entry point calls this):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.knowledge.schema import Source, Topic
 from bot.ports import Clock, Sender
@@ -25,6 +27,7 @@ from bot.reminders.store import ReminderStore, SqlReminderStore
 from bot.reminders.store_postgres import open_postgres_store
 from bot.reminders.store_sqlite import open_sqlite_store
 from bot.settings import Settings
+from bot.state import StateStore
 
 __all__ = ["Reminders", "build", "open_store"]
 
@@ -55,12 +58,19 @@ async def build(
     senders: Mapping[str, Sender],
     clock: Clock | None = None,
     config: SchedulerConfig | None = None,
+    store: SqlReminderStore | None = None,
+    state: StateStore | None = None,
 ) -> Reminders:
+    """`store` defaults to `open_store(settings)`; `state` is where the commands keep a pending
+    confirmation (slot AWAITING), given to `ReminderCommands` when it takes one."""
     clock = clock or SystemClock()
-    store = await open_store(settings)
+    store = store or await open_store(settings)
     knowledge = Knowledge(topics=tuple(topics), sources=sources)
+    shared: dict[str, Any] = {}
+    if state is not None and "state" in inspect.signature(ReminderCommands).parameters:
+        shared["state"] = state
     commands = ReminderCommands(
-        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone
+        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone, **shared
     )
     scheduler = Scheduler(
         store=store, senders=senders, clock=clock, knowledge=knowledge, config=config

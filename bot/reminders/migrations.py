@@ -3,6 +3,11 @@
 Times are whole seconds since the epoch (UTC) in BIGINT columns, so SQLite and PostgreSQL share
 every query. A `deliveries` row is one delivery of one meeting occurrence (`seq` 0, or a snooze):
 UNIQUE (reminder_id, occurrence, seq) plus the pending → sent transition make it happen once.
+
+Version 2 adds the state several replicas share (`bot.sharedstate`), with times in milliseconds
+since the epoch: `conversation_state` (the `bot.state` slots), `marks` (what was already taken in:
+Slack events and messages, Teams welcomes) and `rate_events` (the rate limit's sliding windows).
+Every row carries its expiry; expired rows are ignored at once and deleted periodically.
 """
 
 from __future__ import annotations
@@ -46,7 +51,34 @@ _V1 = (
     "CREATE INDEX deliveries_lease ON deliveries (lease_token)",
 )
 
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1),)
+_V2 = (
+    """CREATE TABLE conversation_state (
+        state_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_ms BIGINT NOT NULL,
+        PRIMARY KEY (state_key, name)
+    )""",
+    "CREATE INDEX conversation_state_expiry ON conversation_state (expires_ms)",
+    """CREATE TABLE marks (
+        kind TEXT NOT NULL,
+        mark_key TEXT NOT NULL,
+        token TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0,
+        lease_until_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL,
+        PRIMARY KEY (kind, mark_key)
+    )""",
+    "CREATE INDEX marks_expiry ON marks (expires_ms)",
+    """CREATE TABLE rate_events (
+        user_key TEXT NOT NULL,
+        at_ms BIGINT NOT NULL
+    )""",
+    "CREATE INDEX rate_events_user ON rate_events (user_key, at_ms)",
+    "CREATE INDEX rate_events_at ON rate_events (at_ms)",
+)
+
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1), (2, _V2))
 
 
 def statements(version_sql: tuple[str, ...], dialect: str) -> list[str]:

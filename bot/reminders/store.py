@@ -28,6 +28,7 @@ from bot.reminders.model import (
 )
 
 log = logging.getLogger(__name__)
+ADVISORY_LOCK = 4242001  # held while migrating; the feedback tables use 4242002
 Row = Mapping[str, Any]
 
 
@@ -77,13 +78,21 @@ class SqlReminderStore:
     def __init__(self, *, database: Database) -> None:
         self._db = database
 
+    @property
+    def database(self) -> Database:
+        """The database this store uses, for the other tables of the same schema."""
+        return self._db
+
     async def migrate(self) -> None:
+        """Apply the migrations not yet applied. On PostgreSQL the advisory lock comes first, so
+        replicas starting together on a new database wait for each other instead of racing to
+        create `schema_version` (which fails with UniqueViolationError on pg_type)."""
         async with self._db.transaction() as conn:
+            if self._db.dialect == "postgres":
+                await conn.execute(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"
             )
-            if self._db.dialect == "postgres":
-                await conn.execute("SELECT pg_advisory_xact_lock(4242001)")
             rows = await conn.fetch("SELECT MAX(version) AS v FROM schema_version")
             current = rows[0]["v"] or 0
             for version, sqls in MIGRATIONS:

@@ -1,0 +1,262 @@
+"""State that several replicas share through the database: conversation slots, marks, rate limits.
+
+All three live in the reminders' database (SQLite file, or PostgreSQL when DATABASE_URL is set),
+in tables of migration 2 (`bot.reminders.migrations`); times are wall-clock milliseconds since the
+epoch, so every replica reads the same expiry.
+
+- `SqlStateStore` implements `bot.state.StateStore` (the open question, the follow-up context,
+  the user's profile).
+- `Marks` remember what was already taken in, so that something is handled once by whichever
+  replica gets it first: a Slack event id, a Slack message (channel + ts), a Teams welcome.
+  `take` hands out a lease; `done` makes the mark final. A mark whose lease ran out without
+  `done` (its replica died) can be taken again, so a retry of an event nobody finished is
+  answered once, and a retry of one that was answered is not.
+- `SqlRateLimiter` is `bot.ratelimit.RateLimiter`'s sliding window, counted over all replicas.
+
+`SharedState.cleanup` deletes expired rows every `CLEANUP_EVERY` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.reminders.store import Database
+from bot.state import JsonDict
+
+log = logging.getLogger(__name__)
+
+CLEANUP_EVERY = 10 * 60.0  # seconds between deletions of expired rows
+MARK_KEEP = 7 * 24 * 3600.0  # seconds a done mark is remembered (Slack retries within hours)
+MAX_MEMORY_MARKS = 100_000
+RATE_LOCK = 4242003  # advisory lock class of the per-user rate-limit windows (PostgreSQL)
+
+WallClock = Callable[[], float]  # seconds since the epoch
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+class SqlStateStore:
+    """`bot.state.StateStore` in the `conversation_state` table; values are stored as JSON."""
+
+    def __init__(self, *, database: Database, clock: WallClock = time.time) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def get(self, key: str, name: str) -> JsonDict | None:
+        async with self._db.transaction() as conn:
+            rows = await conn.fetch(
+                "SELECT value FROM conversation_state WHERE state_key = $1 AND name = $2"
+                " AND expires_ms > $3",
+                key,
+                name,
+                _ms(self._clock()),
+            )
+        if not rows:
+            return None
+        value = json.loads(rows[0]["value"])
+        return value if isinstance(value, dict) else None
+
+    async def put(self, key: str, name: str, value: Mapping[str, Any], ttl: float) -> None:
+        """Raises TypeError when `value` is not JSON-serialisable (nothing is stored then)."""
+        text = json.dumps(dict(value), ensure_ascii=False)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO conversation_state (state_key, name, value, expires_ms)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (state_key, name)"
+                " DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
+                key,
+                name,
+                text,
+                _ms(self._clock() + ttl),
+            )
+
+    async def delete(self, key: str, name: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM conversation_state WHERE state_key = $1 AND name = $2", key, name
+            )
+
+    async def purge(self) -> int:
+        """Delete expired slots; the number deleted."""
+        async with self._db.transaction() as conn:
+            return await conn.execute(
+                "DELETE FROM conversation_state WHERE expires_ms <= $1", _ms(self._clock())
+            )
+
+
+class Marks(Protocol):
+    async def take(self, kind: str, key: str, *, lease: float) -> str | None:
+        """A token when `key` is now ours to handle (new, or its last taker's lease of `lease`
+        seconds ran out without `done`); None when it was handled or is being handled."""
+        ...
+
+    async def done(self, kind: str, key: str, token: str) -> None:
+        """`key` is handled: never taken again while remembered (`MARK_KEEP` seconds)."""
+        ...
+
+
+@dataclass(slots=True)
+class _Mark:
+    token: str
+    done: bool
+    lease_until: float
+    expires: float
+
+
+class MemoryMarks:
+    """`Marks` of this process only (tests, one process without a database); bounded."""
+
+    def __init__(self, *, limit: int = MAX_MEMORY_MARKS, clock: WallClock = time.time) -> None:
+        self._marks: OrderedDict[tuple[str, str], _Mark] = OrderedDict()
+        self._limit = limit
+        self._clock = clock
+
+    async def take(self, kind: str, key: str, *, lease: float) -> str | None:
+        now = self._clock()
+        mark = self._marks.get((kind, key))
+        if mark is not None and mark.expires > now and (mark.done or mark.lease_until > now):
+            return None
+        token = uuid.uuid4().hex
+        self._marks.pop((kind, key), None)
+        self._marks[(kind, key)] = _Mark(token, False, now + lease, now + max(lease, MARK_KEEP))
+        while len(self._marks) > self._limit:
+            self._marks.popitem(last=False)
+        return token
+
+    async def done(self, kind: str, key: str, token: str) -> None:
+        mark = self._marks.get((kind, key))
+        if mark is not None and mark.token == token:
+            mark.done = True
+            mark.expires = self._clock() + MARK_KEEP
+
+
+class SqlMarks:
+    """`Marks` in the `marks` table: one row per (kind, key); taking is one atomic statement."""
+
+    def __init__(self, *, database: Database, clock: WallClock = time.time) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def take(self, kind: str, key: str, *, lease: float) -> str | None:
+        now = self._clock()
+        token = uuid.uuid4().hex
+        args = (kind, key, token, _ms(now + lease), _ms(now + max(lease, MARK_KEEP)), _ms(now))
+        async with self._db.transaction() as conn:
+            inserted = await conn.execute(
+                "INSERT INTO marks (kind, mark_key, token, done, lease_until_ms, expires_ms)"
+                " VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (kind, mark_key) DO NOTHING",
+                *args[:5],
+            )
+            if inserted:
+                return token
+            taken = await conn.execute(
+                "UPDATE marks SET token = $3, done = 0, lease_until_ms = $4, expires_ms = $5"
+                " WHERE kind = $1 AND mark_key = $2"
+                " AND (expires_ms <= $6 OR (done = 0 AND lease_until_ms <= $6))",
+                *args,
+            )
+        return token if taken else None
+
+    async def done(self, kind: str, key: str, token: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE marks SET done = 1, expires_ms = $4"
+                " WHERE kind = $1 AND mark_key = $2 AND token = $3",
+                kind,
+                key,
+                token,
+                _ms(self._clock() + MARK_KEEP),
+            )
+
+    async def purge(self) -> int:
+        async with self._db.transaction() as conn:
+            return await conn.execute(
+                "DELETE FROM marks WHERE expires_ms <= $1", _ms(self._clock())
+            )
+
+
+class SqlRateLimiter:
+    """At most `limit` messages per user in any `window` seconds, counted over every replica.
+
+    Same rule as `bot.ratelimit.RateLimiter`: refused messages do not count. Each admitted message
+    is a row of `rate_events`; a user's check-and-count is serialized (PostgreSQL: an advisory
+    transaction lock per user; SQLite: the write lock every transaction takes).
+    """
+
+    def __init__(
+        self, *, database: Database, limit: int, window: float, clock: WallClock = time.time
+    ) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a rate limit needs limit >= 1 and window > 0")
+        self._db = database
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+
+    async def admit(self, user: str) -> float | None:
+        """Count one message of `user`: None when admitted, else the seconds until they may."""
+        now = _ms(self._clock())
+        since = now - _ms(self._window)
+        async with self._db.transaction() as conn:
+            if self._db.dialect == "postgres":
+                await conn.execute(
+                    f"SELECT pg_advisory_xact_lock({RATE_LOCK}, hashtext($1))", user
+                )
+            await conn.execute(
+                "DELETE FROM rate_events WHERE user_key = $1 AND at_ms <= $2", user, since
+            )
+            rows = await conn.fetch(
+                "SELECT COUNT(*) AS n, MIN(at_ms) AS first FROM rate_events WHERE user_key = $1",
+                user,
+            )
+            if int(rows[0]["n"]) < self._limit:
+                await conn.execute(
+                    "INSERT INTO rate_events (user_key, at_ms) VALUES ($1, $2)", user, now
+                )
+                return None
+        return max(0.0, (int(rows[0]["first"]) - since) / 1000)
+
+    async def purge(self) -> int:
+        since = _ms(self._clock() - self._window)
+        async with self._db.transaction() as conn:
+            return await conn.execute("DELETE FROM rate_events WHERE at_ms <= $1", since)
+
+
+class SharedState:
+    """The three shared stores on one database, and their periodic clean-up."""
+
+    def __init__(
+        self, *, database: Database, limit: int, window: float, clock: WallClock = time.time
+    ) -> None:
+        self.state = SqlStateStore(database=database, clock=clock)
+        self.marks = SqlMarks(database=database, clock=clock)
+        self.limiter = SqlRateLimiter(database=database, limit=limit, window=window, clock=clock)
+
+    async def purge(self) -> int:
+        """Delete every expired row; how many were deleted."""
+        return (
+            await self.state.purge() + await self.marks.purge() + await self.limiter.purge()
+        )
+
+    async def cleanup(self, stop: asyncio.Event, every: float = CLEANUP_EVERY) -> None:
+        """`purge` every `every` seconds until `stop` is set; a failed round is logged."""
+        while not stop.is_set():
+            try:
+                deleted = await self.purge()
+                if deleted:
+                    log.info("deleted %d expired rows of shared state", deleted)
+            except Exception:
+                log.exception("could not delete expired shared state; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
