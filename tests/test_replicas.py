@@ -24,8 +24,8 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
-from bot.matching import Engine
 
+from bot.answering.engine import Engine
 from bot.reminders.commands import ReminderCommands
 from tests.conftest import ENV_PREFIXES, ROOT
 from tests.fakes.connector import FakeConnector, Posted

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from bot.matching import Engine
 
+from bot.answering.engine import Engine
 from bot.messages import Message, Status
 from bot.reminders.clock import SystemClock
 from bot.reminders.store_postgres import open_postgres_store
