@@ -74,8 +74,6 @@ async def test_after_a_clarification_a_new_question_is_answered_as_new(chat: Cha
 @pytest.mark.parametrize("question", [
     "Var kan jag parkera vid Danderyds sjukhus?",
     "Hur mycket tjänar en studierektor?",
-    "What is the maximum dose of ibuprofen?",
-    "Mitt lösenord till Cosmic fungerar inte",
     "Vad kostar Stepping stones?",
     "When does the next Högskolepedagogik course start?",
 ])
@@ -84,6 +82,20 @@ async def test_out_of_scope_is_an_honest_no_match_with_whom_to_ask(chat: Chat,
     reply = await chat.say(question)
     assert reply.status is Status.NO_MATCH, chat.text
     assert "Fråga gärna" in chat.text or "Please ask" in chat.text
+
+
+@pytest.mark.parametrize("question", [
+    "What is the maximum dose of ibuprofen?",
+    "Mitt lösenord till Cosmic fungerar inte",
+    "vad blir det för väder?",
+])
+async def test_out_of_the_domain_gets_one_line_on_what_the_bot_is_for(chat: Chat,
+                                                                      question: str) -> None:
+    reply = await chat.say(question)
+    assert (reply.status, reply.kind) == (Status.NO_MATCH, "out_of_domain"), chat.text
+    assert len(reply.paragraphs) == 1
+    assert "handledning" in chat.text or "supervision" in chat.text
+    assert "Fråga gärna" not in chat.text and "Please ask" not in chat.text
 
 
 async def test_a_price_question_says_the_sources_give_no_price(chat: Chat) -> None:

@@ -161,6 +161,11 @@ _FOLLOW_START = re.compile(
     r"galler det|även|aven|also|för|for|om)\b",
     re.I,
 )
+# Words that point back to what was just said ("hur lång är den?", "is it web-based?").
+_ANAPHORA = frozenset(
+    {"den", "det", "dem", "denna", "detta", "dessa", "kursen", "utbildningen", "it", "its",
+     "that", "this", "they", "them", "those", "one"}
+)
 _ORDINALS = {
     "forsta": 1, "first": 1, "ettan": 1, "andra": 2, "second": 2, "tvaan": 2, "tredje": 3,
     "third": 3, "trean": 3, "fjarde": 4, "fourth": 4, "femte": 5, "fifth": 5,
@@ -388,7 +393,10 @@ class Engine:
         last_subject = str(context.get("subject") or "")
         last_facet = str(context.get("facet") or "")
         short = len(reading.content) <= 4
-        if not subjects and last_subject and (facets or short) and not self._named_entry(reading):
+        leaning = bool(facets) or bool(_ANAPHORA & set(reading.tokens)) or bool(
+            _FOLLOW_START.match(reading.text)
+        )
+        if not subjects and last_subject and leaning and not self._named_entry(reading):
             trace.context_used = f"subject of the last answer: {last_subject!r}"
             return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler, names=self._names)
         last_rest = str(context.get("rest") or last_facet)
@@ -417,8 +425,12 @@ class Engine:
         )
 
     def _with_context(self, reply: Reply, reading: Reading) -> Reply:
-        if reply.status is not Status.ANSWER or reply.kind != "knowledge":
+        if reply.kind in ("help", "profile"):
             return reply
+        if reply.status is not Status.ANSWER or reply.kind != "knowledge":
+            # Nothing answered: nothing for a follow-up to lean on (an empty context clears
+            # the conversation's).
+            return _replace_context(reply, {})
         subject_positions = reading.positions_of(self._subjects(reading))
         facet_positions = reading.positions_of([c for c in reading.found if c in self._details])
         entry = self.knowledge.entries.get(reply.entry_id or "")
