@@ -7,11 +7,11 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from adapters.console import reply_json
 from bot import logs
 from bot.app import build_engine, build_runtime
 from bot.evaluation import format_report, load_questions, run
@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     run_bot.set_defaults(run=_run)
 
     chat = sub.add_parser("chat", help="chat in the console (the embedded default)")
+    chat.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="one JSON object per reply on its own line, as `ask --json` prints (for scripts)",
+    )
     chat.set_defaults(run=_chat)
 
     ask = sub.add_parser("ask", help="print the reply to one question ('-': one per stdin line)")
@@ -162,7 +167,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         runtime = await build_runtime(settings, {"console": printer})
         try:
             runtime.start()
-            await chat(runtime.service, delivered=printer)
+            await chat(runtime.service, delivered=printer, jsonl=args.jsonl)
         finally:
             await runtime.aclose()
 
@@ -193,16 +198,6 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     _print_reply(engine.answer(args.question), as_json=args.json, out=sys.stdout)
     return 0
-
-
-def reply_json(reply: Reply) -> dict[str, object]:
-    return {
-        "status": str(reply.status),
-        "lang": reply.lang,
-        "text": render_text(reply),
-        "options": [asdict(option) for option in reply.options],
-        "sources": [{**asdict(s), "reviewed": s.reviewed.isoformat()} for s in reply.sources],
-    }
 
 
 def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:

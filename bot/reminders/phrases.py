@@ -56,7 +56,10 @@ class Phrases:
     reminder: str
     late: str
     topic_line: str
+    alternatives_line: str
+    either: str
     source: str
+    sources: str
     snooze_hour: str
     snooze_day: str
     skip: str
@@ -70,6 +73,29 @@ class Phrases:
     yearly: str
     end_of_year: str
     times_during_st: str
+    list_hint: str
+    kept: str
+    nothing_changed: str
+    several: str
+    which_number: str
+    delete_confirm_one: str
+    delete_confirm_many: str
+    yes_delete: str
+    no_keep: str
+    snooze_typed: str
+    change_what: str
+    in_the_past: str
+    save_failed: str
+    retry: str
+    storage_full: str
+    storage_error: str
+    abandoned_create: str
+    abandoned_change: str
+    once: str
+    every_month_day: str
+    every_n_months_day: str
+    dst_gap: str
+    help: tuple[str, ...]
 
     def weekday(self, index: int) -> str:
         return self.weekdays[index]
@@ -142,7 +168,7 @@ PHRASES: dict[Lang, Phrases] = {
         confirm="Ska jag spara påminnelsen?",
         yes_save="Ja, spara",
         no="Nej",
-        saved="Sparat: {what}, {desc}. Första påminnelsen kommer {date}.",
+        saved="Sparat som påminnelse {n}: {what}, {desc}. Första påminnelsen kommer {date}.",
         discarded="OK, jag sparade ingenting.",
         nothing_saved="Inget är sparat.",
         no_recurrence=(
@@ -169,19 +195,22 @@ PHRASES: dict[Lang, Phrases] = {
         changed="Påminnelse {n} ({what}) är ändrad: {desc}. Nästa möte: {next}.",
         which="Vilken påminnelse menar du? Ange numret i ”mina påminnelser” eller namnet.",
         not_found="Jag hittar ingen påminnelse ”{ref}” bland dina. Skriv ”mina påminnelser”.",
-        next_meeting="Nästa möte – {what}: {date}.",
+        next_meeting="Nästa möte – {what} (nr {n}): {date}.",
         no_next="Ingen fler möten i serien – {what}.",
         to_cover="Att ta upp:",
         nothing_due="Inget särskilt utöver det vanliga.",
         reminder="Påminnelse – {what}: {date}.",
         late="(Skickas sent: jag var inte igång när påminnelsen skulle ha kommit, {date}.)",
-        topic_line="• {title} — {cadence}{note}. {source}: {citation}",
+        topic_line="• {title} — {cadence}{note}",
+        alternatives_line="• {titles} (alternativ vid årsmötet) — {cadences}",
+        either=" eller ",
         source="Källa",
+        sources="Källor",
         snooze_hour="Påminn om 1 timme",
         snooze_day="Påminn i morgon",
         skip="Hoppa över mötet",
         snoozed="OK, jag påminner dig igen {date}.",
-        skipped="OK, mötet {date} hoppas över. Det som skulle tas upp då flyttas till nästa möte{next}.",
+        skipped="OK, mötet {date} ({what}, nr {n}) hoppas över. Det som skulle tas upp då flyttas till nästa möte{next}.",
         expired="Den här knappen gäller inte längre – skriv ”påminn mig …” igen.",
         export="Kalenderfil med dina möten de kommande 12 månaderna och vad som ska tas upp vid varje.",
         export_empty="Du har inga påminnelser att exportera.",
@@ -190,6 +219,51 @@ PHRASES: dict[Lang, Phrases] = {
         yearly="en gång per år",
         end_of_year="i slutet av kalenderåret",
         times_during_st="{n} gånger under ST-tiden (tas upp vid årsmötena)",
+        list_hint=(
+            "Numren ändras inte. Skriv till exempel ”pausa 2”, ”flytta 2 till onsdagar kl 10”, "
+            "”hoppa över nästa möte med Anna” eller ”ta bort 2”."
+        ),
+        kept="OK, jag tog inte bort något.",
+        nothing_changed="Inget är ändrat.",
+        several="{count} av dina påminnelser passar:",
+        which_number="Vilken menar du? Svara med numret framför den, eller med veckodagen.",
+        delete_confirm_one="Ska jag ta bort påminnelsen ovan?",
+        delete_confirm_many="Ska jag ta bort alla {count} påminnelserna ovan?",
+        yes_delete="Ja, ta bort",
+        no_keep="Nej, behåll",
+        snooze_typed=(
+            "Påminnelse {n} ({what}) skjuter du upp med knapparna ”Påminn om 1 timme” och "
+            "”Påminn i morgon” när den kommer. Du kan också skriva ”hoppa över nästa möte med …” "
+            "eller ”flytta {n} till fredagar kl 10”."
+        ),
+        change_what=(
+            "Vad ska ändras? Skriv till exempel ”flytta Erik till onsdagar kl 10” eller "
+            "”ändra påminnelse 2 till kl 15”."
+        ),
+        in_the_past="Den tiden har redan passerat, så jag sparade ingenting.",
+        save_failed="Påminnelsen sparades inte: {why}.",
+        retry="Svara ”ja” för att försöka spara igen, eller ”nej” för att låta bli.",
+        storage_full="lagringen är full ({detail})",
+        storage_error="lagringen svarade med ett fel ({detail})",
+        abandoned_create="(Påminnelsen du började på är inte sparad.)",
+        abandoned_change="(Jag har inte ändrat eller tagit bort något.)",
+        once="en gång, {date}",
+        every_month_day="varje månad den {day}:e",
+        every_n_months_day="var {n}:e månad den {day}:e",
+        dst_gap=(
+            "Obs: kl. {asked} finns inte {day} (klockan ställs fram till sommartid), så det mötet "
+            "blir kl. {real}."
+        ),
+        help=(
+            "Påminnelser inför handledningsmöten – så här skriver du:",
+            "• Skapa: ”påminn mig varannan tisdag kl 14 om handledning med Anna” (även ”var "
+            "tredje månad kl 9”, ”den 15 januari kl 10”, ”om två veckor kl 9”). Jag visar vad jag "
+            "förstått och sparar först när du svarar ja.\n"
+            "• Se: ”mina påminnelser” · Nästa möte: ”vad ska vi ta upp nästa gång med Anna?”\n"
+            "• Ändra: ”flytta Anna till onsdagar kl 10” · ”pausa 2” · ”återuppta 2” · ”hoppa över "
+            "nästa möte med Anna”\n"
+            "• Ta bort: ”ta bort 2” (jag frågar först) · Kalender: ”exportera kalender”",
+        ),
     ),
     "en": Phrases(
         weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -224,7 +298,7 @@ PHRASES: dict[Lang, Phrases] = {
         confirm="Shall I save this reminder?",
         yes_save="Yes, save",
         no="No",
-        saved="Saved: {what}, {desc}. The first reminder comes {date}.",
+        saved="Saved as reminder {n}: {what}, {desc}. The first reminder comes {date}.",
         discarded="OK, nothing was saved.",
         nothing_saved="Nothing has been saved.",
         no_recurrence=(
@@ -251,19 +325,22 @@ PHRASES: dict[Lang, Phrases] = {
         changed="Reminder {n} ({what}) is changed: {desc}. Next meeting: {next}.",
         which="Which reminder do you mean? Give its number from “my reminders” or the name.",
         not_found="I find no reminder “{ref}” among yours. Write “my reminders”.",
-        next_meeting="Next meeting – {what}: {date}.",
+        next_meeting="Next meeting – {what} (no. {n}): {date}.",
         no_next="No more meetings in the series – {what}.",
         to_cover="To cover:",
         nothing_due="Nothing beyond the usual.",
         reminder="Reminder – {what}: {date}.",
         late="(Sent late: I was not running when this reminder was due, {date}.)",
-        topic_line="• {title} — {cadence}{note}. {source}: {citation}",
+        topic_line="• {title} — {cadence}{note}",
+        alternatives_line="• {titles} (alternatives at the yearly meeting) — {cadences}",
+        either=" or ",
         source="Source",
+        sources="Sources",
         snooze_hour="Remind me in 1 hour",
         snooze_day="Remind me tomorrow",
         skip="Skip this meeting",
         snoozed="OK, I will remind you again {date}.",
-        skipped="OK, the meeting {date} is skipped. What was due then moves to the next meeting{next}.",
+        skipped="OK, the meeting {date} ({what}, no. {n}) is skipped. What was due then moves to the next meeting{next}.",
         expired="This button no longer applies – please write “remind me …” again.",
         export="Calendar file with your meetings for the coming 12 months and what to cover at each.",
         export_empty="You have no reminders to export.",
@@ -272,5 +349,58 @@ PHRASES: dict[Lang, Phrases] = {
         yearly="once a year",
         end_of_year="at the end of the calendar year",
         times_during_st="{n} times during ST (taken up at the yearly meetings)",
+        list_hint=(
+            "The numbers do not change. Write for example “pause 2”, “move 2 to Wednesdays at "
+            "10”, “skip the next meeting with Anna” or “delete 2”."
+        ),
+        kept="OK, nothing was deleted.",
+        nothing_changed="Nothing has been changed.",
+        several="{count} of your reminders match:",
+        which_number="Which one do you mean? Answer with the number in front of it, or its weekday.",
+        delete_confirm_one="Shall I delete the reminder above?",
+        delete_confirm_many="Shall I delete all {count} reminders above?",
+        yes_delete="Yes, delete",
+        no_keep="No, keep",
+        snooze_typed=(
+            "You snooze reminder {n} ({what}) with the buttons “Remind me in 1 hour” and "
+            "“Remind me tomorrow” when it arrives. You can also write “skip the next meeting "
+            "with …” or “move {n} to Fridays at 10”."
+        ),
+        change_what=(
+            "What should change? Write for example “move Erik to Wednesdays at 10” or “change "
+            "reminder 2 to 3pm”."
+        ),
+        in_the_past="That time has already passed, so nothing was saved.",
+        save_failed="The reminder was not saved: {why}.",
+        retry="Answer “yes” to try saving again, or “no” to leave it.",
+        storage_full="the storage is full ({detail})",
+        storage_error="the storage answered with an error ({detail})",
+        abandoned_create="(The reminder you started has not been saved.)",
+        abandoned_change="(I have not changed or deleted anything.)",
+        once="once, {date}",
+        every_month_day="every month on day {day}",
+        every_n_months_day="every {n} months on day {day}",
+        dst_gap=(
+            "Note: {asked} does not exist on {day} (the clocks go forward to summer time), so "
+            "that meeting is at {real}."
+        ),
+        help=(
+            "Reminders before supervision meetings – how to write them:",
+            "• Create: “remind me every other Tuesday at 2pm about supervision with Anna” (also "
+            "“every 3 months at 9”, “on 15 January at 10”, “in two weeks at 9”). I show what I "
+            "understood and save only when you answer yes.\n"
+            "• See: “my reminders” · Next meeting: “what should we cover next time with Anna?”\n"
+            "• Change: “move Anna to Wednesdays at 10” · “pause 2” · “resume 2” · “skip the next "
+            "meeting with Anna”\n"
+            "• Delete: “delete 2” (I ask first) · Calendar: “export calendar”",
+        ),
     ),
 }
+
+
+def reminder_help(lang: Lang) -> tuple[str, ...]:
+    """What reminders can do and how to write the commands, as paragraphs in `lang`.
+
+    For "hur gör jag en påminnelse?" here, and for the general "hjälp"/"help" reply, which the
+    knowledge engine builds (bot/matching.py): it can append these paragraphs."""
+    return PHRASES[lang].help
