@@ -102,7 +102,10 @@ async def chat(
         reply = await service.handle(_message(service, text, name, delivered))
         if jsonl:
             row = reply_json(reply)
-            row["files"] = [str(p) for p in _save_files(reply, folder)]
+            files = _save_files(reply, folder)
+            saved = [WORDING[reply.lang].saved_file.format(path=path) for path in files]
+            row["text"] = "\n\n".join([str(row["text"]), *saved])
+            row["files"] = [str(path) for path in files]
             print(json.dumps(row, ensure_ascii=False), file=stdout, flush=True)
             continue
         print(render(reply), file=stdout, flush=True)

@@ -114,7 +114,13 @@ _NEXT = re.compile(
     r"|\bwhat'?s\s+next\b|\bwhats\s+next\b|\bvad\s+ar\s+nasta\b"
     r"|\b(?:ta\s+upp|prata\s+om|ga\s+igenom|cover|discuss)\b.*\b(?:nasta|next)\b"
 )
-_EXPORT = re.compile(r"\b(?:kalender|kalendern|calendar|ics|ical|exportera|export|icalendar)\b")
+_EXPORT = re.compile(
+    r"\b(?:kalender|kalendern|calendar|ics|ical|exportera|export|icalendar|outlook)\b"
+)
+_ONCE_WORDS = re.compile(
+    r"\b(?:engangs\w*|bara\s+(?:den|en)\s+(?:dag|gang)\w*|en\s+gang|one-?(?:time|off)|once"
+    r"|just\s+(?:that|this|one)\s+(?:day|time))\b"
+)
 _ALL = re.compile(r"\b(?:alla|samtliga|all|every|everything)\b")
 _REF_NUMBER = re.compile(
     r"(?:paminnelse\w*|reminder\w*|nr\.?|nummer|number|#|no\.)\s*(\d{1,6})\b(?![:.]\d)"
@@ -183,6 +189,10 @@ class ReminderCommands:
             if no:
                 await self._state.delete(key, AWAITING)
                 return _reply(lang, PHRASES[lang].discarded)
+            request = request_from_json(pending["request"])
+            if _ONCE_WORDS.search(low) and request.recurrence and request.recurrence.freq == "once":
+                again = self._understood(request, lang, str(pending["token"]))
+                return replace(again, paragraphs=(PHRASES[lang].is_once, *again.paragraphs))
             return None
         if kind == "reminder_missing":
             if no:

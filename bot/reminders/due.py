@@ -2,7 +2,9 @@
 
 - each_meeting: every meeting.
 - every_months N: the first meeting on or after each N-month mark, counted from the trainee's ST
-  start if known, else from the series start (marks before the series start are not carried in).
+  start if known, else from the series start. The first meeting of a series covers the marks of
+  one whole period before it (a week, two weeks, a month ...), so a mark that falls between
+  creating the reminder and its first meeting is not skipped.
 - yearly: as every 12 months.
 - times_during_st N (specialistkollegium 3, 360-degree assessment 2; the Skåne table lists them in
   its yearly column as "Specialistkollegium alt 360 gradersbedömning"): at the yearly marks, only
@@ -53,13 +55,21 @@ def due_topics(topics: Sequence[Topic], reminder: Reminder, meeting: datetime) -
     since = (
         reminder.schedule.local(previous).date()
         if previous is not None
-        else reminder.series_start - timedelta(days=1)
+        else _period_before(reminder, local)
     )
     reference = reminder.st_start or reminder.series_start
     last_in_december = local.month == 12 and (
         following is None or reminder.schedule.local(following).year > local.year
     )
     return [t for t in topics if _is_due(t, since, local, reference, last_in_december)]
+
+
+def _period_before(reminder: Reminder, first: date) -> date:
+    """The day one period before the first meeting: where a previous meeting would have been."""
+    rec = reminder.schedule.recurrence
+    if rec.freq == "monthly":
+        return first - relativedelta(months=rec.interval)
+    return first - timedelta(weeks=rec.interval)
 
 
 def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_december: bool) -> bool:

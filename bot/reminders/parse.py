@@ -306,8 +306,8 @@ def parse_request(text: str, *, now: datetime, timezone: str) -> Request:
     problems: list[Problem] = []
     recurrence = _recurrence(low, spans)
     hour, minute = _time(low, spans, problems)
-    st_start = _date(_ST, low, spans, problems, now, timezone, future=False)
-    start = _date(_START, low, spans, problems, now, timezone, future=True)
+    st_start = _date(_ST, text, low, spans, problems, now, timezone, future=False)
+    start = _date(_START, text, low, spans, problems, now, timezone, future=True)
     if recurrence is None:
         recurrence = _months_without_day(low, spans)
     if recurrence is None and start is None:
@@ -334,11 +334,7 @@ def parse_time(text: str) -> tuple[int, int] | Problem | None:
 
 
 def build_schedule(request: Request, *, now: datetime, timezone: str) -> Schedule:
-    """The series from the start date (default: today) at the requested time.
-
-    The series starts on the day it was asked for, not on its first meeting, so that a mark
-    (e.g. every 3 months from ST start) between the request and the first meeting is due at that
-    first meeting (see bot.reminders.due). A one-off meeting starts on its own date."""
+    """The series starting at the first matching day on/after the start date (default: today)."""
     assert request.recurrence is not None and request.hour is not None
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone).replace(tzinfo=None)
@@ -347,9 +343,15 @@ def build_schedule(request: Request, *, now: datetime, timezone: str) -> Schedul
         hour=request.hour, minute=request.minute or 0
     )
     rec = request.recurrence
-    if rec.freq == "monthly" and rec.nth is None and start < local_now:
-        # same day of the month: the first one is the next one still ahead
-        while start < local_now:
+    if start < local_now and rec.freq != "once":
+        start = datetime.combine(local_now.date(), start.time())
+        if start < local_now:
+            start += timedelta(days=1)
+    if rec.freq == "weekly":
+        start += timedelta(days=(rec.weekday - start.weekday()) % 7)
+    if rec.freq == "monthly" and rec.nth is None and request.start is None:
+        start = datetime.combine(local_now.date(), start.time())  # same day of the month
+        if start < local_now:
             start += relativedelta(months=1)
     return Schedule(recurrence=rec, start=start, timezone=timezone)
 
@@ -500,6 +502,7 @@ def _time(
 
 def _date(
     pattern: re.Pattern[str],
+    text: str,
     low: str,
     spans: list[tuple[int, int]],
     problems: list[Problem],
@@ -515,7 +518,7 @@ def _date(
     fragment = found["date"].strip()
     parsed = _dateparser(fragment, now, timezone, future=future)
     if parsed is None:
-        problems.append(Problem("bad_date", fragment))
+        problems.append(Problem("bad_date", text[found.start("date") : found.end("date")].strip()))
     return parsed
 
 

@@ -95,6 +95,7 @@ class Phrases:
     every_month_day: str
     every_n_months_day: str
     dst_gap: str
+    is_once: str
     help: tuple[str, ...]
 
     def weekday(self, index: int) -> str:
@@ -212,7 +213,7 @@ PHRASES: dict[Lang, Phrases] = {
         snoozed="OK, jag påminner dig igen {date}.",
         skipped="OK, mötet {date} ({what}, nr {n}) hoppas över. Det som skulle tas upp då flyttas till nästa möte{next}.",
         expired="Den här knappen gäller inte längre – skriv ”påminn mig …” igen.",
-        export="Kalenderfil med dina möten de kommande 12 månaderna och vad som ska tas upp vid varje.",
+        export="Kalenderfil (.ics) med dina möten de kommande 12 månaderna och vad som ska tas upp vid varje.",
         export_empty="Du har inga påminnelser att exportera.",
         each_meeting="varje möte",
         every_months="var {n}:e månad",
@@ -254,6 +255,7 @@ PHRASES: dict[Lang, Phrases] = {
             "Obs: kl. {asked} finns inte {day} (klockan ställs fram till sommartid), så det mötet "
             "blir kl. {real}."
         ),
+        is_once="Ja, det blir en engångspåminnelse – inget som upprepas.",
         help=(
             "Påminnelser inför handledningsmöten – så här skriver du:",
             "• Skapa: ”påminn mig varannan tisdag kl 14 om handledning med Anna” (även ”var "
@@ -342,7 +344,7 @@ PHRASES: dict[Lang, Phrases] = {
         snoozed="OK, I will remind you again {date}.",
         skipped="OK, the meeting {date} ({what}, no. {n}) is skipped. What was due then moves to the next meeting{next}.",
         expired="This button no longer applies – please write “remind me …” again.",
-        export="Calendar file with your meetings for the coming 12 months and what to cover at each.",
+        export="Calendar file (.ics) with your meetings for the coming 12 months and what to cover at each.",
         export_empty="You have no reminders to export.",
         each_meeting="every meeting",
         every_months="every {n} months",
@@ -384,6 +386,7 @@ PHRASES: dict[Lang, Phrases] = {
             "Note: {asked} does not exist on {day} (the clocks go forward to summer time), so "
             "that meeting is at {real}."
         ),
+        is_once="Yes, it is a one-off reminder – nothing repeats.",
         help=(
             "Reminders before supervision meetings – how to write them:",
             "• Create: “remind me every other Tuesday at 2pm about supervision with Anna” (also "
