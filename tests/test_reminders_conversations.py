@@ -134,8 +134,10 @@ async def test_one_off_date_in_two_weeks_and_every_third_month(
     assert "en gång, onsdag 3 september 2025 kl. 09:00" in anna.text
     await anna.say("ja")
     await anna.say("påminn mig var tredje månad kl 9 om genomgång av delmålen med Erik")
-    assert "var 3:e månad den 20:e kl. 09:00" in anna.text
-    assert "20 september 2025" in anna.text and "20 december 2025" in anna.text
+    assert "Vilken dag i månaden?" in anna.text  # never a guessed day
+    await anna.say("första tisdagen")
+    assert "första tisdagen var 3:e månad kl. 09:00" in anna.text
+    assert "2 september 2025" in anna.text and "2 december 2025" in anna.text
     await anna.say("ja")
     assert await labels(store) == ["Sara", "Omar", "Erik"]
     [sara] = [r for r in await store.mine(USER) if r.label == "Sara"]
@@ -375,6 +377,16 @@ async def test_a_time_that_does_not_exist_says_so_and_the_ics_agrees(
 
 
 # --- discoverable, and the console's machine-readable mode --------------------------------------
+
+
+async def test_a_bare_delete_lists_and_asks_which(anna: Chat, store: SqlReminderStore) -> None:
+    await create(anna, "påminn mig varje måndag kl 8 om handledning med Erik")
+    await create(anna, "påminn mig varje torsdag kl 9 om handledning med Omar")
+    reply = await anna.say("ta bort")
+    assert reply.kind == "reminder_which" and "Erik" in anna.text and "Omar" in anna.text
+    assert (await anna.say("2")).kind == "reminder_delete"
+    await anna.say("ja")
+    assert await labels(store) == ["Erik"]
 
 
 async def test_how_to_make_a_reminder_is_answered(anna: Chat) -> None:

@@ -74,8 +74,8 @@ _NO = re.compile(
     r"spara inte|don't|dont|2)\b"
 )
 _HELP = re.compile(
-    r"^(?:hjalp|help)\b.*\b(?:paminn|remind)|\bhur\s+(?:gor|skapar|lagger|satter|fixar|far)\s+"
-    r"(?:jag|man|vi)\b.*\bpaminn|\bhow\s+(?:do|can|should)\s+(?:i|we|you)\b.*\bremind"
+    r"^(?:hjalp|help)\b.*\b(?:paminn|remind)|\bhur\s+(?:\w+\s+){0,2}(?:jag|man|vi|du)\b.*\bpaminn"
+    r"|\bhow\s+(?:do|can|should|would)\s+(?:i|we|you)\b.*\bremind"
     r"|\b(?:vad kan|what can)\b.*\b(?:paminnelse|reminder)|\b(?:paminnelse|reminder)s?\s+help\b"
 )
 _ACTIONS = (
@@ -211,7 +211,7 @@ class ReminderCommands:
                 return _reply(lang, PHRASES[lang].kept)
             return None
         if kind == "reminder_which":
-            if no:
+            if no and not low.strip().isdigit():  # here a number picks a reminder
                 await self._state.delete(key, AWAITING)
                 return _reply(lang, PHRASES[lang].nothing_changed)
             mine = {r.id: r for r in await self._store.mine(_owner(message))}
@@ -402,10 +402,10 @@ class ReminderCommands:
             handled = await self._next(message, low, lang)
             if handled is not None:
                 return handled
-        if _is_list(low, text):
-            return await self._list(message, lang)
         if _EXPORT.search(low) and not looks_like_schedule(low):
             return await self._export(message, lang)
+        if _is_list(low, text):
+            return await self._list(message, lang)
         if is_reminder_request(text):
             request = parse_request(text, now=self._clock.now(), timezone=self._timezone)
             return await self._draft(key, message, request, lang)
@@ -483,17 +483,16 @@ class ReminderCommands:
         reminders = await self._store.mine(_owner(message))
         rest = low[end:]
         targets, ref = _targets(low, rest, reminders, text[end:], filter_day=action != "change")
-        if targets is None:
+        if targets is None and not _bare(rest):
             return None
+        if targets is not None and not targets and ref:
+            return _reply(lang, words.not_found.format(ref=ref))
         if not targets:
-            if ref:
-                return _reply(lang, words.not_found.format(ref=ref))
             if not reminders:
                 return _reply(lang, words.list_empty)
-            listing = "\n".join(self._line(r, lang) for r in reminders)
-            return Reply(
-                Status.ANSWER, lang, (listing,), question=words.which, kind="reminder_clarify"
-            )
+            targets = list(reminders)
+            if len(targets) == 1:
+                return await self._act_on(message, key, action, targets, rest, lang)
         if len(targets) > 1 and not _ALL.search(rest):
             await self._state.put(
                 key,
@@ -680,6 +679,27 @@ def _is_list(low: str, text: str) -> bool:
         and not is_reminder_request(text)
         and not looks_like_schedule(low)
     )
+
+
+def _bare(rest: str) -> bool:
+    """Is what follows the verb empty or only "påminnelsen", "min påminnelse", "it", ...?"""
+    words = re.findall(r"[a-z]+", rest)
+    filler = {
+        "min",
+        "mina",
+        "en",
+        "den",
+        "det",
+        "the",
+        "my",
+        "a",
+        "it",
+        "please",
+        "tack",
+        "nu",
+        "now",
+    }
+    return all(w in filler or _REMINDER_WORD.fullmatch(w) for w in words)
 
 
 def _names(label: str, low: str) -> bool:

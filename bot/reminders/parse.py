@@ -17,12 +17,15 @@ from zoneinfo import ZoneInfo
 
 import dateparser  # type: ignore[import-untyped]
 from dateutil.relativedelta import relativedelta
+from dateutil.rrule import MONTHLY, rrule, weekday
 from rapidfuzz import fuzz
 
 from bot.reminders.model import Recurrence, Schedule
 from bot.text import fold
 
-ProblemCode = Literal["no_recurrence", "no_weekday", "no_time", "bad_time", "bad_date"]
+ProblemCode = Literal[
+    "no_recurrence", "no_weekday", "no_monthday", "no_time", "bad_time", "bad_date"
+]
 
 # Every pattern below reads folded text (bot.text.fold: lower case, å/ä/ö → a/a/o), so
 # "mandag" and "måndag" are one word.
@@ -88,7 +91,17 @@ _MONTHLY = re.compile(
     + "|".join(_NTH)
     + r")\s+"
     + _WD
-    + r"\s+(?:(?:i|av|of|in)\s+)?(?:(?:varje|var|every|each|the)\s+)?(?:manad|month)(?:en)?\b"
+    + r"\s+(?:(?:i|av|of|in)\s+)?(?:(?:varje|var|every|each|the)\s*)?"
+    r"(?:(?P<mi>annan|andra|tredje|fjarde|sjatte|other|second|third|fourth|sixth|\d{1,2})"
+    r"(?::?[ae]|st|nd|rd|th)?\s+)?(?:manad|month)(?:en|er|s)?\b"
+)
+# "första tisdagen" on its own: that weekday of every month.
+_NTH_WEEKDAY = re.compile(r"\b(?P<nth>" + "|".join(_NTH) + r")\s+" + _WD + r"\b")
+# "den 15:e", "the 15th", "on day 15": a day of the month.
+_MONTHDAY = re.compile(
+    r"\bden\s+(?P<md>\d{1,2}):?[ae]\b|\bthe\s+(?P<md2>\d{1,2})(?:st|nd|rd|th)\b"
+    r"(?!\s+of\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+    r"|\bon\s+day\s+(?P<md3>\d{1,2})\b"
 )
 _WEEKS_ON_DAY = re.compile(
     r"\b(?:var\s*|every\s+)"
@@ -288,6 +301,7 @@ def looks_like_schedule(text: str) -> bool:
         or _WEEKS_NO_DAY.search(low)
         or _MONTHS_NO_DAY.search(low)
         or _ONE_DATE.search(low)
+        or _MONTHDAY.search(low)
     )
 
 
@@ -309,7 +323,7 @@ def parse_request(text: str, *, now: datetime, timezone: str) -> Request:
     st_start = _date(_ST, text, low, spans, problems, now, timezone, future=False)
     start = _date(_START, text, low, spans, problems, now, timezone, future=True)
     if recurrence is None:
-        recurrence = _months_without_day(low, spans)
+        recurrence, start = _months_without_day(low, spans, problems, start, now, timezone)
     if recurrence is None and start is None:
         start = _one_date(low, spans, now, timezone)
         if start is not None:
@@ -317,7 +331,7 @@ def parse_request(text: str, *, now: datetime, timezone: str) -> Request:
     label = _label(text, spans)
     if recurrence is None:
         recurrence = _weeks_without_day(low, spans, start, problems)
-    if recurrence is None and not any(p.code == "no_weekday" for p in problems):
+    if recurrence is None and not any(p.code in ("no_weekday", "no_monthday") for p in problems):
         problems.insert(0, Problem("no_recurrence", _leftover(text, low, spans)))
     if hour is None and not any(p.code == "bad_time" for p in problems):
         problems.append(Problem("no_time"))
@@ -349,6 +363,8 @@ def build_schedule(request: Request, *, now: datetime, timezone: str) -> Schedul
             start += timedelta(days=1)
     if rec.freq == "weekly":
         start += timedelta(days=(rec.weekday - start.weekday()) % 7)
+    if rec.freq == "monthly" and rec.nth is not None:  # start on the first such day
+        start = rrule(MONTHLY, byweekday=weekday(rec.weekday, rec.nth), dtstart=start, count=1)[0]
     if rec.freq == "monthly" and rec.nth is None and request.start is None:
         start = datetime.combine(local_now.date(), start.time())  # same day of the month
         if start < local_now:
@@ -358,9 +374,13 @@ def build_schedule(request: Request, *, now: datetime, timezone: str) -> Schedul
 
 def merge(first: Request, second: Request) -> Request:
     """A follow-up answer fills in what the first request lacked."""
+    recurrence = second.recurrence or first.recurrence
+    months = next((p for p in first.problems if p.code == "no_monthday"), None)
+    if months and second.recurrence and second.recurrence.freq == "monthly":
+        recurrence = replace(second.recurrence, interval=int(months.fragment or 1))
     merged = replace(
         first,
-        recurrence=second.recurrence or first.recurrence,
+        recurrence=recurrence,
         hour=second.hour if second.hour is not None else first.hour,
         minute=second.minute if second.hour is not None else first.minute,
         label=second.label or first.label,
@@ -420,7 +440,7 @@ def _near(token: str, words: tuple[str, ...], *, stem: bool = False) -> bool:
 
 
 def _solved(problem: Problem, request: Request) -> bool:
-    if problem.code in ("no_recurrence", "no_weekday"):
+    if problem.code in ("no_recurrence", "no_weekday", "no_monthday"):
         return request.recurrence is not None
     if problem.code == "no_time":
         return request.hour is not None
@@ -431,7 +451,9 @@ def _recurrence(low: str, spans: list[tuple[int, int]]) -> Recurrence | None:
     found = _MONTHLY.search(low)
     if found:
         spans.append(found.span())
-        return Recurrence("monthly", _DAYS[found["wd"]], nth=_NTH[found["nth"]])
+        mi = found["mi"]
+        interval = (_NUMBERS.get(mi) or int(mi)) if mi else 1
+        return Recurrence("monthly", _DAYS[found["wd"]], interval, _NTH[found["nth"]])
     for pattern in (_WEEKS_ON_DAY, _NTH_DAY, _FORTNIGHT, _WEEKLY):
         found = pattern.search(low)
         if found:
@@ -451,14 +473,42 @@ def _interval(pattern: re.Pattern[str], groups: dict[str, str | None]) -> int:
     return _NUMBERS.get(n) or max(1, min(int(n), 52))
 
 
-def _months_without_day(low: str, spans: list[tuple[int, int]]) -> Recurrence | None:
+def _months_without_day(
+    low: str,
+    spans: list[tuple[int, int]],
+    problems: list[Problem],
+    start: date | None,
+    now: datetime,
+    timezone: str,
+) -> tuple[Recurrence | None, date | None]:
+    """Every N months: on "första tisdagen", on "den 15:e", or on the start date's day; else the
+    problem `no_monthday` (its fragment carries N, for the follow-up answer)."""
     found = _MONTHS_NO_DAY.search(low)
-    if found is None:
-        return None
-    spans.append(found.span())
-    n = found["n"]
-    interval = 3 if found["q"] else (_NUMBERS.get(n) or int(n)) if n else 1
-    return Recurrence("monthly", 0, interval=max(1, min(interval, 24)))
+    nth_day = _NTH_WEEKDAY.search(low)
+    day = _MONTHDAY.search(low)
+    interval = 1
+    if found is not None:
+        spans.append(found.span())
+        n = found["n"]
+        interval = 3 if found["q"] else (_NUMBERS.get(n) or int(n)) if n else 1
+        interval = max(1, min(interval, 24))
+    elif nth_day is None and day is None:
+        return None, start
+    if nth_day is not None:
+        spans.append(nth_day.span())
+        return Recurrence("monthly", _DAYS[nth_day["wd"]], interval, _NTH[nth_day["nth"]]), start
+    if day is not None:
+        spans.append(day.span())
+        wanted = int(day["md"] or day["md2"] or day["md3"])
+        if 1 <= wanted <= 28:
+            first = start or now.astimezone(ZoneInfo(timezone)).date()
+            if first.day > wanted:
+                first += relativedelta(months=1)
+            return Recurrence("monthly", 0, interval), first.replace(day=wanted)
+    if start is not None:
+        return Recurrence("monthly", 0, interval), start
+    problems.insert(0, Problem("no_monthday", str(interval)))
+    return None, start
 
 
 def _weeks_without_day(

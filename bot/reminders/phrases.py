@@ -20,6 +20,7 @@ class Phrases:
     every_other_weekday: str
     every_nth_weekday: str
     monthly: str
+    monthly_n: str
     at_time: str
     date_format: str
     with_label: str
@@ -37,6 +38,7 @@ class Phrases:
     no_recurrence: str
     no_weekday: str
     no_time: str
+    no_monthday: str
     bad_time: str
     bad_date: str
     list_header: str
@@ -116,7 +118,9 @@ class Phrases:
     def recurrence(self, rec: Recurrence, hour: int, minute: int) -> str:
         day = self.weekdays[rec.weekday]
         if rec.freq == "monthly":
-            text = self.monthly.format(nth=self.nth.get(rec.nth or 1, str(rec.nth)), weekday=day)
+            nth = self.nth.get(rec.nth or 1, str(rec.nth))
+            template = self.monthly if rec.interval == 1 else self.monthly_n
+            text = template.format(nth=nth, weekday=day, n=rec.interval)
         elif rec.interval == 1:
             text = self.every_weekday.format(weekday=day)
         elif rec.interval == 2:
@@ -158,6 +162,7 @@ PHRASES: dict[Lang, Phrases] = {
         every_other_weekday="varannan {weekday}",
         every_nth_weekday="var {nth} {weekday}",
         monthly="{nth} {weekday}en varje månad",
+        monthly_n="{nth} {weekday}en var {n}:e månad",
         at_time="kl. {time}",
         date_format="{weekday} {day} {month} {year} kl. {time}",
         with_label="Handledning med {label}",
@@ -177,6 +182,9 @@ PHRASES: dict[Lang, Phrases] = {
             "”varje måndag kl 8” eller ”varannan tisdag kl 14”."
         ),
         no_weekday="Vilken veckodag? Skriv till exempel ”varannan vecka på tisdag kl 14”.",
+        no_monthday=(
+            "Vilken dag i månaden? Skriv till exempel ”första tisdagen” eller ”den 15:e”."
+        ),
         no_time="Vilken tid? Skriv till exempel ”kl 14” eller ”kl 8.30”.",
         bad_time=(
             "”{fragment}” är ingen tid på dygnet (timmar 0–23, minuter 0–59). Skriv till "
@@ -186,7 +194,7 @@ PHRASES: dict[Lang, Phrases] = {
         list_header="Dina påminnelser:",
         list_empty=(
             "Du har inga påminnelser. Skriv till exempel ”påminn mig varannan tisdag kl 14 om "
-            "handledning med Anna”."
+            "handledning med [namn]”."
         ),
         list_line="{n}. {what}: {desc} – nästa möte {next}",
         paused_mark=" (pausad)",
@@ -222,7 +230,7 @@ PHRASES: dict[Lang, Phrases] = {
         times_during_st="{n} gånger under ST-tiden (tas upp vid årsmötena)",
         list_hint=(
             "Numren ändras inte. Skriv till exempel ”pausa 2”, ”flytta 2 till onsdagar kl 10”, "
-            "”hoppa över nästa möte med Anna” eller ”ta bort 2”."
+            "”hoppa över nästa möte med [namn]” eller ”ta bort 2”."
         ),
         kept="OK, jag tog inte bort något.",
         nothing_changed="Inget är ändrat.",
@@ -238,7 +246,7 @@ PHRASES: dict[Lang, Phrases] = {
             "eller ”flytta {n} till fredagar kl 10”."
         ),
         change_what=(
-            "Vad ska ändras? Skriv till exempel ”flytta Erik till onsdagar kl 10” eller "
+            "Vad ska ändras? Skriv till exempel ”flytta [namn] till onsdagar kl 10” eller "
             "”ändra påminnelse 2 till kl 15”."
         ),
         in_the_past="Den tiden har redan passerat, så jag sparade ingenting.",
@@ -258,12 +266,12 @@ PHRASES: dict[Lang, Phrases] = {
         is_once="Ja, det blir en engångspåminnelse – inget som upprepas.",
         help=(
             "Påminnelser inför handledningsmöten – så här skriver du:",
-            "• Skapa: ”påminn mig varannan tisdag kl 14 om handledning med Anna” (även ”var "
+            "• Skapa: ”påminn mig varannan tisdag kl 14 om handledning med [namn]” (även ”var "
             "tredje månad kl 9”, ”den 15 januari kl 10”, ”om två veckor kl 9”). Jag visar vad jag "
             "förstått och sparar först när du svarar ja.\n"
-            "• Se: ”mina påminnelser” · Nästa möte: ”vad ska vi ta upp nästa gång med Anna?”\n"
-            "• Ändra: ”flytta Anna till onsdagar kl 10” · ”pausa 2” · ”återuppta 2” · ”hoppa över "
-            "nästa möte med Anna”\n"
+            "• Se: ”mina påminnelser” · Nästa möte: ”vad ska vi ta upp nästa gång med [namn]?”\n"
+            "• Ändra: ”flytta [namn] till onsdagar kl 10” · ”pausa 2” · ”återuppta 2” · ”hoppa över "
+            "nästa möte med [namn]”\n"
             "• Ta bort: ”ta bort 2” (jag frågar först) · Kalender: ”exportera kalender”",
         ),
     ),
@@ -289,6 +297,7 @@ PHRASES: dict[Lang, Phrases] = {
         every_other_weekday="every other {weekday}",
         every_nth_weekday="every {nth} {weekday}",
         monthly="the {nth} {weekday} of every month",
+        monthly_n="the {nth} {weekday} every {n} months",
         at_time="at {time}",
         date_format="{weekday} {day} {month} {year} at {time}",
         with_label="Supervision with {label}",
@@ -308,6 +317,7 @@ PHRASES: dict[Lang, Phrases] = {
             "“every Monday at 8” or “every other Tuesday at 14”."
         ),
         no_weekday="Which day of the week? Write for example “every other week on Tuesday at 14”.",
+        no_monthday="Which day of the month? Write for example “the first Tuesday” or “the 15th”.",
         no_time="At what time? Write for example “at 14” or “at 8:30”.",
         bad_time=(
             "“{fragment}” is not a time of day (hours 0–23, minutes 0–59). Write for example "
@@ -317,7 +327,7 @@ PHRASES: dict[Lang, Phrases] = {
         list_header="Your reminders:",
         list_empty=(
             "You have no reminders. Write for example “remind me every other Tuesday at 14 about "
-            "supervision with Anna”."
+            "supervision with [name]”."
         ),
         list_line="{n}. {what}: {desc} – next meeting {next}",
         paused_mark=" (paused)",
@@ -353,7 +363,7 @@ PHRASES: dict[Lang, Phrases] = {
         times_during_st="{n} times during ST (taken up at the yearly meetings)",
         list_hint=(
             "The numbers do not change. Write for example “pause 2”, “move 2 to Wednesdays at "
-            "10”, “skip the next meeting with Anna” or “delete 2”."
+            "10”, “skip the next meeting with [name]” or “delete 2”."
         ),
         kept="OK, nothing was deleted.",
         nothing_changed="Nothing has been changed.",
@@ -369,7 +379,7 @@ PHRASES: dict[Lang, Phrases] = {
             "with …” or “move {n} to Fridays at 10”."
         ),
         change_what=(
-            "What should change? Write for example “move Erik to Wednesdays at 10” or “change "
+            "What should change? Write for example “move [name] to Wednesdays at 10” or “change "
             "reminder 2 to 3pm”."
         ),
         in_the_past="That time has already passed, so nothing was saved.",
@@ -389,12 +399,12 @@ PHRASES: dict[Lang, Phrases] = {
         is_once="Yes, it is a one-off reminder – nothing repeats.",
         help=(
             "Reminders before supervision meetings – how to write them:",
-            "• Create: “remind me every other Tuesday at 2pm about supervision with Anna” (also "
+            "• Create: “remind me every other Tuesday at 2pm about supervision with [name]” (also "
             "“every 3 months at 9”, “on 15 January at 10”, “in two weeks at 9”). I show what I "
             "understood and save only when you answer yes.\n"
-            "• See: “my reminders” · Next meeting: “what should we cover next time with Anna?”\n"
-            "• Change: “move Anna to Wednesdays at 10” · “pause 2” · “resume 2” · “skip the next "
-            "meeting with Anna”\n"
+            "• See: “my reminders” · Next meeting: “what should we cover next time with [name]?”\n"
+            "• Change: “move [name] to Wednesdays at 10” · “pause 2” · “resume 2” · “skip the next "
+            "meeting with [name]”\n"
             "• Delete: “delete 2” (I ask first) · Calendar: “export calendar”",
         ),
     ),
