@@ -168,7 +168,13 @@ async def test_an_unrelated_message_abandons_the_pending_reminder(
     anna: Chat, store: SqlReminderStore
 ) -> None:
     await anna.say("påminn mig varje onsdag kl 9 om handledning med Karin")
-    assert (await anna.say("Hur ofta ska ST-handledning ske?")).kind == "knowledge"
+    question = "Hur ofta ska ST-handledning ske?"
+    assert (await anna.say(question)).kind == "knowledge"
+    commands = anna.service._commands[0]
+    assert isinstance(commands, ReminderCommands)
+    said = Message(text=question, user_id="U-ANNA", conversation_id="U-ANNA", platform="slack")
+    assert commands.take_note(said) == "(Påminnelsen du började på är inte sparad.)"
+    assert commands.take_note(said) is None
     assert (await anna.say("ja")).kind != "reminder"
     assert await labels(store) == []
 

@@ -25,6 +25,7 @@ from bot.reminders.store import ReminderStore, SqlReminderStore
 from bot.reminders.store_postgres import open_postgres_store
 from bot.reminders.store_sqlite import open_sqlite_store
 from bot.settings import Settings
+from bot.state import StateStore
 
 __all__ = ["Reminders", "build", "open_store"]
 
@@ -55,12 +56,16 @@ async def build(
     senders: Mapping[str, Sender],
     clock: Clock | None = None,
     config: SchedulerConfig | None = None,
+    state: StateStore | None = None,
 ) -> Reminders:
+    """`state` keeps each conversation's pending reminder question (default: this process only;
+    pass the SQL state store so that a confirmation survives a restart and works across
+    replicas)."""
     clock = clock or SystemClock()
     store = await open_store(settings)
     knowledge = Knowledge(topics=tuple(topics), sources=sources)
     commands = ReminderCommands(
-        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone
+        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone, state=state
     )
     scheduler = Scheduler(
         store=store, senders=senders, clock=clock, knowledge=knowledge, config=config

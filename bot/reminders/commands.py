@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -60,6 +61,7 @@ from bot.text import fold
 
 log = logging.getLogger(__name__)
 
+_MAX_NOTES = 10_000
 _KINDS = ("reminder_confirm", "reminder_missing", "reminder_delete", "reminder_which")
 
 # All patterns read folded text (bot.text.fold): "påminnelser" and "paminnelser" are one word.
@@ -154,6 +156,15 @@ class ReminderCommands:
         self._knowledge = knowledge
         self._timezone = timezone
         self._state: StateStore = state if state is not None else MemoryStateStore()
+        self._notes: OrderedDict[str, str] = OrderedDict()
+
+    def take_note(self, message: Message) -> str | None:
+        """The short note that a pending reminder question was dropped by `message`, when
+        `try_handle` returned None for it (the knowledge base answers): the service can put it
+        before that answer. Taken once; None when there is none."""
+        return self._notes.pop(
+            key_of(message.platform, message.user_id, message.conversation_id), None
+        )
 
     async def try_handle(self, message: Message) -> Reply | None:
         key = key_of(message.platform, message.user_id, message.conversation_id)
@@ -171,6 +182,10 @@ class ReminderCommands:
             await self._state.delete(key, AWAITING)  # not an answer: the question is dropped
             note = _abandoned(pending)
         reply = await self._command(message, key, text, low, _lang(text, low))
+        if reply is None and note:
+            self._notes[key] = note
+            while len(self._notes) > _MAX_NOTES:
+                self._notes.popitem(last=False)
         if reply is not None and note:
             reply = replace(reply, paragraphs=(note, *reply.paragraphs))
         return reply
@@ -240,10 +255,27 @@ class ReminderCommands:
         await self._state.put(key, AWAITING, value, AWAITING_TTL)
         if request.problems:
             texts = [_problem_text(p, lang) for p in request.problems]
+            known = [words.with_label.format(label=request.label) if request.label else ""]
+            if request.recurrence is not None and request.hour is not None:
+                known = [
+                    describe(
+                        build_schedule(request, now=self._clock.now(), timezone=self._timezone),
+                        lang,
+                    )
+                ]
+            elif request.hour is not None:
+                known.append(
+                    words.at_time.format(time=f"{request.hour:02d}:{request.minute or 0:02d}")
+                )
+            so_far = ", ".join(k for k in known if k)
             return Reply(
                 Status.CLARIFY,
                 lang,
-                (*texts[1:], words.nothing_saved),
+                (
+                    *([words.so_far.format(what=so_far)] if so_far else []),
+                    *texts[1:],
+                    words.nothing_saved,
+                ),
                 question=texts[0],
                 kind="reminder_clarify",
             )
@@ -420,7 +452,7 @@ class ReminderCommands:
         return Reply(
             Status.ANSWER,
             lang,
-            (words.list_header, "\n".join(lines), words.list_hint),
+            (words.list_header, "\n".join(lines), words.list_hint.format(n=reminders[0].id)),
             kind="reminder_list",
         )
 

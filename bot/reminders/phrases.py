@@ -98,6 +98,7 @@ class Phrases:
     every_n_months_day: str
     dst_gap: str
     is_once: str
+    so_far: str
     help: tuple[str, ...]
 
     def weekday(self, index: int) -> str:
@@ -193,7 +194,7 @@ PHRASES: dict[Lang, Phrases] = {
         bad_date="Jag förstod inte datumet ”{fragment}”. Skriv till exempel ”1 september 2025”.",
         list_header="Dina påminnelser:",
         list_empty=(
-            "Du har inga påminnelser. Skriv till exempel ”påminn mig varannan tisdag kl 14 om "
+            "Du har inga påminnelser. Skriv till exempel ”påminn mig varje tisdag kl 14 om "
             "handledning med [namn]”."
         ),
         list_line="{n}. {what}: {desc} – nästa möte {next}",
@@ -229,8 +230,8 @@ PHRASES: dict[Lang, Phrases] = {
         end_of_year="i slutet av kalenderåret",
         times_during_st="{n} gånger under ST-tiden (tas upp vid årsmötena)",
         list_hint=(
-            "Numren ändras inte. Skriv till exempel ”pausa 2”, ”flytta 2 till onsdagar kl 10”, "
-            "”hoppa över nästa möte med [namn]” eller ”ta bort 2”."
+            "Numren ändras inte. Skriv till exempel ”pausa {n}”, ”flytta {n} till onsdagar kl 10”, "
+            "”hoppa över nästa möte med [namn]” eller ”ta bort {n}”."
         ),
         kept="OK, jag tog inte bort något.",
         nothing_changed="Inget är ändrat.",
@@ -263,6 +264,7 @@ PHRASES: dict[Lang, Phrases] = {
             "Obs: kl. {asked} finns inte {day} (klockan ställs fram till sommartid), så det mötet "
             "blir kl. {real}."
         ),
+        so_far="Så här långt har jag förstått: {what}.",
         is_once="Ja, det blir en engångspåminnelse – inget som upprepas.",
         help=(
             "Påminnelser inför handledningsmöten – så här skriver du:",
@@ -362,8 +364,8 @@ PHRASES: dict[Lang, Phrases] = {
         end_of_year="at the end of the calendar year",
         times_during_st="{n} times during ST (taken up at the yearly meetings)",
         list_hint=(
-            "The numbers do not change. Write for example “pause 2”, “move 2 to Wednesdays at "
-            "10”, “skip the next meeting with [name]” or “delete 2”."
+            "The numbers do not change. Write for example “pause {n}”, “move {n} to Wednesdays at "
+            "10”, “skip the next meeting with [name]” or “delete {n}”."
         ),
         kept="OK, nothing was deleted.",
         nothing_changed="Nothing has been changed.",
@@ -396,6 +398,7 @@ PHRASES: dict[Lang, Phrases] = {
             "Note: {asked} does not exist on {day} (the clocks go forward to summer time), so "
             "that meeting is at {real}."
         ),
+        so_far="So far I understood: {what}.",
         is_once="Yes, it is a one-off reminder – nothing repeats.",
         help=(
             "Reminders before supervision meetings – how to write them:",
