@@ -1,5 +1,7 @@
-"""The shared multi-turn development set, played through `handledarbot chat --jsonl` by the shared
-runner (../shared/eval/run_conversations.py): at least 95 % of the strict reminder turns right.
+"""Multi-turn conversation sets played through `handledarbot chat --jsonl` by the shared runner
+(../shared/eval/run_conversations.py): the shared development set and the project's own reminder
+set (knowledge/eval/conversations-reminders.yaml), each with at least 95 % of the strict
+reminder turns right.
 
 Reminder turns are those of every conversation kind except the knowledge engine's own
 (`knowledge_followup`, `clarification`); `setup` turns are boilerplate and not counted, as in the
@@ -15,20 +17,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import KNOWLEDGE, SHARED
 
 MIN_SHARE = 0.95
 RUNNER = SHARED / "eval" / "run_conversations.py"
-DEV_SET = SHARED / "eval" / "conversations-dev.yaml"
+SETS = {
+    "shared dev set": SHARED / "eval" / "conversations-dev.yaml",
+    "project reminder set": KNOWLEDGE / "eval" / "conversations-reminders.yaml",
+}
 KNOWLEDGE_KINDS = frozenset({"knowledge_followup", "clarification"})
 
 
-def test_dev_conversations_reminder_turns(tmp_path: Path) -> None:
-    if not RUNNER.exists() or not DEV_SET.exists():
-        pytest.skip(f"the shared eval folder is absent ({SHARED}): cannot play the dev conversations")
+@pytest.mark.parametrize("path", SETS.values(), ids=SETS.keys())
+def test_strict_reminder_turns_are_right(tmp_path: Path, path: Path) -> None:
+    if not RUNNER.exists() or not path.exists():
+        pytest.skip(f"the shared eval folder is absent ({SHARED}): cannot play {path.name}")
     chat = Path(sys.executable).with_name("handledarbot")
     out = tmp_path / "replies.json"
-    argv = [sys.executable, str(RUNNER), str(DEV_SET), "--cmd", f"{chat} chat", "-j", "2"]
+    argv = [sys.executable, str(RUNNER), str(path), "--cmd", f"{chat} chat", "-j", "2"]
     done = subprocess.run(
         [*argv, "--json", str(out)],
         capture_output=True,

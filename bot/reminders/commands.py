@@ -117,7 +117,8 @@ _NEXT = re.compile(
     r"|\b(?:ta\s+upp|prata\s+om|ga\s+igenom|cover|discuss)\b.*\b(?:nasta|next)\b"
 )
 _EXPORT = re.compile(
-    r"\b(?:kalender|kalendern|calendar|ics|ical|exportera|export|icalendar|outlook)\b"
+    r"\b(?:exportera|export|ics|ical|icalendar|outlook|kalenderfil)\b"
+    r"|\b(?:i|in|into|till|to|med|with)\s+(?:min|mitt|mina|my|the|a)?\s*(?:kalender|kalendern|calendar)\b"
 )
 _ONCE_WORDS = re.compile(
     r"\b(?:engangs\w*|bara\s+(?:den|en)\s+(?:dag|gang)\w*|en\s+gang|one-?(?:time|off)|once"
