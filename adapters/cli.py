@@ -10,11 +10,11 @@ import os
 import sys
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from adapters.console import reply_json
 from bot import __version__, logs
 from bot.answering.engine import Engine
 from bot.app import Runtime, build_batch_service, build_engine, build_runtime
@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     run_bot.set_defaults(run=_run, needs_knowledge=True)
 
     chat = sub.add_parser("chat", help="chat in the console (the embedded default)")
+    chat.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="one JSON object per reply on its own line, as `ask --json` prints (for scripts)",
+    )
     chat.set_defaults(run=_chat, needs_knowledge=True)
 
     ask = sub.add_parser("ask", help="print the reply to one question ('-': one per stdin line)")
@@ -222,7 +227,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         runtime = await build_runtime(settings, {"console": printer})
         try:
             runtime.start()
-            await chat(runtime.service, delivered=printer)
+            await chat(runtime.service, delivered=printer, jsonl=args.jsonl)
         finally:
             await runtime.aclose()
 
@@ -268,16 +273,6 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(main())
     return 0
-
-
-def reply_json(reply: Reply) -> dict[str, object]:
-    return {
-        "status": str(reply.status),
-        "lang": reply.lang,
-        "text": render_text(reply),
-        "options": [asdict(option) for option in reply.options],
-        "sources": [{**asdict(s), "reviewed": s.reviewed.isoformat()} for s in reply.sources],
-    }
 
 
 def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:

@@ -1,15 +1,18 @@
 """The console chat: the embedded default, no account anywhere.
 
 Reads lines from standard input (with a prompt when it is a terminal, plain lines from a pipe)
-and prints each reply as text; the options of a clarifying question are picked by number.
+and prints each reply as text; the options of a clarifying question are picked by number. With
+`jsonl`, each reply is instead one JSON object on its own line (`reply_json`: status, lang, text,
+options, sources, and the paths of saved files), for scripts that hold a conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -33,18 +36,37 @@ def to_message(text: str, *, user: str) -> Message:
     )
 
 
+def reply_json(reply: Reply) -> dict[str, object]:
+    """The JSON shape of a reply, as `handledarbot ask --json` and `chat --jsonl` print it:
+    `{"status": "answer"|"clarify"|"no_match", "lang": "sv"|"en", "text": str (as the console
+    prints it), "options": [{"label", "value"}], "sources": [{..., "reviewed": "YYYY-MM-DD"}]}`."""
+    return {
+        "status": str(reply.status),
+        "lang": reply.lang,
+        "text": render_text(reply),
+        "options": [asdict(option) for option in reply.options],
+        "sources": [{**asdict(s), "reviewed": s.reviewed.isoformat()} for s in reply.sources],
+    }
+
+
 def render(reply: Reply) -> str:
     return render_text(reply)
 
 
 def save_attachments(reply: Reply, folder: Path) -> list[str]:
     """The console's way to hand over a file (the calendar export): write it next to the user."""
-    lines = []
+    return [
+        WORDING[reply.lang].saved_file.format(path=path) for path in _save_files(reply, folder)
+    ]
+
+
+def _save_files(reply: Reply, folder: Path) -> list[Path]:
+    paths = []
     for attachment in reply.attachments:
         path = folder / Path(attachment.filename).name
         path.write_bytes(attachment.data)
-        lines.append(WORDING[reply.lang].saved_file.format(path=path))
-    return lines
+        paths.append(path)
+    return paths
 
 
 async def chat(
@@ -55,10 +77,12 @@ async def chat(
     user: str | None = None,
     folder: Path | None = None,
     delivered: ConsoleSender | None = None,
+    jsonl: bool = False,
 ) -> None:
     """Chat until end of input or "avsluta". `delivered` is the sender that prints reminders:
-    a number typed right after one picks its option (snooze, skip)."""
-    interactive = stdin.isatty()
+    a number typed right after one picks its option (snooze, skip). `jsonl`: one JSON object per
+    reply and line, no prompt or greeting."""
+    interactive = stdin.isatty() and not jsonl
     folder = folder or Path.cwd()
     name = user or _user_name()
     if interactive:
@@ -76,6 +100,14 @@ async def chat(
         if not text and not interactive:
             continue
         reply = await service.handle(_message(service, text, name, delivered))
+        if jsonl:
+            row = reply_json(reply)
+            files = _save_files(reply, folder)
+            saved = [WORDING[reply.lang].saved_file.format(path=path) for path in files]
+            row["text"] = "\n\n".join([str(row["text"]), *saved])
+            row["files"] = [str(path) for path in files]
+            print(json.dumps(row, ensure_ascii=False), file=stdout, flush=True)
+            continue
         print(render(reply), file=stdout, flush=True)
         for line in save_attachments(reply, folder):
             print(line, file=stdout, flush=True)

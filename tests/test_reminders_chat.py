@@ -134,7 +134,9 @@ async def test_pause_resume_change_cancel_by_number_and_label(
     changed = await anna.say("ändra påminnelse 1 till kl 15.30")
     assert "varannan tisdag kl. 15:30" in changed.paragraphs[0]
     assert "tisdag 26 augusti 2025 kl. 15:30" in changed.paragraphs[0]
-    assert "borttagen" in (await anna.say("ta bort Anna")).paragraphs[0]
+    asked = await anna.say("ta bort Anna")
+    assert asked.question == "Ska jag ta bort påminnelsen ovan?" and await saved(store) == 2
+    assert "borttagen" in (await anna.say("ja")).paragraphs[0]
     [left] = await store.mine(Owner("slack", "U-ANNA"))
     assert left.label == "Bo" and left.status == "active"
 

@@ -12,10 +12,8 @@ Wiring (the one entry point calls this):
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.knowledge.schema import Source, Topic
 from bot.ports import Clock, Sender
@@ -61,16 +59,14 @@ async def build(
     store: SqlReminderStore | None = None,
     state: StateStore | None = None,
 ) -> Reminders:
-    """`store` defaults to `open_store(settings)`; `state` is where the commands keep a pending
-    confirmation (slot AWAITING), given to `ReminderCommands` when it takes one."""
+    """`store` defaults to `open_store(settings)`; `state` keeps each conversation's pending
+    reminder question (slot AWAITING; default: this process only; pass the SQL state store so
+    that a confirmation survives a restart and works across replicas)."""
     clock = clock or SystemClock()
     store = store or await open_store(settings)
     knowledge = Knowledge(topics=tuple(topics), sources=sources)
-    shared: dict[str, Any] = {}
-    if state is not None and "state" in inspect.signature(ReminderCommands).parameters:
-        shared["state"] = state
     commands = ReminderCommands(
-        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone, **shared
+        store=store, clock=clock, knowledge=knowledge, timezone=settings.timezone, state=state
     )
     scheduler = Scheduler(
         store=store, senders=senders, clock=clock, knowledge=knowledge, config=config

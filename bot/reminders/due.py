@@ -2,9 +2,14 @@
 
 - each_meeting: every meeting.
 - every_months N: the first meeting on or after each N-month mark, counted from the trainee's ST
-  start if known, else from the series start (marks before the series start are not carried in).
-- yearly, and times_during_st (the Skåne table lists these in its yearly column, as the topic's
-  `note` in knowledge/topics.yaml says): as every 12 months.
+  start if known, else from the series start. The first meeting of a series covers the marks of
+  one whole period before it (a week, two weeks, a month ...), so a mark that falls between
+  creating the reminder and its first meeting is not skipped.
+- yearly: as every 12 months.
+- times_during_st N (specialistkollegium 3, 360-degree assessment 2; the Skåne table lists them in
+  its yearly column as "Specialistkollegium alt 360 gradersbedömning", as the topic's `note` in
+  knowledge/topics.yaml says): at the yearly marks, only the first N of them; render.py shows two
+  such topics due together as alternatives.
 - unscheduled (the source gives no cadence: "Efter behov", "Regelbundet", an unmarked row): never.
 - end_of_year: the last meeting of the series that falls in December.
 Skipped meetings are not meetings: what was due at one moves to the next.
@@ -52,13 +57,21 @@ def due_topics(topics: Sequence[Topic], reminder: Reminder, meeting: datetime) -
     since = (
         reminder.schedule.local(previous).date()
         if previous is not None
-        else reminder.series_start - timedelta(days=1)
+        else _period_before(reminder, local)
     )
     reference = reminder.st_start or reminder.series_start
     last_in_december = local.month == 12 and (
         following is None or reminder.schedule.local(following).year > local.year
     )
     return [t for t in topics if _is_due(t, since, local, reference, last_in_december)]
+
+
+def _period_before(reminder: Reminder, first: date) -> date:
+    """The day one period before the first meeting: where a previous meeting would have been."""
+    rec = reminder.schedule.recurrence
+    if rec.freq == "monthly":
+        return first - relativedelta(months=rec.interval)
+    return first - timedelta(weeks=rec.interval)
 
 
 def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_december: bool) -> bool:
@@ -70,18 +83,21 @@ def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_decem
     if kind == "end_of_year":
         return last_in_december
     months = topic.cadence.months if kind == "every_months" else 12
-    return _mark_between(reference, months or 12, since, day)
+    k = _mark_between(reference, months or 12, since, day)
+    if kind == "times_during_st":
+        return k is not None and k <= (topic.cadence.times or 0)
+    return k is not None
 
 
-def _mark_between(reference: date, months: int, since: date, day: date) -> bool:
-    """Is there a mark reference + k*months (k >= 1) with since < mark <= day?"""
+def _mark_between(reference: date, months: int, since: date, day: date) -> int | None:
+    """The k >= 1 of a mark reference + k*months with since < mark <= day, else None."""
     k = max(1, _months_between(reference, since) // months - 1)
     while True:
         mark = reference + relativedelta(months=k * months)
         if mark > day:
-            return False
+            return None
         if mark > since:
-            return True
+            return k
         k += 1
 
 

@@ -18,6 +18,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
 from bot.messages import Lang
 
+_DST_SLACK = timedelta(hours=2)
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ReminderStatus = Literal["active", "paused"]
 
@@ -30,15 +31,21 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Recurrence:
-    """Weekly every `interval` weeks on `weekday`, or monthly on the `nth` `weekday` (-1 = last)."""
+    """Weekly every `interval` weeks on `weekday`; monthly every `interval` months on the `nth`
+    `weekday` (-1 = last) or, with `nth` None, on the start's day of the month; or "once": one
+    meeting at the schedule's start."""
 
-    freq: Literal["weekly", "monthly"]
+    freq: Literal["weekly", "monthly", "once"]
     weekday: int  # 0 = Monday
     interval: int = 1
     nth: int | None = None
 
     def to_rule(self) -> str:
         day = WEEKDAY_CODES[self.weekday]
+        if self.freq == "once":
+            return f"FREQ=WEEKLY;COUNT=1;BYDAY={day}"
+        if self.freq == "monthly" and self.nth is None:
+            return f"FREQ=MONTHLY;INTERVAL={self.interval}"
         if self.freq == "monthly":
             return f"FREQ=MONTHLY;INTERVAL={self.interval};BYDAY={self.nth:+d}{day}"
         return f"FREQ=WEEKLY;INTERVAL={self.interval};BYDAY={day}"
@@ -46,11 +53,15 @@ class Recurrence:
     @classmethod
     def from_rule(cls, rule: str) -> Recurrence:
         parts = dict(p.split("=", 1) for p in rule.split(";"))
+        if parts["FREQ"] == "MONTHLY" and "BYDAY" not in parts:
+            return cls("monthly", 0, interval=int(parts.get("INTERVAL", "1")))
         found = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", parts["BYDAY"])
         if found is None:
             raise ValueError(f"unsupported BYDAY in rule {rule!r}")
         nth = int(found.group(1)) if found.group(1) else None
-        freq: Literal["weekly", "monthly"] = "monthly" if parts["FREQ"] == "MONTHLY" else "weekly"
+        freq: Literal["weekly", "monthly", "once"] = (
+            "monthly" if parts["FREQ"] == "MONTHLY" else "once" if "COUNT" in parts else "weekly"
+        )
         day = WEEKDAY_CODES.index(found.group(2))
         return cls(freq=freq, weekday=day, interval=int(parts.get("INTERVAL", "1")), nth=nth)
 
@@ -71,12 +82,18 @@ class Schedule:
         """The rrule; with `near` (naive local) its start is moved forward by whole periods to
         shortly before `near`, which keeps every occurrence but skips iterating from the start."""
         r = self.recurrence
+        if r.freq == "once":
+            return rrule(WEEKLY, count=1, dtstart=self.start)
+        if r.freq == "monthly" and r.nth is None:
+            return rrule(
+                MONTHLY, interval=r.interval, bymonthday=self.start.day, dtstart=self._anchor(near)
+            )
         day = weekday(r.weekday, r.nth)  # nth None = every such weekday
         freq: Literal[1, 2] = MONTHLY if r.freq == "monthly" else WEEKLY
         return rrule(freq, interval=r.interval, byweekday=day, dtstart=self._anchor(near))
 
     def _anchor(self, near: datetime | None) -> datetime:
-        if near is None or near <= self.start:
+        if near is None or near <= self.start or self.recurrence.freq == "once":
             return self.start
         r = self.recurrence
         if r.freq == "weekly":
@@ -86,24 +103,46 @@ class Schedule:
         periods = months // r.interval - 3
         if periods <= 0:
             return self.start
-        return (self.start + relativedelta(months=periods * r.interval)).replace(day=1)
+        moved = self.start + relativedelta(months=periods * r.interval)
+        return moved if r.nth is None else moved.replace(day=1)
 
     def localize(self, naive: datetime) -> datetime:
-        return naive.replace(tzinfo=self.zone)
+        """`naive` local wall-clock time as an aware instant. A time that does not exist (the
+        hour skipped when summer time starts) becomes the instant it would have been by the
+        offset before the change, i.e. one hour later on the clock (02:30 → 03:30 in Stockholm),
+        normalised so that every later use (delivery, .ics) shows that real time."""
+        return naive.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
+
+    def shifted(self, moment: datetime) -> bool:
+        """Is `moment` (from this schedule) not at the requested wall-clock time, because that
+        time did not exist that day (summer time)?"""
+        local = self.local(moment)
+        return (local.hour, local.minute) != (self.start.hour, self.start.minute)
 
     def local(self, moment: datetime) -> datetime:
         """`moment` (aware) as naive local wall-clock time."""
         return moment.astimezone(self.zone).replace(tzinfo=None)
 
     def after(self, moment: datetime, *, inclusive: bool = False) -> datetime | None:
-        local = self.local(moment)
-        found = self.rule(local).after(local, inc=inclusive)
-        return self.localize(found) if found is not None else None
+        local = self.local(moment) - _DST_SLACK  # a skipped-hour meeting lies later on the clock
+        rule = self.rule(local)
+        found = rule.after(local, inc=True)
+        while found is not None:
+            aware = self.localize(found)
+            if aware > moment or (inclusive and aware == moment):
+                return aware
+            found = rule.after(found)
+        return None
 
     def before(self, moment: datetime) -> datetime | None:
-        local = self.local(moment)
+        local = self.local(moment) + _DST_SLACK
         found = self.rule(local).before(local)
-        return self.localize(found) if found is not None else None
+        while found is not None:
+            aware = self.localize(found)
+            if aware < moment:
+                return aware
+            found = self.rule(found).before(found)
+        return None
 
     def between(self, first: datetime, last: datetime) -> Iterator[datetime]:
         start = self.local(first)

@@ -20,6 +20,7 @@ class Phrases:
     every_other_weekday: str
     every_nth_weekday: str
     monthly: str
+    monthly_n: str
     at_time: str
     date_format: str
     with_label: str
@@ -37,6 +38,7 @@ class Phrases:
     no_recurrence: str
     no_weekday: str
     no_time: str
+    no_monthday: str
     bad_time: str
     bad_date: str
     list_header: str
@@ -56,7 +58,10 @@ class Phrases:
     reminder: str
     late: str
     topic_line: str
+    alternatives_line: str
+    either: str
     source: str
+    sources: str
     snooze_hour: str
     snooze_day: str
     skip: str
@@ -72,6 +77,31 @@ class Phrases:
     times_during_st: str
     # A topic the source gives no cadence; its knowledge-base `note` says what the source says.
     unscheduled: str
+    list_hint: str
+    kept: str
+    nothing_changed: str
+    several: str
+    which_number: str
+    delete_confirm_one: str
+    delete_confirm_many: str
+    yes_delete: str
+    no_keep: str
+    snooze_typed: str
+    change_what: str
+    in_the_past: str
+    save_failed: str
+    retry: str
+    storage_full: str
+    storage_error: str
+    abandoned_create: str
+    abandoned_change: str
+    once: str
+    every_month_day: str
+    every_n_months_day: str
+    dst_gap: str
+    is_once: str
+    so_far: str
+    help: tuple[str, ...]
 
     def weekday(self, index: int) -> str:
         return self.weekdays[index]
@@ -91,7 +121,9 @@ class Phrases:
     def recurrence(self, rec: Recurrence, hour: int, minute: int) -> str:
         day = self.weekdays[rec.weekday]
         if rec.freq == "monthly":
-            text = self.monthly.format(nth=self.nth.get(rec.nth or 1, str(rec.nth)), weekday=day)
+            nth = self.nth.get(rec.nth or 1, str(rec.nth))
+            template = self.monthly if rec.interval == 1 else self.monthly_n
+            text = template.format(nth=nth, weekday=day, n=rec.interval)
         elif rec.interval == 1:
             text = self.every_weekday.format(weekday=day)
         elif rec.interval == 2:
@@ -133,6 +165,7 @@ PHRASES: dict[Lang, Phrases] = {
         every_other_weekday="varannan {weekday}",
         every_nth_weekday="var {nth} {weekday}",
         monthly="{nth} {weekday}en varje månad",
+        monthly_n="{nth} {weekday}en var {n}:e månad",
         at_time="kl. {time}",
         date_format="{weekday} {day} {month} {year} kl. {time}",
         with_label="Handledning med {label}",
@@ -144,7 +177,7 @@ PHRASES: dict[Lang, Phrases] = {
         confirm="Ska jag spara påminnelsen?",
         yes_save="Ja, spara",
         no="Nej",
-        saved="Sparat: {what}, {desc}. Första påminnelsen kommer {date}.",
+        saved="Sparat som påminnelse {n}: {what}, {desc}. Första påminnelsen kommer {date}.",
         discarded="OK, jag sparade ingenting.",
         nothing_saved="Inget är sparat.",
         no_recurrence=(
@@ -152,6 +185,9 @@ PHRASES: dict[Lang, Phrases] = {
             "”varje måndag kl 8” eller ”varannan tisdag kl 14”."
         ),
         no_weekday="Vilken veckodag? Skriv till exempel ”varannan vecka på tisdag kl 14”.",
+        no_monthday=(
+            "Vilken dag i månaden? Skriv till exempel ”första tisdagen” eller ”den 15:e”."
+        ),
         no_time="Vilken tid? Skriv till exempel ”kl 14” eller ”kl 8.30”.",
         bad_time=(
             "”{fragment}” är ingen tid på dygnet (timmar 0–23, minuter 0–59). Skriv till "
@@ -160,8 +196,8 @@ PHRASES: dict[Lang, Phrases] = {
         bad_date="Jag förstod inte datumet ”{fragment}”. Skriv till exempel ”1 september 2025”.",
         list_header="Dina påminnelser:",
         list_empty=(
-            "Du har inga påminnelser. Skriv till exempel ”påminn mig varannan tisdag kl 14 om "
-            "handledning med Anna”."
+            "Du har inga påminnelser. Skriv till exempel ”påminn mig varje tisdag kl 14 om "
+            "handledning med [namn]”."
         ),
         list_line="{n}. {what}: {desc} – nästa möte {next}",
         paused_mark=" (pausad)",
@@ -171,21 +207,24 @@ PHRASES: dict[Lang, Phrases] = {
         changed="Påminnelse {n} ({what}) är ändrad: {desc}. Nästa möte: {next}.",
         which="Vilken påminnelse menar du? Ange numret i ”mina påminnelser” eller namnet.",
         not_found="Jag hittar ingen påminnelse ”{ref}” bland dina. Skriv ”mina påminnelser”.",
-        next_meeting="Nästa möte – {what}: {date}.",
+        next_meeting="Nästa möte – {what} (nr {n}): {date}.",
         no_next="Ingen fler möten i serien – {what}.",
         to_cover="Att ta upp:",
         nothing_due="Inget särskilt utöver det vanliga.",
         reminder="Påminnelse – {what}: {date}.",
         late="(Skickas sent: jag var inte igång när påminnelsen skulle ha kommit, {date}.)",
-        topic_line="• {title} — {cadence}{note}. {source}: {citation}",
+        topic_line="• {title} — {cadence}{note}",
+        alternatives_line="• {titles} (alternativ vid årsmötet) — {cadences}",
+        either=" eller ",
         source="Källa",
+        sources="Källor",
         snooze_hour="Påminn om 1 timme",
         snooze_day="Påminn i morgon",
         skip="Hoppa över mötet",
         snoozed="OK, jag påminner dig igen {date}.",
-        skipped="OK, mötet {date} hoppas över. Det som skulle tas upp då flyttas till nästa möte{next}.",
+        skipped="OK, mötet {date} ({what}, nr {n}) hoppas över. Det som skulle tas upp då flyttas till nästa möte{next}.",
         expired="Den här knappen gäller inte längre – skriv ”påminn mig …” igen.",
-        export="Kalenderfil med dina möten de kommande 12 månaderna och vad som ska tas upp vid varje.",
+        export="Kalenderfil (.ics) med dina möten de kommande 12 månaderna och vad som ska tas upp vid varje.",
         export_empty="Du har inga påminnelser att exportera.",
         each_meeting="varje möte",
         every_months="var {n}:e månad",
@@ -193,6 +232,53 @@ PHRASES: dict[Lang, Phrases] = {
         end_of_year="i slutet av kalenderåret",
         times_during_st="{n} gånger under ST-tiden",
         unscheduled="ingen fast frekvens i källan",
+        list_hint=(
+            "Numren ändras inte. Skriv till exempel ”pausa {n}”, ”flytta {n} till onsdagar kl 10”, "
+            "”hoppa över nästa möte med [namn]” eller ”ta bort {n}”."
+        ),
+        kept="OK, jag tog inte bort något.",
+        nothing_changed="Inget är ändrat.",
+        several="{count} av dina påminnelser passar:",
+        which_number="Vilken menar du? Svara med numret framför den, eller med veckodagen.",
+        delete_confirm_one="Ska jag ta bort påminnelsen ovan?",
+        delete_confirm_many="Ska jag ta bort alla {count} påminnelserna ovan?",
+        yes_delete="Ja, ta bort",
+        no_keep="Nej, behåll",
+        snooze_typed=(
+            "Påminnelse {n} ({what}) skjuter du upp med knapparna ”Påminn om 1 timme” och "
+            "”Påminn i morgon” när den kommer. Du kan också skriva ”hoppa över nästa möte med …” "
+            "eller ”flytta {n} till fredagar kl 10”."
+        ),
+        change_what=(
+            "Vad ska ändras? Skriv till exempel ”flytta [namn] till onsdagar kl 10” eller "
+            "”ändra påminnelse 2 till kl 15”."
+        ),
+        in_the_past="Den tiden har redan passerat, så jag sparade ingenting.",
+        save_failed="Påminnelsen sparades inte: {why}.",
+        retry="Svara ”ja” för att försöka spara igen, eller ”nej” för att låta bli.",
+        storage_full="lagringen är full ({detail})",
+        storage_error="lagringen svarade med ett fel ({detail})",
+        abandoned_create="(Påminnelsen du började på är inte sparad.)",
+        abandoned_change="(Jag har inte ändrat eller tagit bort något.)",
+        once="en gång, {date}",
+        every_month_day="varje månad den {day}:e",
+        every_n_months_day="var {n}:e månad den {day}:e",
+        dst_gap=(
+            "Obs: kl. {asked} finns inte {day} (klockan ställs fram till sommartid), så det mötet "
+            "blir kl. {real}."
+        ),
+        so_far="Så här långt har jag förstått: {what}.",
+        is_once="Ja, det blir en engångspåminnelse – inget som upprepas.",
+        help=(
+            "Påminnelser inför handledningsmöten – så här skriver du:",
+            "• Skapa: ”påminn mig varannan tisdag kl 14 om handledning med [namn]” (även ”var "
+            "tredje månad kl 9”, ”den 15 januari kl 10”, ”om två veckor kl 9”). Jag visar vad jag "
+            "förstått och sparar först när du svarar ja.\n"
+            "• Se: ”mina påminnelser” · Nästa möte: ”vad ska vi ta upp nästa gång med [namn]?”\n"
+            "• Ändra: ”flytta [namn] till onsdagar kl 10” · ”pausa 2” · ”återuppta 2” · ”hoppa över "
+            "nästa möte med [namn]”\n"
+            "• Ta bort: ”ta bort 2” (jag frågar först) · Kalender: ”exportera kalender”",
+        ),
     ),
     "en": Phrases(
         weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -216,6 +302,7 @@ PHRASES: dict[Lang, Phrases] = {
         every_other_weekday="every other {weekday}",
         every_nth_weekday="every {nth} {weekday}",
         monthly="the {nth} {weekday} of every month",
+        monthly_n="the {nth} {weekday} every {n} months",
         at_time="at {time}",
         date_format="{weekday} {day} {month} {year} at {time}",
         with_label="Supervision with {label}",
@@ -227,7 +314,7 @@ PHRASES: dict[Lang, Phrases] = {
         confirm="Shall I save this reminder?",
         yes_save="Yes, save",
         no="No",
-        saved="Saved: {what}, {desc}. The first reminder comes {date}.",
+        saved="Saved as reminder {n}: {what}, {desc}. The first reminder comes {date}.",
         discarded="OK, nothing was saved.",
         nothing_saved="Nothing has been saved.",
         no_recurrence=(
@@ -235,6 +322,7 @@ PHRASES: dict[Lang, Phrases] = {
             "“every Monday at 8” or “every other Tuesday at 14”."
         ),
         no_weekday="Which day of the week? Write for example “every other week on Tuesday at 14”.",
+        no_monthday="Which day of the month? Write for example “the first Tuesday” or “the 15th”.",
         no_time="At what time? Write for example “at 14” or “at 8:30”.",
         bad_time=(
             "“{fragment}” is not a time of day (hours 0–23, minutes 0–59). Write for example "
@@ -244,7 +332,7 @@ PHRASES: dict[Lang, Phrases] = {
         list_header="Your reminders:",
         list_empty=(
             "You have no reminders. Write for example “remind me every other Tuesday at 14 about "
-            "supervision with Anna”."
+            "supervision with [name]”."
         ),
         list_line="{n}. {what}: {desc} – next meeting {next}",
         paused_mark=" (paused)",
@@ -254,21 +342,24 @@ PHRASES: dict[Lang, Phrases] = {
         changed="Reminder {n} ({what}) is changed: {desc}. Next meeting: {next}.",
         which="Which reminder do you mean? Give its number from “my reminders” or the name.",
         not_found="I find no reminder “{ref}” among yours. Write “my reminders”.",
-        next_meeting="Next meeting – {what}: {date}.",
+        next_meeting="Next meeting – {what} (no. {n}): {date}.",
         no_next="No more meetings in the series – {what}.",
         to_cover="To cover:",
         nothing_due="Nothing beyond the usual.",
         reminder="Reminder – {what}: {date}.",
         late="(Sent late: I was not running when this reminder was due, {date}.)",
-        topic_line="• {title} — {cadence}{note}. {source}: {citation}",
+        topic_line="• {title} — {cadence}{note}",
+        alternatives_line="• {titles} (alternatives at the yearly meeting) — {cadences}",
+        either=" or ",
         source="Source",
+        sources="Sources",
         snooze_hour="Remind me in 1 hour",
         snooze_day="Remind me tomorrow",
         skip="Skip this meeting",
         snoozed="OK, I will remind you again {date}.",
-        skipped="OK, the meeting {date} is skipped. What was due then moves to the next meeting{next}.",
+        skipped="OK, the meeting {date} ({what}, no. {n}) is skipped. What was due then moves to the next meeting{next}.",
         expired="This button no longer applies – please write “remind me …” again.",
-        export="Calendar file with your meetings for the coming 12 months and what to cover at each.",
+        export="Calendar file (.ics) with your meetings for the coming 12 months and what to cover at each.",
         export_empty="You have no reminders to export.",
         each_meeting="every meeting",
         every_months="every {n} months",
@@ -276,5 +367,60 @@ PHRASES: dict[Lang, Phrases] = {
         end_of_year="at the end of the calendar year",
         times_during_st="{n} times during ST",
         unscheduled="no fixed frequency in the source",
+        list_hint=(
+            "The numbers do not change. Write for example “pause {n}”, “move {n} to Wednesdays at "
+            "10”, “skip the next meeting with [name]” or “delete {n}”."
+        ),
+        kept="OK, nothing was deleted.",
+        nothing_changed="Nothing has been changed.",
+        several="{count} of your reminders match:",
+        which_number="Which one do you mean? Answer with the number in front of it, or its weekday.",
+        delete_confirm_one="Shall I delete the reminder above?",
+        delete_confirm_many="Shall I delete all {count} reminders above?",
+        yes_delete="Yes, delete",
+        no_keep="No, keep",
+        snooze_typed=(
+            "You snooze reminder {n} ({what}) with the buttons “Remind me in 1 hour” and "
+            "“Remind me tomorrow” when it arrives. You can also write “skip the next meeting "
+            "with …” or “move {n} to Fridays at 10”."
+        ),
+        change_what=(
+            "What should change? Write for example “move [name] to Wednesdays at 10” or “change "
+            "reminder 2 to 3pm”."
+        ),
+        in_the_past="That time has already passed, so nothing was saved.",
+        save_failed="The reminder was not saved: {why}.",
+        retry="Answer “yes” to try saving again, or “no” to leave it.",
+        storage_full="the storage is full ({detail})",
+        storage_error="the storage answered with an error ({detail})",
+        abandoned_create="(The reminder you started has not been saved.)",
+        abandoned_change="(I have not changed or deleted anything.)",
+        once="once, {date}",
+        every_month_day="every month on day {day}",
+        every_n_months_day="every {n} months on day {day}",
+        dst_gap=(
+            "Note: {asked} does not exist on {day} (the clocks go forward to summer time), so "
+            "that meeting is at {real}."
+        ),
+        so_far="So far I understood: {what}.",
+        is_once="Yes, it is a one-off reminder – nothing repeats.",
+        help=(
+            "Reminders before supervision meetings – how to write them:",
+            "• Create: “remind me every other Tuesday at 2pm about supervision with [name]” (also "
+            "“every 3 months at 9”, “on 15 January at 10”, “in two weeks at 9”). I show what I "
+            "understood and save only when you answer yes.\n"
+            "• See: “my reminders” · Next meeting: “what should we cover next time with [name]?”\n"
+            "• Change: “move [name] to Wednesdays at 10” · “pause 2” · “resume 2” · “skip the next "
+            "meeting with [name]”\n"
+            "• Delete: “delete 2” (I ask first) · Calendar: “export calendar”",
+        ),
     ),
 }
+
+
+def reminder_help(lang: Lang) -> tuple[str, ...]:
+    """What reminders can do and how to write the commands, as paragraphs in `lang`.
+
+    For "hur gör jag en påminnelse?" here, and for the general "hjälp"/"help" reply, which the
+    knowledge engine builds (bot/matching.py): it can append these paragraphs."""
+    return PHRASES[lang].help

@@ -33,19 +33,42 @@ def what(reminder: Reminder, lang: Lang) -> str:
 def topic_lines(
     knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang
 ) -> list[str]:
+    """One line per topic due at `meeting`, then one line naming the sources once.
+
+    Topics counted "times during ST" that are due at the same meeting are one line: the Skåne
+    table lists them as alternatives ("Specialistkollegium alt 360 gradersbedömning")."""
     words = PHRASES[lang]
-    lines = []
-    for topic in _due(tuple(knowledge.topics), reminder, meeting):
+    due = _due(tuple(knowledge.topics), reminder, meeting)
+    lines: list[str] = []
+    alternatives = [t for t in due if t.cadence.kind == "times_during_st"]
+    for topic in due:
+        if topic in alternatives[1:]:
+            continue
+        if topic is (alternatives[0] if len(alternatives) > 1 else None):
+            lines.append(
+                words.alternatives_line.format(
+                    titles=words.either.join(getattr(t.title, lang) for t in alternatives),
+                    cadences="; ".join(
+                        f"{getattr(t.title, lang)}: {words.cadence(t.cadence)}"
+                        for t in alternatives
+                    ),
+                )
+            )
+            continue
         note = getattr(topic.cadence.note, lang) if topic.cadence.note else ""
         lines.append(
             words.topic_line.format(
                 title=getattr(topic.title, lang),
                 cadence=words.cadence(topic.cadence),
                 note=f" ({note})" if note else "",
-                source=words.source,
-                citation=_citation(knowledge.sources.get(topic.source), topic.source),
             )
         )
+    cited = dict.fromkeys(
+        _citation(knowledge.sources.get(topic.source), topic.source) for topic in due
+    )
+    if cited:
+        label = words.source if len(cited) == 1 else words.sources
+        lines.append(f"{label}: {'; '.join(cited)}")
     return lines
 
 
