@@ -27,6 +27,7 @@ from bot.reload import KnowledgeReloader
 from bot.reminders import Reminders, open_store
 from bot.reminders import build as build_reminders
 from bot.reminders.clock import SystemClock
+from bot.reminders.phrases import reminder_help
 from bot.report import format_report
 from bot.safety import Guard
 from bot.service import Service
@@ -53,6 +54,7 @@ def build_engine(settings: Settings) -> Engine:
         contact_sv=settings.contact_text_sv,
         contact_en=settings.contact_text_en,
         default_region=settings.region,
+        help_extra=reminder_help,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.answering.engine import Engine
@@ -158,7 +158,17 @@ class Service:
             handled = await command.try_handle(message)
             if handled is not None:
                 return handled
-        return await self._answer(message)
+        reply = await self._answer(message)
+        # A pending question of a command (a reminder not yet confirmed) that this message
+        # left: say so before the answer, so nobody believes it was saved.
+        notes = [
+            note for command in self._commands
+            if (take := getattr(command, "take_note", None)) is not None
+            and (note := take(message))
+        ]
+        if notes:
+            reply = replace(reply, paragraphs=(*notes, *reply.paragraphs))
+        return reply
 
     async def _answer(self, message: Message) -> Reply:
         key = key_of(message.platform, message.user_id, message.conversation_id)

@@ -89,7 +89,7 @@ def test_reminders_never_schedule_a_topic_without_a_cadence(kb: KnowledgeBase) -
     assert "etiska spörsmål" not in text
     assert "utvalt medicinskt delmål" in text  # the every-3-months row still comes
     # The yearly placement of specialistkollegium is the knowledge base's note, not Python's.
-    assert "Specialistkollegium — 3 gånger under ST-tiden (tabellen placerar raden under Årligen)" in text
+    assert "Specialistkollegium: 3 gånger under ST-tiden (tabellen placerar raden under Årligen)" in text
     assert "årsmöte" not in text
 
 

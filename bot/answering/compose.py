@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
 
@@ -38,9 +38,13 @@ class Composer:
         *,
         contact_sv: str | None = None,
         contact_en: str | None = None,
+        help_extra: Callable[[Lang], Sequence[str]] | None = None,
     ) -> None:
+        """`help_extra`: paragraphs added to the help reply in a language (what other parts of
+        the bot, such as reminders, can do)."""
         self._kb = knowledge
         self._contact = {"sv": contact_sv, "en": contact_en or contact_sv}
+        self._help_extra = help_extra
 
     def entry(self, entry: Entry, lang: Lang, *, score: float | None, regions: set[str]) -> Reply:
         related = [self._kb.entries[r] for r in entry.related if r in self._kb.entries]
@@ -214,7 +218,8 @@ class Composer:
             paragraphs: tuple[str, ...] = (words.thanks,)
         else:
             examples = "\n".join(f"• {example}" for example in words.examples)
-            paragraphs = (words.intro, f"{words.examples_lead}\n{examples}")
+            extra = tuple(self._help_extra(lang)) if self._help_extra is not None else ()
+            paragraphs = (words.intro, f"{words.examples_lead}\n{examples}", *extra)
         return Reply(status=Status.ANSWER, lang=lang, paragraphs=paragraphs, kind="help")
 
     def _ask(

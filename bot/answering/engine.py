@@ -25,7 +25,7 @@ decided):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -190,6 +190,7 @@ class Engine:
         contact_sv: str | None = None,
         contact_en: str | None = None,
         default_region: str | None = None,
+        help_extra: Callable[[Lang], Sequence[str]] | None = None,
     ) -> None:
         """`default_region`: the deployment's region (a scope id), used when neither the
         question nor the user's profile names one."""
@@ -247,7 +248,9 @@ class Engine:
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
         self._retriever = Retriever(knowledge.answerables(), ignore=self._ignorable)
-        self._composer = Composer(knowledge, contact_sv=contact_sv, contact_en=contact_en)
+        self._composer = Composer(
+            knowledge, contact_sv=contact_sv, contact_en=contact_en, help_extra=help_extra
+        )
 
     # --- public API -----------------------------------------------------------------------
 

@@ -214,7 +214,7 @@ PHRASES: dict[Lang, Phrases] = {
         reminder="Påminnelse – {what}: {date}.",
         late="(Skickas sent: jag var inte igång när påminnelsen skulle ha kommit, {date}.)",
         topic_line="• {title} — {cadence}{note}",
-        alternatives_line="• {titles} (alternativ vid årsmötet) — {cadences}",
+        alternatives_line="• {titles} (alternativ) — {cadences}",
         either=" eller ",
         source="Källa",
         sources="Källor",
@@ -349,7 +349,7 @@ PHRASES: dict[Lang, Phrases] = {
         reminder="Reminder – {what}: {date}.",
         late="(Sent late: I was not running when this reminder was due, {date}.)",
         topic_line="• {title} — {cadence}{note}",
-        alternatives_line="• {titles} (alternatives at the yearly meeting) — {cadences}",
+        alternatives_line="• {titles} (alternatives) — {cadences}",
         either=" or ",
         source="Source",
         sources="Sources",
@@ -422,5 +422,5 @@ def reminder_help(lang: Lang) -> tuple[str, ...]:
     """What reminders can do and how to write the commands, as paragraphs in `lang`.
 
     For "hur gör jag en påminnelse?" here, and for the general "hjälp"/"help" reply, which the
-    knowledge engine builds (bot/matching.py): it can append these paragraphs."""
+    knowledge engine builds (`Engine(help_extra=reminder_help)`, see bot/app.py)."""
     return PHRASES[lang].help

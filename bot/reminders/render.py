@@ -50,6 +50,7 @@ def topic_lines(
                     titles=words.either.join(getattr(t.title, lang) for t in alternatives),
                     cadences="; ".join(
                         f"{getattr(t.title, lang)}: {words.cadence(t.cadence)}"
+                        + (f" ({getattr(t.cadence.note, lang)})" if t.cadence.note else "")
                         for t in alternatives
                     ),
                 )
