@@ -173,7 +173,7 @@ async def test_an_unrelated_message_abandons_the_pending_reminder(
     commands = anna.service._commands[0]
     assert isinstance(commands, ReminderCommands)
     said = Message(text=question, user_id="U-ANNA", conversation_id="U-ANNA", platform="slack")
-    assert commands.take_note(said) == "(Påminnelsen du började på är inte sparad.)"
+    assert commands.take_note(said) == "(Påminnelsen du började på är avbruten; den lades inte in.)"
     assert commands.take_note(said) is None
     assert (await anna.say("ja")).kind != "reminder"
     assert await labels(store) == []

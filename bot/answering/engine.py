@@ -290,7 +290,8 @@ class Engine:
             reading = replace(reading, home=home)
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
-            reading = replace(followed, home=reading.home)
+            # The words added from the last answer do not change the user's language.
+            reading = replace(followed, home=reading.home, lang=reading.lang)
         trace.reading = reading
         reply = self._decide_for(reading, trace)
         if (
@@ -304,6 +305,7 @@ class Engine:
             widened = replace(
                 read(both, self._concepts, filler=self._filler, names=self._names),
                 home=reading.home,
+                lang=reading.lang,
             )
             again.reading = widened
             retry = self._decide_for(widened, again)
