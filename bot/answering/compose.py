@@ -162,6 +162,13 @@ class Composer:
             return self._with_summary(reply, compared, lang)
         return reply
 
+    def unstated_word(self, word: str, entry: Entry, lang: Lang) -> Reply:
+        """No-match for a "which X?" whose X the entry never speaks of."""
+        words = WORDING[lang]
+        subject = _say(entry_title(entry), lang)
+        lead = words.unsupported_detail.format(detail=f"”{word}”", subject=subject)
+        return self._with_summary(self.no_match(lang, lead), entry, lang)
+
     def unstated_number(self, numbers: Sequence[str], entry: Entry, lang: Lang) -> Reply:
         words = WORDING[lang]
         subject = _say(entry_title(entry), lang)

@@ -77,6 +77,9 @@ class MatchSettings:
     # No concept of the domain, and no entry has this share of the question's words: the
     # message is about something else, and gets one line on what the bot is for.
     out_of_domain_share: float = 0.5
+    # Another region's entry this much stronger than any of the named region's, resting on a
+    # concept none of them speaks of ("steg 3"): the named region has nothing on it.
+    region_drop_margin: float = 1.0
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -178,6 +181,9 @@ _OPTION_WORDS = frozenset(
 _WORK_WORDS = frozenset(
     {"jobbar", "arbetar", "tjanstgor", "work", "works", "working", "based", "sitter"}
 )
+# Interrogatives whose next word names what is asked for ("vilket artikelnummer", "which fee").
+_WHICH = frozenset({"vilken", "vilket", "vilka", "which"})
+_ARTICLES = frozenset({"the", "a", "an", "en", "ett"})
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 
 
@@ -478,6 +484,20 @@ class Engine:
             # Its own (or national) guidance answers, never another region's passed off as
             # it, when it has any.
             own = [c for c in candidates if _scope(c.entry) in favoured | {"national", None}]
+            dropped = [c for c in candidates if c not in own and not isinstance(c.entry, Clarification)]
+            if (
+                own and covered and dropped
+                and dropped[0].score >= own[0].score + self._settings.region_drop_margin
+            ):
+                lost = self._unexplained_subject(dropped[0], own, reading)
+                if lost:
+                    # What was asked ("steg 3") only another region's guidance speaks of.
+                    trace.candidates = candidates
+                    trace.rule = "region"
+                    trace.detail = f"only {dropped[0].entry.id} speaks of {', '.join(lost)}"
+                    first = dropped[0].entry
+                    assert not isinstance(first, Clarification)
+                    return self._composer.other_region_only(first, covered, lang)
             if own:
                 candidates = own
         trace.candidates = candidates
@@ -605,6 +625,11 @@ class Engine:
     def _final(
         self, entry: Entry, score: float, reading: Reading, regions: set[str], trace: Trace, rule: str
     ) -> Reply:
+        focus = self._focus_not_stated(entry, reading)
+        if focus:
+            # "Vilket artikelnummer har ...?": what is asked for is a word the entry never uses.
+            trace.rule, trace.detail = "facet", f"{entry.id} never speaks of {focus!r}"
+            return self._composer.unstated_word(focus, entry, reading.lang)
         missing = self._numbers_not_stated(entry, reading)
         if missing:
             trace.rule, trace.detail = "number", f"{entry.id} never mentions {', '.join(missing)}"
@@ -793,6 +818,29 @@ class Engine:
         text = fold(f"{entry.text.sv} {entry.text.en}")
         facets.update(c for c, pattern in self._stated_by.items() if pattern.search(text))
         return frozenset(facets)
+
+    def _focus_not_stated(self, entry: Entry, reading: Reading) -> str | None:
+        """The word a "which/what X" question asks for (the word right after the
+        interrogative, an article aside), when no concept explains it and the entry's own
+        words never use it."""
+        tokens = reading.tokens
+        # Words explained by a concept this entry's keys (or facets) name.
+        own = self._answers.get(entry.id, frozenset())
+        explained = {p for c, ps in reading.found.items() if c in own for p in ps}
+        for position, token in enumerate(tokens[:-1]):
+            if token not in _WHICH:
+                continue
+            focus = position + 1
+            if tokens[focus] in _ARTICLES and focus + 1 < len(tokens):
+                focus += 1
+            word = tokens[focus]
+            if (
+                focus in explained or word in self._ignorable or word.isdigit() or len(word) < 4
+                or self._retriever.grounded(entry.id, word)
+            ):
+                continue
+            return word
+        return None
 
     def _numbers_not_stated(self, entry: Entry, reading: Reading) -> list[str]:
         if not reading.numbers:
