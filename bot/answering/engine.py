@@ -27,12 +27,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
 from bot.answering.compose import ASKED, Composer
 from bot.answering.concepts import ConceptMatcher, FuzzySettings
 from bot.answering.reading import ALIAS_PREFIX, Found, Reading, read
-from bot.answering.retrieval import Retriever, document_text
+from bot.answering.retrieval import Retriever, document_text, stem
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
 from bot.language import FUNCTION_WORDS
@@ -169,6 +170,9 @@ _ANAPHORA = frozenset(
     {"den", "det", "dem", "denna", "detta", "dessa", "kursen", "utbildningen", "it", "its",
      "that", "this", "they", "them", "those", "one"}
 )
+# The pointers that alone make a message refer back ("måste jag gå den?"); not "det", which
+# Swedish uses for anything ("finns det ...", "vad blir det ...").
+_POINTERS = frozenset({"den", "dem", "denna", "dessa", "it", "them", "kursen", "utbildningen"})
 _ORDINALS = {
     "forsta": 1, "first": 1, "ettan": 1, "andra": 2, "second": 2, "tvaan": 2, "tredje": 3,
     "third": 3, "trean": 3, "fjarde": 4, "fourth": 4, "femte": 5, "fifth": 5,
@@ -184,6 +188,12 @@ _WORK_WORDS = frozenset(
 # Interrogatives whose next word names what is asked for ("vilket artikelnummer", "which fee").
 _WHICH = frozenset({"vilken", "vilket", "vilka", "which"})
 _ARTICLES = frozenset({"the", "a", "an", "en", "ett"})
+# Quantifiers and kinds after "vilka"/"which" that name nothing asked for ("vilka fler ...").
+_NOT_FOCUS = frozenset(
+    {"fler", "flera", "andra", "olika", "sorts", "slags", "other", "more", "kind", "kinds",
+     "sort", "type", "types"}
+)
+COUNT = "how_many"  # the facet of "hur många"/"how many": a count
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 
 
@@ -294,6 +304,22 @@ class Engine:
         home = str((profile or {}).get("region") or self._default_region or "") or None
         if home is not None and home in self.knowledge.scopes:
             reading = replace(reading, home=home)
+        if not context and self._points_back(reading):
+            back = next(
+                (c for c in self.knowledge.clarifications.values() if c.refers_back), None
+            )
+            if back is not None:
+                # "is it web-based?" with nothing said before: which one is "it"?
+                trace.reading, trace.rule = reading, "clarify"
+                trace.detail = "points back to nothing said before"
+                asked = [c for c in reading.found if c in self._details and c != COUNT]
+                options = [
+                    o for o in back.options
+                    if not asked or self._states(self.knowledge.entries[o], asked)
+                ]
+                if len(options) >= 2:
+                    narrowed = back.model_copy(update={"options": options})
+                    return self._composer.clarification(narrowed, reading.lang, 0.0), trace
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
             # The words added from the last answer do not change the user's language.
@@ -428,6 +454,16 @@ class Engine:
         (region,) = regions
         return region if region in self.knowledge.scopes else None
 
+    def _points_back(self, reading: Reading) -> bool:
+        """A short message with "den/det/it" and no subject of its own."""
+        return (
+            bool(_POINTERS & set(reading.tokens))
+            and len(reading.content) <= 3
+            and any(c not in self._regions for c in reading.found)
+            and not self._subjects(reading)
+            and not self._named_entry(reading)
+        )
+
     def _named_entry(self, reading: Reading) -> bool:
         """Whether the message names something of its own that some entry is about."""
         return any(
@@ -512,6 +548,17 @@ class Engine:
             )
             return self._composer.region_not_covered(uncovered, lang, compared=compared)
         asked = sorted((concepts & self._details) - set(reading.negated))
+        if COUNT in asked and len(asked) > 1:
+            asked.remove(COUNT)  # "hur många dagar": the count is the length asked
+        if COUNT in asked:
+            # "How many seminars ...?" is stated by an entry saying "2 seminarier".
+            counted = [
+                c for c in candidates
+                if not isinstance(c.entry, Clarification) and self._counts(c.entry, reading)
+            ]
+            if counted:
+                asked.remove(COUNT)
+                candidates = counted + [c for c in candidates if c not in counted]
         if asked and candidates:
             stating = [c for c in candidates if self._states(c.entry, asked)]
             top = candidates[0]
@@ -720,7 +767,10 @@ class Engine:
         """Among `entry_ids`, the one retrieval clearly prefers on the question's words that no
         concept explains (the concepts already weighed the candidates alike)."""
         explained = {p for positions in reading.found.values() for p in positions}
-        words = [reading.tokens[p] for p in reading.content if p not in explained]
+        words = [
+            reading.tokens[p] for p in reading.content if p not in explained
+            and len(reading.tokens[p]) >= 3
+        ]
         if not words:
             return None
         hits = {h.entry_id: h.score for h in self._retriever.search(words, top=50)}
@@ -819,6 +869,23 @@ class Engine:
         facets.update(c for c, pattern in self._stated_by.items() if pattern.search(text))
         return frozenset(facets)
 
+    def _counts(self, entry: Entry, reading: Reading) -> bool:
+        """Whether the entry states a number of the thing a "how many X" question counts (a
+        number followed by X in its own text: "2 seminarier")."""
+        positions = sorted(reading.found.get(COUNT, ()))
+        if not positions:
+            return False
+        after = positions[-1] + 1
+        nouns = [t for t in reading.tokens[after:after + 3] if t not in self._ignorable]
+        if not nouns:
+            return False
+        wanted = stem(nouns[0])
+        words = normalize(document_text(entry))
+        return any(
+            a.isdigit() and (stem(b) == wanted or (len(wanted) >= 5 and stem(b).startswith(wanted[:5])))
+            for a, b in pairwise(words)
+        )
+
     def _focus_not_stated(self, entry: Entry, reading: Reading) -> str | None:
         """The word a "which/what X" question asks for (the word right after the
         interrogative, an article aside), when no concept explains it and the entry's own
@@ -835,7 +902,8 @@ class Engine:
                 focus += 1
             word = tokens[focus]
             if (
-                focus in explained or word in self._ignorable or word.isdigit() or len(word) < 4
+                focus in explained or word in self._ignorable or word in _NOT_FOCUS
+                or word.isdigit() or len(word) < 4
                 or self._retriever.grounded(entry.id, word)
             ):
                 continue

@@ -151,6 +151,9 @@ class Clarification(Strict):
     id: Id
     match: list[MatchKey] = Field(min_length=1)
     unless: list[Id] = Field(default_factory=list)
+    # Asked when a message points back ("måste jag gå den?", "is it web-based?") with nothing
+    # before it to point to, whatever its keys.
+    refers_back: bool = False
     question: Text
     options: list[Id] = Field(min_length=2)
 
