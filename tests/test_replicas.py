@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import itertools
 import json
 import os
@@ -26,7 +25,6 @@ import pytest
 from aiohttp import web
 
 from bot.answering.engine import Engine
-from bot.reminders.commands import ReminderCommands
 from tests.conftest import ENV_PREFIXES, ROOT
 from tests.fakes.connector import FakeConnector, Posted
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlackApi
@@ -343,14 +341,6 @@ async def test_two_replicas_answer_every_question_once_and_continue_each_others_
     assert len(cluster.slack_replies("D0Q0")) == 1
 
 
-TAKES_STATE = "state" in inspect.signature(ReminderCommands).parameters
-
-
-@pytest.mark.skipif(
-    not TAKES_STATE,
-    reason="ReminderCommands keeps its pending confirmation in this process until it takes "
-    "`state: StateStore` (bot/reminders/commands.py, the conversation issue)",
-)
 async def test_a_reminder_drafted_on_one_replica_is_confirmed_on_the_other(
     cluster: Cluster,
 ) -> None:
