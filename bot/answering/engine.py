@@ -81,6 +81,10 @@ class MatchSettings:
     # Another region's entry this much stronger than any of the named region's, resting on a
     # concept none of them speaks of ("steg 3"): the named region has nothing on it.
     region_drop_margin: float = 1.0
+    # A role states its courses' facets (length, credits ...) only for a question that speaks
+    # of the training or of supervising (these concepts); "hur lång är den praktiska
+    # tjänstgöringen?" is not the course's length.
+    course_words: tuple[str, ...] = ("course", "supervise")
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -323,7 +327,7 @@ class Engine:
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
             # The words added from the last answer do not change the user's language.
-            reading = replace(followed, home=reading.home, lang=reading.lang)
+            reading = replace(followed, home=reading.home, lang=reading.lang, from_context=True)
         trace.reading = reading
         reply = self._decide_for(reading, trace)
         if (
@@ -338,6 +342,7 @@ class Engine:
                 read(both, self._concepts, filler=self._filler, names=self._names),
                 home=reading.home,
                 lang=reading.lang,
+                from_context=True,
             )
             again.reading = widened
             retry = self._decide_for(widened, again)
@@ -559,6 +564,23 @@ class Engine:
             if counted:
                 asked.remove(COUNT)
                 candidates = counted + [c for c in candidates if c not in counted]
+        if (
+            asked and candidates and not reading.from_context
+            and not (concepts & set(self._settings.course_words))
+        ):
+            # "Hur lång är den praktiska tjänstgöringen?": a role states its course's length,
+            # not the length of everything else it names.
+            asked_course = [a for a in asked if a in self._course_field]
+            if asked_course:
+                candidates = [
+                    c for c in candidates
+                    if not isinstance(c.entry, Role)
+                    or ALIAS_PREFIX + c.entry.id in concepts  # the role named: its training
+                    or set(asked_course) <= set(c.entry.answers) | {k for key in c.entry.match for k in key}
+                ]
+                if not candidates:
+                    trace.rule, trace.detail = "facet", "a course's facet, and no course asked about"
+                    return self._composer.unsupported_detail(set(asked_course), None, lang)
         if asked and candidates:
             stating = [c for c in candidates if self._states(c.entry, asked)]
             top = candidates[0]
@@ -606,6 +628,12 @@ class Engine:
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
         several = self._several(candidates, reading)
+        if len(several) > 1 and all(
+            self._focus_not_stated(c.entry, reading) for c in several  # type: ignore[arg-type]
+        ):
+            focus = self._focus_not_stated(several[0].entry, reading)  # type: ignore[arg-type]
+            trace.rule, trace.detail = "facet", f"none of the subjects speaks of {focus!r}"
+            return self._composer.unstated_word(str(focus), several[0].entry, lang)  # type: ignore[arg-type]
         if len(several) > 1:
             trace.rule = "several"
             trace.detail = ", ".join(c.entry.id for c in several)

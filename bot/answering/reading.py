@@ -45,6 +45,8 @@ class Reading:
     content: tuple[int, ...] = field(default=())
     # The region the user works in (profile) or the deployment's, when known: a scope id.
     home: str | None = None
+    # Read with words of the last answer added (a follow-up).
+    from_context: bool = False
 
     def positions_of(self, concepts: set[str] | list[str] | tuple[str, ...]) -> frozenset[int]:
         covered: set[int] = set()
