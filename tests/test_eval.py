@@ -21,6 +21,7 @@ SETS = {
     "blind set 2": (KNOWLEDGE / "eval" / "questions-blind2.yaml", 0.90),
     "blind set 3": (KNOWLEDGE / "eval" / "questions-blind3.yaml", 0.81),
     "blind set 4": (KNOWLEDGE / "eval" / "questions-blind4.yaml", 0.86),
+    "blind set 5": (KNOWLEDGE / "eval" / "questions-blind5.yaml", 0.85),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -33,6 +34,11 @@ KNOWN_ANSWERED = {
     "blind set 4": {
         "vad heter de olika kursdelarna i stepping stones?",
         "har region stockholm en verktygslåda med ämnen för ST-handledningsmöten som skåne har?",
+    },
+    "blind set 5": {
+        "How many hours of supervision per week should an AT doctor get?",
+        "Vem är övergripande studierektor för ST i Region Stockholm?",
+        "What supervisor course is required to supervise PTP psychologists?",
     },
 }
 
