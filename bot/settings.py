@@ -237,9 +237,12 @@ _EXPECTED = {
 
 
 def _given(env_file: str | Path | None) -> dict[str, str]:
-    given = {k.upper(): k for k in os.environ}
+    """How each variable is named in an error: as in the environment, which wins over the
+    `.env` file, else as in the file ("HANDLEDARBOT_PORT (in .env)")."""
+    given: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
         given.update({k.upper(): f"{k} (in {env_file})" for k in dotenv_values(env_file)})
+    given.update({k.upper(): k for k in os.environ})
     return given
 
 

@@ -68,6 +68,14 @@ def test_an_unusable_value_is_named_with_what_to_set(tmp_path: Path, variable: s
         assert repr(value) in line
 
 
+def test_a_bad_value_from_the_environment_is_not_blamed_on_the_env_file(tmp_path: Path) -> None:
+    """The environment wins over `.env`: the error names where the used value came from."""
+    (tmp_path / ".env").write_text("HANDLEDARBOT_PORT=3978\n", encoding="utf-8")
+    line = one_line(start(tmp_path, env={"HANDLEDARBOT_PORT": "abc"}))
+    assert line.startswith("handledarbot: HANDLEDARBOT_PORT='abc'"), line
+    assert ".env" not in line
+
+
 def test_a_time_zone_that_is_not_one_is_refused_before_any_reminder(tmp_path: Path) -> None:
     line = one_line(start(tmp_path, "ask", "hej", env={"HANDLEDARBOT_TIMEZONE": "Stockholm"}))
     assert "Europe/Stockholm" in line
