@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run_bot = sub.add_parser("run", help="serve Slack/Teams if configured, else the console chat")
-    run_bot.set_defaults(run=_run, needs_knowledge=True)
+    run_bot.set_defaults(run=_run, needs_knowledge=True, jsonl=False)
 
     chat = sub.add_parser("chat", help="chat in the console (the embedded default)")
     chat.add_argument(

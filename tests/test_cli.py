@@ -143,3 +143,11 @@ def test_eval_runs_questions_through_the_patient_data_guard(tmp_path: Path) -> N
     result = handledarbot("eval", str(questions), "--min-share", "1")
     assert result.returncode == 1
     assert "missing 'per vecka'" in result.stdout and "personnummer" in result.stdout
+
+
+def test_run_without_platforms_is_the_console_chat(tmp_path: Path) -> None:
+    """What `./run` does from a fresh clone: the console chat, reading lines from a pipe."""
+    result = handledarbot("run", stdin="Hur lång är Skolverkets handledarutbildning?\n",
+                          tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "5–6 timmar" in result.stdout
