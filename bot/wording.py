@@ -83,8 +83,8 @@ WORDING: dict[Lang, Wording] = {
         other_region=("Jag har inga uppgifter om detta för {asked}. Det jag har gäller {scope}:"),
         no_region_sources="Jag har inga källor från {regions} och kan därför inte säga vad som gäller där.",
         covered_regions=(
-            "Mina källor gäller {covered} och nationell nivå (Socialstyrelsen). Fråga gärna "
-            "hur det är där, eller vänd dig till din egen region."
+            "Mina källor gäller {covered}. Fråga gärna hur det är där, eller vänd dig till din "
+            "egen region."
         ),
         unstated_number="Mina källor nämner inte {numbers} för {subject}.",
         what_sources_say="Det källorna säger om {subject}: {text}",
@@ -174,8 +174,8 @@ WORDING: dict[Lang, Wording] = {
         other_region="I have nothing on this for {asked}. What I have applies to {scope}:",
         no_region_sources="I have no sources from {regions}, so I cannot say what applies there.",
         covered_regions=(
-            "My sources cover {covered} and the national level (Socialstyrelsen). You are "
-            "welcome to ask how it is there, or turn to your own region."
+            "My sources cover {covered}. You are welcome to ask how it is there, or turn to "
+            "your own region."
         ),
         unstated_number="My sources do not mention {numbers} for {subject}.",
         what_sources_say="What the sources say about {subject}: {text}",

@@ -51,7 +51,7 @@ class Composer:
         caveat = self._region_caveat([entry, *related], regions, lang)
         paragraphs = [*caveat, _say(entry_text(entry), lang)]
         paragraphs += [_say(entry_text(r), lang) for r in related]
-        courses = self._courses_of(entry)
+        courses = self._kb.courses_of(entry)
         return Reply(
             status=Status.ANSWER,
             lang=lang,
@@ -73,7 +73,7 @@ class Composer:
             paragraphs += self._region_caveat([entry], regions, lang)
             paragraphs.append(_say(entry_text(entry), lang))
             shown.append(entry)
-            for course in self._courses_of(entry):
+            for course in self._kb.courses_of(entry):
                 if course not in courses:
                     courses.append(course)
         return Reply(
@@ -152,9 +152,9 @@ class Composer:
             concept = self._kb.concepts.get(concept_id)
             name = concept.name if concept is not None else None
             names.append(_say(name, lang) if name is not None else concept_id)
-        covered = [
-            _say(s.name, lang) for s in self._kb.scopes.values() if s.id != "national"
-        ]
+        # The scopes the sources cover, national last, as the knowledge base names them.
+        scopes = sorted(self._kb.scopes.values(), key=lambda s: s.id == "national")
+        covered = [_say(s.name, lang) for s in scopes]
         lead = words.no_region_sources.format(regions=", ".join(names))
         more = words.covered_regions.format(covered=", ".join(covered))
         reply = self.no_match(lang, f"{lead} {more}")
@@ -257,13 +257,6 @@ class Composer:
         asked = ", ".join(sorted(self._scope_name(r, lang) for r in regions))
         template = WORDING[lang].other_region
         return [template.format(asked=asked, scope=self._scope_name(entries[0].scope, lang))]
-
-    def _courses_of(self, entry: Answerable) -> list[Course]:
-        if isinstance(entry, Course):
-            return [entry]
-        if isinstance(entry, Role):
-            return [self._kb.courses[c] for c in entry.courses if c in self._kb.courses]
-        return []
 
     def _fact(self, course: Course, lang: Lang) -> CourseFact:
         def say(text: Text | None) -> str | None:

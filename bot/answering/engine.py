@@ -268,6 +268,20 @@ class Engine:
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
         self._retriever = Retriever(knowledge.answerables(), ignore=self._ignorable)
+        # Each entry's own words (for "how many X"), and the numbers it, its related entries
+        # and its courses mention (for "steg 3"): computed once, not per question.
+        self._words: dict[str, tuple[str, ...]] = {
+            e.id: tuple(normalize(document_text(e))) for e in knowledge.answerables()
+        }
+        self._numbers: dict[str, frozenset[str]] = {
+            e.id: frozenset(
+                t
+                for other in [e, *self._related(e), *knowledge.courses_of(e)]
+                for t in self._words.get(other.id) or normalize(document_text(other))
+                if t.isdigit()
+            )
+            for e in knowledge.answerables()
+        }
         self._composer = Composer(
             knowledge, contact_sv=contact_sv, contact_en=contact_en, help_extra=help_extra
         )
@@ -786,9 +800,6 @@ class Engine:
             return self._composer.out_of_domain(reading.lang)
         return self._composer.no_match(reading.lang)
 
-    def _concept_words(self, reading: Reading) -> set[str]:
-        return {reading.tokens[p] for positions in reading.found.values() for p in positions}
-
     def _retrieval_choice(
         self, reading: Reading, entry_ids: Sequence[str], trace: Trace
     ) -> Entry | None:
@@ -885,11 +896,7 @@ class Engine:
         """The facets an entry states: those it lists (`answers`), those its match keys name,
         and, for a course (or a role recommending courses), those its course fields give."""
         facets = set(entry.answers) | {c for key in entry.match for c in key}
-        courses: list[Course] = []
-        if isinstance(entry, Course):
-            courses = [entry]
-        elif isinstance(entry, Role):
-            courses = [self.knowledge.courses[c] for c in entry.courses if c in self.knowledge.courses]
+        courses = self.knowledge.courses_of(entry)
         for concept, field_name in self._course_field.items():
             if any(getattr(course, field_name) for course in courses):
                 facets.add(concept)
@@ -908,7 +915,7 @@ class Engine:
         if not nouns:
             return False
         wanted = stem(nouns[0])
-        words = normalize(document_text(entry))
+        words = self._words.get(entry.id, ())
         return any(
             a.isdigit() and (stem(b) == wanted or (len(wanted) >= 5 and stem(b).startswith(wanted[:5])))
             for a, b in pairwise(words)
@@ -939,18 +946,11 @@ class Engine:
         return None
 
     def _numbers_not_stated(self, entry: Entry, reading: Reading) -> list[str]:
-        if not reading.numbers:
-            return []
-        stated = set(self._retriever_numbers(entry))
+        stated = self._numbers.get(entry.id, frozenset())
         return [n for n in reading.numbers if n not in stated]
 
-    def _retriever_numbers(self, entry: Entry) -> list[str]:
-        related = [self.knowledge.entries[r] for r in entry.related if r in self.knowledge.entries]
-        courses: list[Course] = []
-        if isinstance(entry, Role):
-            courses = [self.knowledge.courses[c] for c in entry.courses if c in self.knowledge.courses]
-        text = " ".join(document_text(e) for e in [entry, *related, *courses])
-        return [t for t in normalize(text) if t.isdigit()]
+    def _related(self, entry: Entry) -> list[Entry]:
+        return [self.knowledge.entries[r] for r in entry.related if r in self.knowledge.entries]
 
     def _lone_guess(self, best: Candidate, reading: Reading) -> bool:
         """One concept and words we do not know: the question is likely about something else

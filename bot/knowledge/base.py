@@ -102,6 +102,14 @@ class KnowledgeBase:
                 return [c for c in regional if not c.topics] or regional
         return general or list(self.contacts)
 
+    def courses_of(self, entry: Entry) -> list[Course]:
+        """The courses an entry is about: a course itself, a role's recommended courses."""
+        if isinstance(entry, Course):
+            return [entry]
+        if isinstance(entry, Role):
+            return [self.courses[c] for c in entry.courses if c in self.courses]
+        return []
+
     def answerables(self) -> Sequence[Entry]:
         return [
             *self.courses.values(),
