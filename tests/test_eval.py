@@ -22,6 +22,7 @@ SETS = {
     "blind set 3": (KNOWLEDGE / "eval" / "questions-blind3.yaml", 0.81),
     "blind set 4": (KNOWLEDGE / "eval" / "questions-blind4.yaml", 0.86),
     "blind set 5": (KNOWLEDGE / "eval" / "questions-blind5.yaml", 0.85),
+    "blind set 6": (KNOWLEDGE / "eval" / "questions-blind6.yaml", 0.86),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -39,6 +40,12 @@ KNOWN_ANSWERED = {
         "How many hours of supervision per week should an AT doctor get?",
         "Vem är övergripande studierektor för ST i Region Stockholm?",
         "What supervisor course is required to supervise PTP psychologists?",
+    },
+    "blind set 6": {
+        "Vem är studierektor på ortopeden i Örebro?",
+        "How many hours per week is an AKA position usually?",
+        "Hur stor andel av handledarna i Region Örebro län har grundutbildning i klinisk "
+        "handledning idag?",
     },
 }
 
