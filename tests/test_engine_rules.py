@@ -91,6 +91,16 @@ def test_broad_question_asks_back_and_specific_one_does_not(tiny: Engine) -> Non
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-university")
 
 
+def test_question_of_general_words_only_asks_back_not_i_dont_know(tiny: Engine) -> None:
+    # "Får jag handleda?" names no one: the clarification with that broad key asks whom.
+    reply, rule, _ = ask(tiny, "får jag handleda?")
+    assert (reply.status, rule) == (Status.CLARIFY, "clarify")
+    assert [o.value for o in reply.options] == ["role-university", "role-yh"]
+    # A word we do not know, or a region, means it is about something else: no question back.
+    reply, _, _ = ask(tiny, "får jag handleda på parkeringen?")
+    assert reply.status is Status.NO_MATCH
+
+
 def test_negated_subject_is_excluded(tiny: Engine) -> None:
     reply, _, _ = ask(tiny, "inte YH utan universitetet, vilken kurs?")
     assert reply.entry_id == "role-university"

@@ -242,6 +242,7 @@ class Engine:
         self._filler = frozenset(t for phrase in knowledge.filler for t in normalize(phrase))
         self._ignorable = self._filler | FUNCTION_WORDS
         self._social = _SocialPhrases(knowledge)
+        self._broad = [c for c in knowledge.clarifications.values() if c.broad]
         self._entries: list[Entry | Clarification] = [
             *knowledge.answerables(),
             *knowledge.clarifications.values(),
@@ -687,6 +688,10 @@ class Engine:
             entries = [c.entry for c in close[: self._settings.max_options]]
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
         if best.score < self._settings.min_score or self._lone_guess(best, reading):
+            broad = self._broad_question(reading)
+            if broad is not None:
+                trace.rule, trace.detail = "clarify", f"only general words: {broad.id}"
+                return self._composer.clarification(broad, lang, best.score)
             if reading.unknown:
                 # Words the vocabulary does not know may be an entry's own ("pilotprojekt").
                 retrieved = self._retrieval_only(reading, trace, covered)
@@ -770,6 +775,10 @@ class Engine:
     def _retrieval_only(self, reading: Reading, trace: Trace, regions: set[str]) -> Reply:
         """No concept key fits: an entry may still be the one whose own words the question
         uses ("mallar", "medsittning"), if nearly every content word is that entry's."""
+        broad = self._broad_question(reading)
+        if broad is not None:
+            trace.rule, trace.detail = "clarify", f"only general words: {broad.id}"
+            return self._composer.clarification(broad, reading.lang, 0.0)
         hits = self._retriever.search([reading.tokens[p] for p in reading.content])
         trace.retrieval = [(h.entry_id, h.score) for h in hits[:3]]
         share = 0.0
@@ -799,6 +808,20 @@ class Engine:
             trace.rule = "out_of_domain"
             return self._composer.out_of_domain(reading.lang)
         return self._composer.no_match(reading.lang)
+
+    def _broad_question(self, reading: Reading) -> Clarification | None:
+        """The clarification whose `broad` keys are all a question speaks of ("får jag
+        handleda?"): every word understood, no region, no follow-up, nothing else named."""
+        if reading.unknown or reading.from_context or not self._broad:
+            return None
+        domain = {c for c in reading.found if c not in self._question_words}
+        if not domain or domain & self._regions.keys():
+            return None
+        for clarification in self._broad:
+            own = {c for key in clarification.broad for c in key}
+            if domain <= own and any(set(key) <= domain for key in clarification.broad):
+                return clarification
+        return None
 
     def _retrieval_choice(
         self, reading: Reading, entry_ids: Sequence[str], trace: Trace

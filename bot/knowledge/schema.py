@@ -154,6 +154,11 @@ class Clarification(Strict):
     # Asked when a message points back ("måste jag gå den?", "is it web-based?") with nothing
     # before it to point to, whatever its keys.
     refers_back: bool = False
+    # Asked when a question, every word of it understood, speaks of nothing but one of these
+    # keys' concepts (and question words): "får jag handleda?", "what are the requirements?".
+    # Such a question is in the domain but names no role or course; asking which is meant
+    # beats "I don't know". Keys here need not reach `min_score`.
+    broad: list[MatchKey] = Field(default_factory=list)
     question: Text
     options: list[Id] = Field(min_length=2)
 
