@@ -790,7 +790,11 @@ class Engine:
             # on pedagogical time in PTP that says nothing of supervising).
             grounded = [w for w in words if self._retriever.grounded(best.entry_id, w)]
             share = len(grounded) / len(words) if words else 0.0
-            clear = len(hits) == 1 or best.score >= self._settings.retrieval_tie_ratio * hits[1].score
+            clear = (
+                len(hits) == 1
+                or best.score >= self._settings.retrieval_tie_ratio * hits[1].score
+                or self._alone_grounds_the_rest(reading, best.entry_id, hits[1].entry_id)
+            )
             if (
                 share >= self._settings.retrieval_coverage
                 and len(grounded) >= self._settings.retrieval_min_words
@@ -808,6 +812,15 @@ class Engine:
             trace.rule = "out_of_domain"
             return self._composer.out_of_domain(reading.lang)
         return self._composer.no_match(reading.lang)
+
+    def _alone_grounds_the_rest(self, reading: Reading, best: str, second: str) -> bool:
+        """Whether `best` speaks every word no concept explains ("ptp" in "Örebros strategi
+        nämner PTP") and `second` does not: the words both share do not choose between them."""
+        explained = {p for positions in reading.found.values() for p in positions}
+        rest = [reading.tokens[p] for p in reading.content if p not in explained]
+        return bool(rest) and all(self._retriever.grounded(best, w) for w in rest) and not all(
+            self._retriever.grounded(second, w) for w in rest
+        )
 
     def _broad_question(self, reading: Reading) -> Clarification | None:
         """The clarification whose `broad` keys are all a question speaks of ("får jag
@@ -984,6 +997,10 @@ class Engine:
         concept = best.key[0]
         if len(reading.found[concept]) > 1:
             return False  # named by a phrase ("tid för handledning i schemat")
+        if reading.unknown and all(
+            self._retriever.grounded(best.entry.id, w) for w in reading.unknown
+        ) and not isinstance(best.entry, Clarification):
+            return False  # its own words ("när fastställdes strategin"): not a guess
         # Words neither the vocabulary nor any entry's text knows ("write a referral").
         foreign = [w for w in reading.unknown if not self._retriever.known(w)]
         if len(foreign) >= self._settings.foreign_words_limit:
