@@ -861,7 +861,9 @@ class Engine:
         """"Kan en ST-läkare handleda AT-läkare?": a level named before the verb (the would-be
         supervisor) and roles' trainees named after it. Each such role with whether the
         source's table names that supervisor (never "yes" to "bara/only ...")."""
-        verb = reading.found.get("supervise")
+        # The verb, not a course's name ("AT-handledarutbildning" is a course, not a question
+        # of who supervises whom).
+        verb = reading.found.get("supervise", frozenset()) - reading.found.get("course", frozenset())
         if not verb:
             return []
         first = min(verb)
@@ -910,10 +912,14 @@ class Engine:
                 if k.startswith(ALIAS_PREFIX)
                 or (self._weights.get(k, 0) >= self._settings.subject_weight and k not in self._details)
             }
+            if ALIAS_PREFIX + c.entry.id in reading.found:
+                subjects.add(ALIAS_PREFIX + c.entry.id)  # named by its own name ("ST-handledare")
             subject_positions = reading.positions_of(list(subjects))
             if not subjects or subject_positions <= used or subjects <= seen_subjects:
                 continue
             if any(_same_thing(c.entry, o.entry) for o in chosen):
+                continue
+            if chosen and not _same_kind(chosen[0].entry, c.entry):
                 continue
             chosen.append(c)
             used |= c.evidence
@@ -1095,6 +1101,14 @@ def _same_thing(a: Entry | Clarification, b: Entry | Clarification) -> bool:
         if isinstance(x, Role) and isinstance(y, Course) and y.id in x.courses:
             return True
     return False
+
+
+def _same_kind(a: Entry | Clarification, b: Entry | Clarification) -> bool:
+    """Whether two entries can be two subjects of one question: any role or course can; two
+    pieces of guidance only from the same scope (a national text and a region's are not)."""
+    if isinstance(a, Role | Course) or isinstance(b, Role | Course):
+        return True
+    return _scope(a) == _scope(b)
 
 
 def _near_word(token: str, words: set[str]) -> bool:
