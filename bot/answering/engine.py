@@ -556,6 +556,13 @@ class Engine:
                     return self._composer.other_region_only(first, covered, lang)
             if own:
                 candidates = own
+            elif covered and candidates and not (concepts & self._details) - set(reading.negated):
+                # Nothing of the named region among the candidates: its entry whose own words
+                # the question uses ("bedömningstillfällen ... i Örebro"), before another's.
+                trace.candidates = candidates
+                regional = self._regional_retrieval(reading, trace, covered)
+                if regional is not None:
+                    return regional
         trace.candidates = candidates
         if uncovered:
             # Named beside a region we do cover ("like Örebro does"), the question is still
