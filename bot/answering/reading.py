@@ -79,10 +79,12 @@ def read(
     )
     kept = {c: p for c, p in found.items() if c not in negated}
     ignorable = filler | FUNCTION_WORDS
-    unknown = tuple(matcher.unknown(tokens, skip=ignorable))
+    # A lone letter is a clitic or a slip ("ST:n", "AT:s"), never a word of its own.
+    unknown = tuple(w for w in matcher.unknown(tokens, skip=ignorable) if not _lone_letter(w))
     numbers = tuple(t for t in tokens if t.isdigit())
     content = tuple(
-        i for i, t in enumerate(tokens) if t not in ignorable and i not in negated_positions
+        i for i, t in enumerate(tokens)
+        if t not in ignorable and i not in negated_positions and not _lone_letter(t)
     )
     return Reading(
         text=text,
@@ -95,6 +97,10 @@ def read(
         numbers=numbers,
         content=content,
     )
+
+
+def _lone_letter(token: str) -> bool:
+    return len(token) == 1 and not token.isdigit()
 
 
 def longest_readings(found: Found) -> Found:
