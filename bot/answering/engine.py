@@ -55,6 +55,9 @@ class MatchSettings:
     lone_key_unknown_limit: int = 1
     # ... unless that concept weighs this much: the name of one thing ("Stepping stones", "AKA").
     trusted_concept_weight: float = 4.0
+    # Concepts this light ("kurs", "krav", "handleda") are general words: a key of only such
+    # concepts is a guess when the question has words its entry never uses.
+    generic_weight: float = 1.0
     # ... and even a heavy one is a guess among this many words no entry uses.
     foreign_words_limit: int = 1
     alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
@@ -1005,6 +1008,15 @@ class Engine:
         """One concept and words we do not know: the question is likely about something else
         ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision). A concept
         named by a phrase of several words, or a heavy one, is specific enough on its own."""
+        generic = not isinstance(best.entry, Clarification) and all(
+            self._weights.get(c, 0) <= self._settings.generic_weight for c in best.key
+        )
+        if generic and any(
+            not self._retriever.grounded(best.entry.id, w) for w in reading.unknown if len(w) >= 4
+        ):
+            # Only general words fit ("what course is required to supervise PTP psychologists"):
+            # the words nothing explains are what it is about, and the entry never uses them.
+            return True
         if best.explained > 1 or best.key[0].startswith(ALIAS_PREFIX):
             return False
         concept = best.key[0]
