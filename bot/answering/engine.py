@@ -1009,7 +1009,9 @@ class Engine:
         ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision). A concept
         named by a phrase of several words, or a heavy one, is specific enough on its own."""
         generic = not isinstance(best.entry, Clarification) and all(
-            self._weights.get(c, 0) <= self._settings.generic_weight for c in best.key
+            self._weights.get(c, 0) <= self._settings.generic_weight
+            and not c.startswith(ALIAS_PREFIX)  # named by its own name: specific
+            for c in best.key
         )
         if generic and any(
             not self._retriever.grounded(best.entry.id, w) for w in reading.unknown if len(w) >= 4
