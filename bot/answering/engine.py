@@ -58,6 +58,9 @@ class MatchSettings:
     # Concepts this light ("kurs", "krav", "handleda") are general words: a key of only such
     # concepts is a guess when the question has words its entry never uses.
     generic_weight: float = 1.0
+    # A candidate within this share of the best one's confidence is what a question asks about
+    # too, when it alone has a heavy concept of the question (the facet rule's rival).
+    rival_share: float = 0.85
     # ... and even a heavy one is a guess among this many words no entry uses.
     foreign_words_limit: int = 1
     alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
@@ -202,6 +205,8 @@ _NOT_FOCUS = frozenset(
 )
 COUNT = "how_many"  # the facet of "hur många"/"how many": a count
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
+# "Vem är" / "who is": the verb between an interrogative and the post it asks a name for.
+_IS = frozenset({"ar", "is", "heter", "was", "var"})
 
 
 class Engine:
@@ -233,6 +238,7 @@ class Engine:
             if c.weight >= self._settings.trusted_concept_weight
         )
         self._question_words = {c.id for c in knowledge.concepts.values() if c.question_word}
+        self._posts = {c.id: c.post for c in knowledge.concepts.values() if c.post}
         self._stated_by = {
             c.id: re.compile(c.stated_by) for c in knowledge.concepts.values() if c.stated_by
         }
@@ -577,7 +583,7 @@ class Engine:
                 None,
             )
             return self._composer.region_not_covered(uncovered, lang, compared=compared)
-        asked = sorted((concepts & self._details) - set(reading.negated))
+        asked = sorted(((concepts & self._details) | self._names_asked(reading)) - set(reading.negated))
         if COUNT in asked and len(asked) > 1:
             asked.remove(COUNT)  # "hur många dagar": the count is the length asked
         if COUNT in asked:
@@ -619,6 +625,27 @@ class Engine:
                     )
                     missing = [d for d in asked if d not in self._answers.get(top.entry.id, ())]
                     return self._composer.unsupported_detail(set(missing), top.entry, lang)
+            if stating and stating[0] is top:
+                # "Vem är studierektor på ortopeden?": the group's entry names a person, but the
+                # orthopaedic clinic, what is asked about too, is another entry's, which names none.
+                for rival in candidates:
+                    if (
+                        rival in stating or isinstance(rival.entry, Clarification)
+                        or rival.score < top.score * self._settings.rival_share
+                    ):
+                        continue
+                    lost = [
+                        c for c in self._unexplained_subject(rival, stating, reading)
+                        if self._weights.get(c, 0) >= self._settings.trusted_concept_weight
+                    ]
+                    if lost:
+                        trace.rule = "facet"
+                        trace.detail = (
+                            f"{rival.entry.id} is what {', '.join(lost)} asks about and does not "
+                            f"state {', '.join(asked)}"
+                        )
+                        missing = [d for d in asked if d not in self._answers.get(rival.entry.id, ())]
+                        return self._composer.unsupported_detail(set(missing), rival.entry, lang)
             if not stating:
                 other = next(
                     (c.entry for c in elsewhere
@@ -831,6 +858,21 @@ class Engine:
         return bool(rest) and all(self._retriever.grounded(best, w) for w in rest) and not all(
             self._retriever.grounded(second, w) for w in rest
         )
+
+    def _names_asked(self, reading: Reading) -> set[str]:
+        """The facets asked by "vem är <post>?" / "who is the <post>?": the name of whoever
+        holds it (`Concept.post`), not what the post is."""
+        asked_at = {p for c in self._question_words for p in reading.found.get(c, ())}
+        facets = set()
+        for concept, facet in self._posts.items():
+            positions = reading.found.get(concept)
+            if not positions:
+                continue
+            start = min(positions)
+            for verb in range(start - 1, max(start - 4, 0), -1):
+                if reading.tokens[verb] in _IS and verb - 1 in asked_at:
+                    facets.add(facet)
+        return facets
 
     def _broad_question(self, reading: Reading) -> Clarification | None:
         """The clarification whose `broad` keys are all a question speaks of ("får jag

@@ -183,6 +183,9 @@ class Concept(Strict):
     # An interrogative ("hur många", "vad är", "vem"): says what kind of answer is wanted, not
     # what the question is about, so it never makes a question too specific to ask back.
     question_word: bool = False
+    # A post one person holds ("studierektor"): "vem är studierektor på ortopeden?" asks for a
+    # name, the facet named here, which only entries listing it in `answers` state.
+    post: Id | None = None
     # A facet that an entry also states when its own text (folded: lowercase, å/ä→a, ö→o)
     # matches this regular expression, e.g. a length: `\d+ (dagar|timmar|veckor)`.
     stated_by: str | None = None

@@ -87,6 +87,13 @@ def _file_references(kb: KnowledgeBase, index: int, file: KnowledgeFile) -> Iter
                 ("concepts", position, "name"),
                 "an uncovered region needs `name:` (sv and en), the name replies use",
             )
+        facet = kb.concepts.get(concept.post) if concept.post is not None else None
+        if concept.post is not None and (facet is None or facet.detail is None):
+            yield Ref(
+                index,
+                ("concepts", position, "post"),
+                f"`post: {concept.post}` must name a facet (a concept with `detail:`)",
+            )
         if concept.stated_by is not None:
             try:
                 re.compile(concept.stated_by)
