@@ -101,6 +101,27 @@ def test_question_of_general_words_only_asks_back_not_i_dont_know(tiny: Engine) 
     assert reply.status is Status.NO_MATCH
 
 
+def test_who_is_a_post_asks_for_a_name_only_an_entry_naming_people_states(tiny: Engine) -> None:
+    reply, _, text = ask(tiny, "vem är studierektor?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "national-directors")
+    assert "Anna Ek" in text
+    # The alpha course is what is asked about too, and it names no one: no name is made up
+    # from the directors' entry.
+    reply, rule, text = ask(tiny, "vem är studierektor för alfakursen?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    assert "Anna Ek" not in text and "Alfakursen" in text
+
+
+def test_a_key_of_general_words_is_no_answer_to_a_question_about_something_else(
+    tiny: Engine,
+) -> None:
+    reply, _, _ = ask(tiny, "vilken kurs krävs för att handleda?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "national-requirement")
+    # "Psykologer" is what this one is about, and the requirement entry never speaks of them.
+    reply, rule, _ = ask(tiny, "vilken kurs krävs för att handleda psykologer?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "weak")
+
+
 def test_negated_subject_is_excluded(tiny: Engine) -> None:
     reply, _, _ = ask(tiny, "inte YH utan universitetet, vilken kurs?")
     assert reply.entry_id == "role-university"
