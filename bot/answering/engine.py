@@ -948,7 +948,18 @@ class Engine:
             if self._weights.get(c, 0) >= 2 and c not in self._details
             and c not in other_concepts
             and not reading.positions_of([c]) <= evidence
+            and not self._spoken_by(others, reading, c)
         ]
+
+    def _spoken_by(self, others: Sequence[Candidate], reading: Reading, concept: str) -> bool:
+        """Whether one of `others` uses the very words the question names `concept` with
+        ("ALF" in the funding entry's "ALF-avtalet")."""
+        words = [reading.tokens[p] for p in reading.found.get(concept, ())]
+        return bool(words) and any(
+            not isinstance(o.entry, Clarification)
+            and all(self._retriever.grounded(o.entry.id, w) for w in words)
+            for o in others
+        )
 
     def _several(self, candidates: list[Candidate], reading: Reading) -> list[Candidate]:
         """Strong candidates that rest on different words of the question, each naming its own
