@@ -583,7 +583,10 @@ class Engine:
                 None,
             )
             return self._composer.region_not_covered(uncovered, lang, compared=compared)
-        asked = sorted(((concepts & self._details) | self._names_asked(reading)) - set(reading.negated))
+        told = {c for c in concepts if reading.found[c] <= reading.told}  # context, not asked
+        asked = sorted(
+            ((concepts & self._details) - told | self._names_asked(reading)) - set(reading.negated)
+        )
         if COUNT in asked and len(asked) > 1:
             asked.remove(COUNT)  # "hur många dagar": the count is the length asked
         if COUNT in asked:

@@ -47,6 +47,9 @@ class Reading:
     home: str | None = None
     # Read with words of the last answer added (a follow-up).
     from_context: bool = False
+    # Positions of the words of statements in a message that also asks ("Jag handleder en läkare
+    # inför ansökan om legitimation. Vilken kurs behöver jag?"): context, not what is asked.
+    told: frozenset[int] = frozenset()
 
     def positions_of(self, concepts: set[str] | list[str] | tuple[str, ...]) -> frozenset[int]:
         covered: set[int] = set()
@@ -88,6 +91,7 @@ def read(
     )
     return Reading(
         text=text,
+        told=_told(text),
         lang=lang,
         tokens=tuple(tokens),
         found=kept,
@@ -97,6 +101,26 @@ def read(
         numbers=numbers,
         content=content,
     )
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _told(text: str) -> frozenset[int]:
+    """Token positions of the sentences that do not ask, when another sentence does (ends with
+    "?"): what the user tells about themselves is not the facet they ask for."""
+    sentences = [s for s in _SENTENCE.split(text.strip()) if normalize(s)]
+    asking = [s.rstrip().endswith("?") for s in sentences]
+    if len(sentences) < 2 or not any(asking) or all(asking):
+        return frozenset()
+    told: set[int] = set()
+    position = 0
+    for sentence, asks in zip(sentences, asking, strict=True):
+        count = len(normalize(sentence))
+        if not asks:
+            told.update(range(position, position + count))
+        position += count
+    return frozenset(told)
 
 
 def _lone_letter(token: str) -> bool:
