@@ -34,6 +34,8 @@ class Wording:
     unstated_number: str
     what_sources_say: str
     several_lead: str
+    # The lead of the reply listing the sources ("när granskades sidan?", "vilka källor har du?").
+    sources_lead: str
     supervision_yes: str
     region_noted: str
     out_of_domain: str
@@ -89,6 +91,7 @@ WORDING: dict[Lang, Wording] = {
         unstated_number="Mina källor nämner inte {numbers} för {subject}.",
         what_sources_say="Det källorna säger om {subject}: {text}",
         several_lead="Din fråga gäller flera saker; här är vad som gäller för var och en.",
+        sources_lead="Mina källor, med det datum varje källa själv anger:",
         supervision_yes="Ja. Enligt {scope} är handledare för {whom} {who}.",
         region_noted=(
             "Noterat: du arbetar i {region}. Jag svarar med {region}s riktlinjer först och säger "
@@ -180,6 +183,7 @@ WORDING: dict[Lang, Wording] = {
         unstated_number="My sources do not mention {numbers} for {subject}.",
         what_sources_say="What the sources say about {subject}: {text}",
         several_lead="Your question is about several things; here is what applies to each.",
+        sources_lead="My sources, each with the date it gives itself:",
         supervision_yes="Yes. According to {scope}, supervisors of {whom} are {who}.",
         region_noted=(
             "Noted: you work in {region}. I will give {region}'s guidance first and say so when "

@@ -122,6 +122,23 @@ def test_a_key_of_general_words_is_no_answer_to_a_question_about_something_else(
     assert (reply.status, rule) == (Status.NO_MATCH, "weak")
 
 
+def test_a_question_about_the_sources_lists_them_with_their_dates(tiny: Engine) -> None:
+    reply, rule, text = ask(tiny, "när granskades sidan om alfakursen i stockholm?")
+    assert (reply.status, rule) == (Status.ANSWER, "sources")
+    assert [s.title for s in reply.sources] == ["Tabell"]  # the region named: its source only
+    assert "granskad 1 januari 2024" in text
+    reply, _, _ = ask(tiny, "vilka källor har du?")
+    assert {s.title for s in reply.sources} == {"Tabell", "Stöd"}
+
+
+def test_a_facet_in_what_the_user_tells_is_not_what_they_ask(tiny: Engine) -> None:
+    # "Söka" is the trainee's plan, told in a statement; the question asks which course.
+    reply, _, _ = ask(tiny, "Min student ska söka till YH. Vilken kurs behöver jag?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-yh")
+    reply, rule, _ = ask(tiny, "Var ska jag söka till betakursen?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
 def test_negated_subject_is_excluded(tiny: Engine) -> None:
     reply, _, _ = ask(tiny, "inte YH utan universitetet, vilken kurs?")
     assert reply.entry_id == "role-university"

@@ -86,6 +86,23 @@ class Composer:
             score=score,
         )
 
+    def source_list(self, scopes: set[str], lang: Lang) -> Reply:
+        """The sources of `scopes` (every source when empty); each is
+        shown, as with any answer, with its publisher, its own date and its address."""
+        chosen = [
+            s for s in self._kb.sources.values()
+            if not scopes or s.scope in scopes
+        ]
+        return Reply(
+            status=Status.ANSWER,
+            lang=lang,
+            paragraphs=(WORDING[lang].sources_lead,),
+            sources=self._sources(
+                [Provenance(id=s.id, scope=s.scope, source=s.id, reviewed=s.reviewed) for s in chosen],
+                lang,
+            ),
+        )
+
     def supervision(
         self, verdicts: Sequence[tuple[Role, bool]], lang: Lang, score: float
     ) -> Reply:

@@ -239,6 +239,7 @@ class Engine:
         )
         self._question_words = {c.id for c in knowledge.concepts.values() if c.question_word}
         self._posts = {c.id: c.post for c in knowledge.concepts.values() if c.post}
+        self._about_sources = frozenset(c.id for c in knowledge.concepts.values() if c.about_sources)
         self._stated_by = {
             c.id: re.compile(c.stated_by) for c in knowledge.concepts.values() if c.stated_by
         }
@@ -583,6 +584,10 @@ class Engine:
                 None,
             )
             return self._composer.region_not_covered(uncovered, lang, compared=compared)
+        if concepts & self._about_sources and not reading.from_context:
+            # "När granskades Stockholms sida?", "vilka källor har du?": the sources themselves.
+            trace.rule, trace.detail = "sources", ", ".join(sorted(covered)) or "every region"
+            return self._composer.source_list(covered, lang)
         told = {c for c in concepts if reading.found[c] <= reading.told}  # context, not asked
         asked = sorted(
             ((concepts & self._details) - told | self._names_asked(reading)) - set(reading.negated)

@@ -186,6 +186,9 @@ class Concept(Strict):
     # A post one person holds ("studierektor"): "vem är studierektor på ortopeden?" asks for a
     # name, the facet named here, which only entries listing it in `answers` state.
     post: Id | None = None
+    # Asks about the sources themselves ("när granskades sidan?", "vilka källor har du?"): the
+    # reply lists the sources of the region named (every source when none is), with their dates.
+    about_sources: bool = False
     # A facet that an entry also states when its own text (folded: lowercase, å/ä→a, ö→o)
     # matches this regular expression, e.g. a length: `\d+ (dagar|timmar|veckor)`.
     stated_by: str | None = None
