@@ -18,7 +18,7 @@ from adapters.console import reply_json
 from bot import __version__, logs
 from bot.answering.engine import Engine
 from bot.app import Runtime, build_batch_service, build_engine, build_runtime
-from bot.evaluation import format_report, load_questions, run_async
+from bot.evaluation import QuestionSetError, format_report, load_questions, run_async
 from bot.knowledge.loader import KnowledgeError, load_knowledge
 from bot.messages import Message, Reply
 from bot.ports import Sender
@@ -75,8 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> None:
     """The `handledarbot` console script: `main`, then exit. After a start-up failure the
     process ends at once, even if a library left a worker thread behind (a half-opened SQLite
-    connection would otherwise keep a process alive that never listens)."""
-    status = main()
+    connection would otherwise keep a process alive that never listens). Output piped into a
+    reader that stops early (`| head`) ends the command quietly, as other Unix tools do."""
+    try:
+        status = main()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     if status == EXIT_CONFIGURATION:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -285,7 +291,11 @@ def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     """Each question through the service as its own conversation, like `ask -`."""
     service = build_batch_service(settings)
-    questions = load_questions(args.file)
+    try:
+        questions = load_questions(Path(args.file))
+    except QuestionSetError as error:
+        print(f"handledarbot: {error}", file=sys.stderr)
+        return EXIT_CONFIGURATION
     report = asyncio.run(run_async(lambda text: _ask_once(service, text), questions))
     print(format_report(report))
     failed = report.share_right < args.min_share or bool(report.out_of_scope_answered)

@@ -80,21 +80,42 @@ class Report:
         return {c: (r, n) for c, (r, n) in sorted(table.items())}
 
 
+class QuestionSetError(ValueError):
+    """A question file that cannot be read: the message names the file, the item and the fix."""
+
+
 def load_questions(path: Path) -> list[Question]:
-    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [
-        Question(
-            q=str(i["q"]),
-            lang=str(i.get("lang", "sv")),
-            expect=tuple(str(e) for e in i["expect"])
-            if isinstance(i["expect"], list)
-            else (str(i["expect"]),),
-            must_include=tuple(str(m) for m in i.get("must_include") or ()),
-            category=str(i.get("category", "-")),
-            kind=str(i.get("kind", "")),
+    """The questions of a YAML question set: a list of items, or a mapping whose `questions` key
+    holds that list. Each item has `q` and `expect` (a status or a list of statuses, the first
+    preferred) and optionally `lang` (default sv), `must_include` (strings, `a|b` for
+    alternatives), `category` and `kind`. Raises `QuestionSetError` on a file of another shape."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError) as error:
+        raise QuestionSetError(f"{path}: cannot be read as YAML ({error})") from error
+    items = loaded.get("questions") if isinstance(loaded, dict) else loaded
+    if not isinstance(items, list):
+        raise QuestionSetError(
+            f"{path}: expected a list of questions (or a `questions:` key holding one)"
         )
-        for i in items
-    ]
+    questions = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or "q" not in item or "expect" not in item:
+            raise QuestionSetError(
+                f"{path}: question {number} needs the keys `q` and `expect`: {item!r:.80}"
+            )
+        expect = item["expect"]
+        questions.append(
+            Question(
+                q=str(item["q"]),
+                lang=str(item.get("lang", "sv")),
+                expect=tuple(str(e) for e in expect) if isinstance(expect, list) else (str(expect),),
+                must_include=tuple(str(m) for m in item.get("must_include") or ()),
+                category=str(item.get("category", "-")),
+                kind=str(item.get("kind", "")),
+            )
+        )
+    return questions
 
 
 def judge(question: Question, reply: Reply) -> Outcome:

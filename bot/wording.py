@@ -34,6 +34,7 @@ class Wording:
     unstated_number: str
     what_sources_say: str
     several_lead: str
+    regions_lead: str
     # The lead of the reply listing the sources ("när granskades sidan?", "vilka källor har du?").
     sources_lead: str
     supervision_yes: str
@@ -91,6 +92,7 @@ WORDING: dict[Lang, Wording] = {
         unstated_number="Mina källor nämner inte {numbers} för {subject}.",
         what_sources_say="Det källorna säger om {subject}: {text}",
         several_lead="Din fråga gäller flera saker; här är vad som gäller för var och en.",
+        regions_lead="Här är vad varje regions egna källor säger, region för region.",
         sources_lead="Mina källor, med det datum varje källa själv anger:",
         supervision_yes="Ja. Enligt {scope} är handledare för {whom} {who}.",
         region_noted=(
@@ -183,6 +185,7 @@ WORDING: dict[Lang, Wording] = {
         unstated_number="My sources do not mention {numbers} for {subject}.",
         what_sources_say="What the sources say about {subject}: {text}",
         several_lead="Your question is about several things; here is what applies to each.",
+        regions_lead="Here is what each region's own sources say, region by region.",
         sources_lead="My sources, each with the date it gives itself:",
         supervision_yes="Yes. According to {scope}, supervisors of {whom} are {who}.",
         region_noted=(

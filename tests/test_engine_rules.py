@@ -128,7 +128,7 @@ def test_a_question_about_the_sources_lists_them_with_their_dates(tiny: Engine) 
     assert [s.title for s in reply.sources] == ["Tabell"]  # the region named: its source only
     assert "granskad 1 januari 2024" in text
     reply, _, _ = ask(tiny, "vilka källor har du?")
-    assert {s.title for s in reply.sources} == {"Tabell", "Stöd"}
+    assert {s.title for s in reply.sources} == {"Tabell", "Stöd", "För ST-handledare"}
 
 
 def test_a_facet_in_what_the_user_tells_is_not_what_they_ask(tiny: Engine) -> None:
@@ -246,3 +246,42 @@ def test_deployment_region_is_the_default_profile() -> None:
                        default_region="stockholm")
     text = render_text(stockholm.answer("hur ofta ska ST-handledning ske?"))
     assert "inga uppgifter om detta för Region Stockholm" in text
+
+
+def test_a_tie_is_broken_by_a_word_only_one_tied_entry_speaks_of(tiny: Engine) -> None:
+    # Both entries rest on "nyanställda"; "steg" is a known word, but neither matched on it, so
+    # it tells them apart by their own text (rule tie→retrieval) instead of asking back.
+    reply, rule, text = ask(tiny, "vilket steg behövs för att handleda nyanställda?")
+    assert (reply.status, rule, reply.entry_id) == (Status.ANSWER, "tie→retrieval", "newcomers-steps")
+    assert "Steg 1" in text
+    # Without such a word the two stay a tie, and the user is asked which is meant.
+    reply, rule, _ = ask(tiny, "nyanställda?")
+    assert (reply.status, rule) == (Status.CLARIFY, "clarify")
+
+
+def test_two_regions_compared_are_answered_region_by_region(tiny: Engine) -> None:
+    reply, rule, text = ask(tiny, "skillnad mellan Stockholm och Örebro för ST-handledare?")
+    assert (reply.status, rule) == (Status.ANSWER, "regions")
+    assert "2 dagar" in text and "Örebro universitet" in text
+    # Each region's paragraph is its own, and each names its source.
+    assert "Tabell" in text and "För ST-handledare" in text
+
+
+def test_a_named_region_own_rule_comes_before_the_national_one(tiny: Engine) -> None:
+    # National guidance fits the words, but Örebro's own page speaks of ST supervisors.
+    reply, rule, text = ask(tiny, "krav på kurs för ST-handledare i Örebro?")
+    assert (reply.status, rule, reply.entry_id) == (Status.ANSWER, "retrieval→region", "orebro-st-course")
+    assert "Örebro universitet" in text
+    # Not when the national entry alone speaks of what is asked (nothing of Örebro's on it).
+    reply, _, _ = ask(tiny, "krav på kurs för handledare i Örebro?")
+    assert reply.entry_id == "national-requirement"
+
+
+def test_a_swedish_name_in_an_english_question_keeps_it_english(engine: Engine) -> None:
+    # The name's small Swedish words ("för", "och", "i") say nothing of the asker's language.
+    reply, _, text = ask(
+        engine,
+        "how do I apply for Högskolepedagogik för lärare och handledare i verksamhetsförlagd utbildning?",
+    )
+    assert (reply.status, reply.lang) == (Status.ANSWER, "en")
+    assert "antagning.se" in text

@@ -12,7 +12,7 @@ from bot.knowledge.lint import lint, well_formed_https
 from tests.conftest import KNOWLEDGE
 from tests.test_cli import handledarbot
 
-TODAY = date(2026, 11, 23)
+TODAY = date(2026, 12, 1)
 SHIPPED_ORPHANS = ("course-orebro-ortopedisk-medicin", "course-orebro-b-delmalsveckan")
 ACCEPTED = [f"orphan:{course}" for course in SHIPPED_ORPHANS]
 
@@ -126,7 +126,7 @@ def test_a_question_of_the_project_set_the_base_gets_wrong(kb: Path) -> None:
 
 
 def test_cli_exits_1_on_findings_and_0_when_they_are_accepted(kb: Path) -> None:
-    failing = handledarbot("kb", "lint", str(kb), "--today", "2026-11-23")
+    failing = handledarbot("kb", "lint", str(kb), "--today", "2026-12-01")
     assert failing.returncode == 1
     # The finding names the file and the line where the course's entry starts.
     lines = (kb / "courses.yaml").read_text(encoding="utf-8").splitlines()
@@ -137,7 +137,7 @@ def test_cli_exits_1_on_findings_and_0_when_they_are_accepted(kb: Path) -> None:
     assert f"courses.yaml:{line}: [orphan]" in failing.stdout
     assert "--ignore orphan:course-orebro-b-delmalsveckan" in failing.stdout
     flags = [arg for key in ACCEPTED for arg in ("--ignore", key)]
-    passing = handledarbot("kb", "lint", str(kb), "--today", "2026-11-23", *flags)
+    passing = handledarbot("kb", "lint", str(kb), "--today", "2026-12-01", *flags)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     stale = handledarbot("kb", "lint", str(kb), "--today", "2028-01-01", "--months", "12", *flags)
     assert stale.returncode == 1 and stale.stdout.count("[stale]") > 50

@@ -63,10 +63,14 @@ class Composer:
         )
 
     def entries(
-        self, entries: Sequence[Entry], lang: Lang, score: float, regions: set[str]
+        self, entries: Sequence[Entry], lang: Lang, score: float, regions: set[str],
+        *, by_region: bool = False,
     ) -> Reply:
-        """One answer covering several subjects (two roles, two courses), each in turn."""
-        paragraphs: list[str] = [WORDING[lang].several_lead]
+        """One answer covering several subjects (two roles, two courses), each in turn; with
+        `by_region`, one region's guidance after another's ("skillnad mellan Stockholm och
+        Örebro")."""
+        wording = WORDING[lang]
+        paragraphs: list[str] = [wording.regions_lead if by_region else wording.several_lead]
         courses: list[Course] = []
         shown: list[Entry] = []
         for entry in entries:

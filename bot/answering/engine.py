@@ -557,13 +557,29 @@ class Engine:
             ):
                 lost = self._unexplained_subject(dropped[0], own, reading)
                 if lost:
-                    # What was asked ("steg 3") only another region's guidance speaks of.
                     trace.candidates = candidates
+                    regional = self._regional_retrieval(reading, trace, covered, whole_subject=True)
+                    if regional is not None:
+                        # The region's own page speaks of it, by words no key names.
+                        return regional
+                    # What was asked ("steg 3") only another region's guidance speaks of.
                     trace.rule = "region"
                     trace.detail = f"only {dropped[0].entry.id} speaks of {', '.join(lost)}"
                     first = dropped[0].entry
                     assert not isinstance(first, Clarification)
                     return self._composer.other_region_only(first, covered, lang)
+            if own and covered and not uncovered and self._subject_concepts(reading) and all(
+                _scope(c.entry) in ("national", None) for c in own
+            ) and not (
+                concepts & self._details
+            ) - set(reading.negated):
+                # Only national guidance among the candidates, but the named region has its
+                # own rule whose words the question uses ("krav för ST-handledare i Örebro"):
+                # the region's, which applies the national one there.
+                trace.candidates = candidates
+                regional = self._regional_retrieval(reading, trace, covered, whole_subject=True)
+                if regional is not None:
+                    return regional
             if own:
                 candidates = own
             elif covered and candidates and not (concepts & self._details) - set(reading.negated):
@@ -584,6 +600,11 @@ class Engine:
                 None,
             )
             return self._composer.region_not_covered(uncovered, lang, compared=compared)
+        if len(covered) > 1 and not reading.from_context:
+            # "Skillnad mellan Stockholm och Örebro för ST-handledare?": each region's own.
+            by_region = self._per_region(reading, covered, trace)
+            if by_region is not None:
+                return by_region
         if concepts & self._about_sources and not reading.from_context:
             # "När granskades Stockholms sida?", "vilka källor har du?": the sources themselves.
             trace.rule, trace.detail = "sources", ", ".join(sorted(covered)) or "every region"
@@ -695,6 +716,8 @@ class Engine:
             trace.rule, trace.detail = "facet", f"none of the subjects speaks of {focus!r}"
             return self._composer.unstated_word(str(focus), several[0].entry, lang)  # type: ignore[arg-type]
         if len(several) > 1:
+            # The named region's own guidance first, then what applies nationally.
+            several.sort(key=lambda c: _scope(c.entry) not in covered)
             trace.rule = "several"
             trace.detail = ", ".join(c.entry.id for c in several)
             return self._composer.entries([c.entry for c in several], lang, best.score, covered)  # type: ignore[misc]
@@ -752,7 +775,8 @@ class Engine:
             and not isinstance(c.entry, Clarification)
         ]
         if len(close) > 1:
-            preferred = self._retrieval_choice(reading, [c.entry.id for c in close], trace)
+            keyed = {k for c in close for k in c.key}
+            preferred = self._retrieval_choice(reading, [c.entry.id for c in close], trace, keyed)
             if preferred is not None:
                 return self._final(preferred, best.score, reading, covered, trace, "tie→retrieval")
             trace.rule = "clarify"
@@ -799,23 +823,80 @@ class Engine:
         return any(self._retriever.grounded(entry.id, w) for w in words if w != "region")
 
     def _regional_retrieval(
-        self, reading: Reading, trace: Trace, regions: set[str]
+        self, reading: Reading, trace: Trace, regions: set[str], *, whole_subject: bool = False
     ) -> Reply | None:
         """A named region none of whose entries is a candidate: the region's entry whose own
-        words cover most of the question, if any does well enough."""
+        words cover most of the question, if any does well enough (with `whole_subject`, only
+        one that also speaks of every specific concept the question names)."""
+        found = self._regional_entry(reading, regions, whole_subject=whole_subject)
+        if found is None:
+            return None
+        entry, score = found
+        trace.retrieval = [(entry.id, score)]
+        return self._final(entry, score, reading, regions, trace, "retrieval→region")
+
+    def _subject_concepts(self, reading: Reading) -> list[str]:
+        """The specific concepts (weight 2 or more, no facet, no region) the question names."""
+        return [
+            c for c in reading.found
+            if self._weights.get(c, 0) >= 2 and c not in self._details and c not in self._regions
+        ]
+
+    def _speaks_of_subject(self, entry: Entry, reading: Reading) -> bool:
+        """Whether `entry` speaks of every specific concept the question names, by its match
+        keys or its own words ("Socialstyrelsen" is not spoken of by Örebro's course page)."""
+        keyed = {k for key in entry.match for k in key}
+        return all(
+            c in keyed
+            or all(self._retriever.grounded(entry.id, reading.tokens[p]) for p in reading.found[c])
+            for c in self._subject_concepts(reading)
+        )
+
+    def _regional_entry(
+        self, reading: Reading, regions: set[str], *, whole_subject: bool = False
+    ) -> tuple[Entry, float] | None:
+        """The entry of `regions` that retrieval ranks first among theirs (with `whole_subject`,
+        among those that speak of every specific concept the question names), with its BM25
+        score, when its own words cover at least `regional_coverage` of the question's (region
+        names aside); None otherwise."""
         region_words = {p for c, ps in reading.found.items() if c in self._regions for p in ps}
         words = [reading.tokens[p] for p in reading.content if p not in region_words]
         hits = self._retriever.search(words, top=20)
         for hit in hits:
             entry = self.knowledge.entries[hit.entry_id]
-            if entry.scope not in regions:
+            if entry.scope not in regions or (
+                whole_subject and not self._speaks_of_subject(entry, reading)
+            ):
                 continue
             grounded = [w for w in words if self._retriever.grounded(entry.id, w)]
             if words and len(grounded) / len(words) >= self._settings.regional_coverage:
-                trace.retrieval = [(hit.entry_id, hit.score)]
-                return self._final(entry, hit.score, reading, regions, trace, "retrieval→region")
+                return entry, hit.score
             break
         return None
+
+    def _per_region(self, reading: Reading, regions: set[str], trace: Trace) -> Reply | None:
+        """Several covered regions named ("skillnad mellan Stockholm och Örebro för
+        ST-handledare?"): the question decided for each region alone, as if it named only that
+        one, and the answers given region by region. None (the usual rules decide) unless each
+        region's own guidance answers it."""
+        chosen: list[Entry] = []
+        for region in sorted(regions):
+            others = {
+                c for c in reading.found if c in self._regions and self._regions[c] != region
+            }
+            dropped = reading.positions_of(list(others))
+            alone = replace(
+                reading,
+                found={c: p for c, p in reading.found.items() if c not in others},
+                content=tuple(p for p in reading.content if p not in dropped),
+            )
+            reply = self._decide(alone, Trace())
+            entry = self.knowledge.entries.get(reply.entry_id or "")
+            if reply.status is not Status.ANSWER or entry is None or entry.scope != region:
+                return None
+            chosen.append(entry)
+        trace.rule, trace.detail = "regions", ", ".join(e.id for e in chosen)
+        return self._composer.entries(chosen, reading.lang, 0.0, regions, by_region=True)
 
     def _retrieval_only(self, reading: Reading, trace: Trace, regions: set[str]) -> Reply:
         """No concept key fits: an entry may still be the one whose own words the question
@@ -897,11 +978,18 @@ class Engine:
         return None
 
     def _retrieval_choice(
-        self, reading: Reading, entry_ids: Sequence[str], trace: Trace
+        self, reading: Reading, entry_ids: Sequence[str], trace: Trace,
+        keyed: set[str] | None = None,
     ) -> Entry | None:
         """Among `entry_ids`, the one retrieval clearly prefers on the question's words that no
-        concept explains (the concepts already weighed the candidates alike)."""
-        explained = {p for positions in reading.found.values() for p in positions}
+        concept explains, or, given `keyed` (the concepts of the keys the candidates matched), no
+        such concept: those weighed the candidates alike; a concept none of them matched on, like
+        "steg" in "vilket steg krävs för att handleda nyanställda?", is for their text to tell
+        apart."""
+        explained = {
+            p for c, positions in reading.found.items() if keyed is None or c in keyed
+            for p in positions
+        }
         words = [
             reading.tokens[p] for p in reading.content if p not in explained
             and len(reading.tokens[p]) >= 3

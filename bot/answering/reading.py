@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from bot.answering.concepts import ConceptMatcher
 from bot.language import FUNCTION_WORDS, detect_language
@@ -71,7 +72,12 @@ def read(
     lang = detect_language(text)
     tokens, clause_of = _tokens_with_clauses(text)
     found = longest_readings(matcher.find(tokens, skip=filler))
-    named = {p for c, ps in found.items() if c.startswith(ALIAS_PREFIX) or c in names for p in ps}
+    # A name's whole span, its small words too ("för", "och", "i" in "Högskolepedagogik för
+    # lärare och handledare i verksamhetsförlagd utbildning").
+    named = {
+        p for c, ps in found.items() if c.startswith(ALIAS_PREFIX) or c in names
+        for a, b in pairwise(sorted(ps)) if b - a <= 2 for p in range(a, b + 1)
+    } | {p for c, ps in found.items() if c.startswith(ALIAS_PREFIX) or c in names for p in ps}
     if named and len(tokens) - len(named) >= 3:
         # A Swedish course name in an English question ("apply for Högskolepedagogik för
         # lärare och handledare i VFU") says nothing about the asker's language.
