@@ -204,6 +204,21 @@ _NOT_FOCUS = frozenset(
      "sort", "type", "types"}
 )
 COUNT = "how_many"  # the facet of "hur många"/"how many": a count
+_WITHOUT = frozenset({"utan", "without", "saknar", "lacks", "lacking", "ingen", "no"})
+_TRAINING = ("utb", "kurs", "course", "training", "handledarutb")
+
+
+def _without_training(tokens: Sequence[str]) -> bool:
+    """Whether the words speak of someone without training ("utan handledarutbildning",
+    "without any supervisor training")."""
+    return any(
+        t in _WITHOUT and any(
+            any(w.startswith(p) or p in w for p in _TRAINING) for w in tokens[i + 1:i + 4]
+        )
+        for i, t in enumerate(tokens)
+    )
+
+
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 # "Vem är" / "who is": the verb between an interrogative and the post it asks a name for.
 _IS = frozenset({"ar", "is", "heter", "was", "var"})
@@ -890,8 +905,19 @@ class Engine:
                 found={c: p for c, p in reading.found.items() if c not in others},
                 content=tuple(p for p in reading.content if p not in dropped),
             )
-            reply = self._decide(alone, Trace())
+            sub = Trace()
+            reply = self._decide(alone, sub)
             entry = self.knowledge.entries.get(reply.entry_id or "")
+            if reply.status is Status.ANSWER and entry is not None and entry.scope == "national":
+                # National guidance answered; the region's own candidate on the same subject
+                # is what a comparison of regions asks for.
+                entry = next(
+                    (c.entry for c in sub.candidates
+                     if not isinstance(c.entry, Clarification) and c.entry.scope == region
+                     and c.score >= self._settings.min_score
+                     and self._speaks_of_subject(c.entry, alone)),
+                    entry,
+                )
             if reply.status is not Status.ANSWER or entry is None or entry.scope != region:
                 return None
             chosen.append(entry)
@@ -1012,7 +1038,9 @@ class Engine:
         # The verb, not a course's name ("AT-handledarutbildning" is a course, not a question
         # of who supervises whom).
         verb = reading.found.get("supervise", frozenset()) - reading.found.get("course", frozenset())
-        if not verb:
+        if not verb or _without_training(reading.tokens):
+            # "... en specialistläkare utan handledarutbildning ...": not who, but whether
+            # training is required; the table's "yes" would be wrong.
             return []
         first = min(verb)
         roles = [r for r in self.knowledge.roles.values() if r.supervision is not None]
