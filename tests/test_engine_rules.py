@@ -289,8 +289,8 @@ def test_a_swedish_name_in_an_english_question_keeps_it_english(engine: Engine) 
 
 def test_who_may_supervise_is_no_yes_for_someone_without_training(tiny: Engine) -> None:
     # The table says who supervises; it does not say training may be skipped.
-    reply, rule, text = ask(tiny, "får en specialistläkare utan kurs handleda AT-läkare?")
+    _, rule, text = ask(tiny, "får en specialistläkare utan kurs handleda AT-läkare?")
     assert rule != "supervision"
     assert not text.startswith("Ja")
-    reply, rule, text = ask(tiny, "får en specialistläkare handleda AT-läkare?")
+    _, rule, text = ask(tiny, "får en specialistläkare handleda AT-läkare?")
     assert (rule, text.split(".")[0]) == ("supervision", "Ja")
