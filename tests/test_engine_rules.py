@@ -294,3 +294,20 @@ def test_who_may_supervise_is_no_yes_for_someone_without_training(tiny: Engine) 
     assert not text.startswith("Ja")
     _, rule, text = ask(tiny, "får en specialistläkare handleda AT-läkare?")
     assert (rule, text.split(".")[0]) == ("supervision", "Ja")
+
+
+def test_who_may_supervise_a_group_no_table_covers_is_not_answered(tiny: Engine) -> None:
+    # The table lists supervisors of AT doctors, not of university students.
+    reply, rule, text = ask(tiny, "får en specialistläkare handleda universitetsstudenter?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "supervision")
+    assert "vem som får handleda dem" in text
+    # Asked what they should take, the same group is answered.
+    reply, _, _ = ask(tiny, "vilken kurs ska handledare för universitetsstudenter gå?")
+    assert reply.entry_id == "role-university"
+
+
+def test_a_negated_region_is_not_the_one_answered(tiny: Engine) -> None:
+    # Örebro's page fits "ST" and "universitet" best, but the user rules Örebro out.
+    reply, _, text = ask(tiny, "inte Örebro, vad gäller för ST på universitet?")
+    assert reply.status == Status.ANSWER
+    assert reply.entry_id != "orebro-st-course" and "Örebro universitet" not in text

@@ -204,6 +204,12 @@ _NOT_FOCUS = frozenset(
      "sort", "type", "types"}
 )
 COUNT = "how_many"  # the facet of "hur många"/"how many": a count
+# "handledare", "handledaren", "supervisor(s)": the one who supervises, not the verb.
+_SUPERVISOR_NOUN = re.compile(r"^(?:handledar(?:e|en|na|nas|es)?|supervisors?)$")
+# A question of permission ("får en AT-läkare handleda ...?").
+_PERMISSION = frozenset({"far", "kan", "may", "can"})
+# The concept naming the detail "who may supervise them" (vocabulary.yaml).
+WHO_MAY_SUPERVISE = "who_may_supervise"
 _WITHOUT = frozenset({"utan", "without", "saknar", "lacks", "lacking", "ingen", "no"})
 _TRAINING = ("utb", "kurs", "course", "training", "handledarutb")
 
@@ -560,6 +566,10 @@ class Engine:
         # A region named, else the user's or the deployment's own: its guidance first.
         favoured = covered or ({reading.home} if reading.home and not regions else set())
         candidates = self._candidates(reading, favoured)
+        excluded = {self._regions[c] for c in reading.negated if c in self._regions} - covered
+        if excluded:
+            # "Inte Örebro – vad rekommenderar Stockholm?": that region's guidance is not asked.
+            candidates = [c for c in candidates if _scope(c.entry) not in excluded]
         elsewhere = candidates
         if favoured:
             # Its own (or national) guidance answers, never another region's passed off as
@@ -719,6 +729,11 @@ class Engine:
             return self._retrieval_only(reading, trace, covered)
         best = candidates[0]
         supervision = self._who_supervises(reading)
+        unlisted = None if supervision else self._unlisted_supervisee(reading, candidates)
+        if unlisted is not None:
+            # "Får en AT-läkare handleda läkarstudenter?": no source's table covers them.
+            trace.rule, trace.detail = "supervision", f"{unlisted.id} lists no supervisors"
+            return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, unlisted, lang)
         if supervision:
             trace.rule = "supervision"
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
@@ -789,6 +804,13 @@ class Engine:
             if best.score - c.score <= self._settings.tie_margin
             and not isinstance(c.entry, Clarification)
         ]
+        wanted = set(asked) | (set(reading.found) & self._question_words)
+        facet_keyed = [c for c in close if set(c.key) & wanted]
+        if len(close) > 1 and len(facet_keyed) == 1:
+            # Only one of them is keyed on what is asked ("hur många", "hur lång"): that one.
+            return self._final(
+                facet_keyed[0].entry, best.score, reading, covered, trace, "tie→facet"  # type: ignore[arg-type]
+            )
         if len(close) > 1:
             keyed = {k for c in close for k in c.key}
             preferred = self._retrieval_choice(reading, [c.entry.id for c in close], trace, keyed)
@@ -1037,7 +1059,11 @@ class Engine:
         source's table names that supervisor (never "yes" to "bara/only ...")."""
         # The verb, not a course's name ("AT-handledarutbildning" is a course, not a question
         # of who supervises whom).
-        verb = reading.found.get("supervise", frozenset()) - reading.found.get("course", frozenset())
+        verb = {
+            p for p in reading.found.get("supervise", frozenset())
+            - reading.found.get("course", frozenset())
+            if not _SUPERVISOR_NOUN.match(reading.tokens[p])
+        }
         if not verb or _without_training(reading.tokens):
             # "... en specialistläkare utan handledarutbildning ...": not who, but whether
             # training is required; the table's "yes" would be wrong.
@@ -1059,6 +1085,42 @@ class Engine:
                 allowed = bool(before & set(role.supervision.supervisors)) and not only
                 verdicts.append((role, allowed))
         return verdicts
+
+    def _unlisted_supervisee(
+        self, reading: Reading, candidates: Sequence[Candidate]
+    ) -> Entry | None:
+        """"Får en AT-läkare handleda läkarstudenter?": a doctor's level named before the verb
+        and, after it, a subject whose entry lists no supervisors (no `supervision` table):
+        that entry (the sources do not say who may supervise them). None otherwise, and when
+        the knowledge base has no concept for this detail."""
+        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not reading.tokens or (
+            reading.tokens[0] not in _PERMISSION
+        ):
+            return None
+        verb = sorted(
+            p for p in reading.found.get("supervise", frozenset())
+            - reading.found.get("course", frozenset())
+            if not _SUPERVISOR_NOUN.match(reading.tokens[p])
+        )
+        if not verb:
+            return None
+        roles = [r for r in self.knowledge.roles.values() if r.supervision is not None]
+        levels = {c for r in roles if r.supervision for c in (r.supervision.supervisee, *r.supervision.supervisors)}
+        # The would-be supervisor is who the question opens with ("får en AT-läkare ...").
+        before = {c for c, p in reading.found.items() if c in levels and min(p) <= 3 and max(p) < verb[0]}
+        after = {
+            c for c, p in reading.found.items()
+            if min(p) > verb[0] and c not in levels and c not in self._details
+            and c not in self._regions and self._weights.get(c, 0) >= 2
+        }
+        if not before or not after:
+            return None
+        return next(
+            (c.entry for c in candidates
+             if not isinstance(c.entry, Clarification) and set(c.key) & after
+             and not (isinstance(c.entry, Role) and c.entry.supervision is not None)),
+            None,
+        )
 
     def _unexplained_subject(
         self, top: Candidate, others: Sequence[Candidate], reading: Reading
