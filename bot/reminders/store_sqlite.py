@@ -44,11 +44,11 @@ class SqliteDatabase:
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        for pragma in (
+        for pragma in (  # busy_timeout first: processes opening the file together wait
+            "busy_timeout=30000",
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "busy_timeout=30000",
         ):
             await conn.execute(f"PRAGMA {pragma}")
         return cls(conn)
