@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import signal
 import socket
 import sys
@@ -31,6 +33,7 @@ from bot.settings import Settings
 from bot.startup import StartupError, describe_bind_error
 
 STOP_TIMEOUT = 30.0  # seconds workers get to finish after SIGTERM before they are killed
+PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 
 
 def reserve(settings: Settings, port: int) -> socket.socket:
@@ -65,7 +68,10 @@ async def supervise(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    workers = [await asyncio.create_subprocess_exec(*command) for command in commands]
+    workers = [
+        await asyncio.create_subprocess_exec(*command, preexec_fn=_die_with_parent)
+        for command in commands
+    ]
     if announce is not None:
         announce(", ".join(str(w.pid) for w in workers))
     try:
@@ -80,6 +86,13 @@ async def supervise(
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+def _die_with_parent() -> None:
+    """In a worker before it starts: SIGTERM when the supervisor dies, even by SIGKILL, so that
+    no worker is left holding the port."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def _stop_all(workers: Sequence[asyncio.subprocess.Process]) -> None:

@@ -140,7 +140,7 @@ async def workers(tmp_path: Path) -> AsyncIterator[Workers]:
         yield Workers(process, f"http://127.0.0.1:{port}", log, slack)
     finally:
         if process.returncode is None:
-            process.kill()
+            process.kill()  # its workers get SIGTERM from the kernel (PR_SET_PDEATHSIG)
             await process.wait()
         await slack.close()
 
@@ -213,3 +213,10 @@ async def test_a_worker_that_dies_stops_the_others_and_the_supervisor_fails(
     os.kill(first, signal.SIGKILL)
     assert await asyncio.wait_for(workers.process.wait(), 40) != 0
     await _gone({first, second})
+
+
+async def test_workers_stop_when_the_supervisor_is_killed(workers: Workers) -> None:
+    pids = await _started(workers.process, workers.url, workers.log)
+    workers.process.kill()
+    await workers.process.wait()
+    await _gone(pids)
