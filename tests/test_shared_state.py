@@ -234,3 +234,30 @@ async def test_reminder_commands_get_the_shared_state_when_they_take_it(
                                   state=shared.state)  # fmt: skip
     assert given == [shared.state]
     await built.aclose()
+
+
+async def test_a_transaction_that_fails_leaves_nothing_behind_and_the_next_one_works(
+    replica: Callable[..., object],
+) -> None:
+    a: SharedState = await replica()  # type: ignore[misc]
+    b: SharedState = await replica()  # type: ignore[misc]
+    database = a.state._db
+    insert = (
+        "INSERT INTO conversation_state (state_key, name, value, expires_ms)"
+        " VALUES ($1, $2, '{}', 9999999999999)"
+    )
+    with pytest.raises(ZeroDivisionError):
+        async with database.transaction() as conn:
+            await conn.execute(insert, "k", "first")
+            1 / 0  # noqa: B018
+    with pytest.raises(Exception, match=r"(?i)unique|constraint"):
+        async with database.transaction() as conn:
+            await conn.execute(insert, "k", "second")
+            await conn.execute(insert, "k", "second")  # the same key again: refused
+    async with database.transaction() as conn:
+        await conn.execute(insert, "k", "third")
+        assert [r["name"] for r in await conn.fetch("SELECT name FROM conversation_state")] == [
+            "third"
+        ]
+    assert await b.state.get("k", "third") == {}
+    assert await b.state.get("k", "first") is None and await b.state.get("k", "second") is None
