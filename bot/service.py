@@ -136,8 +136,13 @@ class Service:
     async def handle(self, message: Message) -> Reply:
         token = request_id.set(request_id.get() or new_request_id())
         started = time.perf_counter()
+        keys = (
+            key_of(message.platform, message.user_id, message.conversation_id),
+            profile_key(message.platform, message.user_id),
+        )
         try:
-            reply = await self._handle(message)
+            async with self._state.turn(keys):
+                reply = await self._handle(message)
         finally:
             request_id.reset(token)
         if self._metrics is not None:
