@@ -10,6 +10,8 @@ Needs wrk (Debian's package: `apt-get install wrk`). Per run, in this order:
   answers 201 and posts a small reply activity to its `serviceUrl` (one client session): the HTTP
   a bot endpoint does, without an SDK; `POST /relay-answer` is the relay whose reply is the
   knowledge base's answer to the activity's text (`Service(engine=...)`, nothing stored);
+  `POST /relay-answer-stored` the relay whose reply comes from the service `serve` runs
+  (`build_runtime`: rate limit, conversation state and journal in a SQLite file);
 - `handledarbot serve` itself (`python -m adapters.cli serve`, Slack over HTTP and Teams
   unauthenticated, a fresh SQLite file for the store and the shared state, the access log at its
   default), once with 1 worker and once with `--workers 2`.
@@ -60,6 +62,7 @@ SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
 BOT_USER = "UBENCHBOT"
 LUA = ROOT / "bench" / "wrk_post.lua"
+WARM_UP = 2  # seconds of load before each measured row
 SETTLE = 3.0  # seconds without a new reply after which a row stops waiting
 ENV_PREFIXES = ("HANDLEDARBOT_", "SLACK_", "MICROSOFT_", "DATABASE_URL", "PORT")
 
@@ -72,20 +75,24 @@ _relaying: set[asyncio.Task[None]] = set()
 
 
 async def _serve_bare(port: int) -> None:
-    from bot.app import build_engine
+    from bot.app import build_engine, build_runtime
     from bot.messages import Message
     from bot.service import Service
     from bot.settings import load_settings
 
-    service = Service(engine=build_engine(load_settings(env_file=None)))
+    settings = load_settings(env_file=None)
+    engine = build_engine(settings)
+    bare_service = Service(engine=engine)
+    runtime = await build_runtime(settings, {}, engine=engine)
 
-    async def answer(activity: dict[str, Any]) -> str:
+    async def answer(activity: dict[str, Any], stored: bool) -> str:
         message = Message(
             text=activity["text"],
             user_id=activity["from"]["id"],
             conversation_id=activity["conversation"]["id"],
             platform="teams",
         )
+        service = runtime.service if stored else bare_service
         return "\n\n".join((await service.handle(message)).paragraphs)
 
     app = web.Application()
@@ -93,6 +100,7 @@ async def _serve_bare(port: int) -> None:
     app.router.add_post("/bare", _bare)
     app.router.add_post("/relay", _relay)
     app.router.add_post("/relay-answer", _relay)
+    app.router.add_post("/relay-answer-stored", _relay)
     app.on_startup.append(_open_relay)
     app.on_cleanup.append(_close_relay)
     runner = web.AppRunner(app, access_log=None)
@@ -110,7 +118,8 @@ async def _bare(request: web.Request) -> web.Response:
 async def _relay(request: web.Request) -> web.Response:
     """Acknowledge, then post a reply to the activity's serviceUrl: the HTTP a bot does, bare."""
     activity = await request.json()
-    with_answer = request.path == "/relay-answer"
+    with_answer = request.path.startswith("/relay-answer")
+    stored = request.path == "/relay-answer-stored"
     session, answer = request.app[RELAY_SESSION], request.app[ANSWER]
     url = (
         f"{activity['serviceUrl']}v3/conversations/{activity['conversation']['id']}"
@@ -118,7 +127,7 @@ async def _relay(request: web.Request) -> web.Response:
     )
 
     async def post() -> None:
-        text = await answer(activity) if with_answer else "ok"
+        text = await answer(activity, stored) if with_answer else "ok"
         reply = {"type": "message", "text": text, "replyToId": activity["id"]}
         async with session.post(url, json=reply) as response:
             await response.read()
@@ -331,12 +340,12 @@ class Bench:
         await wait_http(probe, process)
         return process
 
-    async def wrk(self, url: str, lines: list[Line]) -> dict[str, Any]:
+    async def wrk(self, url: str, lines: list[Line], seconds: int | None = None) -> dict[str, Any]:
         self.runs += 1
         requests = self.work / f"requests-{self.runs}.txt"
         requests.write_text("\n".join(lines) + "\n", encoding="utf-8")
         wrk = await asyncio.create_subprocess_exec(
-            "wrk", "-t1", f"-c{self.connections}", f"-d{int(self.duration)}s", "--latency",
+            "wrk", "-t1", f"-c{self.connections}", f"-d{seconds or int(self.duration)}s", "--latency",
             "-s", str(LUA), url, "--", str(requests), "1",
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -354,7 +363,7 @@ class Bench:
     ) -> Row:  # fmt: skip
         """One measured row: a short warm-up, then wrk for `duration` seconds. `replied`: the
         request is done when its reply reaches a fake (else when its response arrives)."""
-        await self.wrk(url, lines("w", int(expected_rate)))
+        await self.wrk(url, lines("w", int(expected_rate * WARM_UP * 2)), WARM_UP)
         await self.settle(replied)
         count = int(expected_rate * self.duration * 2)
         built = lines("m", count)
@@ -421,6 +430,9 @@ async def one_run(duration: float, connections: int, workers: list[int]) -> list
                                             replied=True, expected_rate=5000))  # fmt: skip
                 rows.append(await bench.row("bare relay + answer", f"{base}/relay-answer", teams,
                                             pids, replied=True, expected_rate=2000))  # fmt: skip
+                rows.append(await bench.row("bare relay + answer with the store",
+                                            f"{base}/relay-answer-stored", teams, pids,
+                                            replied=True, expected_rate=2000))  # fmt: skip
             finally:
                 await stop(bare)
             for n in workers:
@@ -485,9 +497,13 @@ def table(rows: list[Row], connections: int) -> str:
 def ratios(rows: list[Row]) -> dict[str, float]:
     by = {r.name: r for r in rows}
     base = by["bare relay + answer"].cpu_us
+    stored = by["bare relay + answer with the store"].cpu_us
+    slack, teams = by["/slack/events (1 worker)"].cpu_us, by["/api/messages (1 worker)"].cpu_us
     found = {
-        "slack CPU / (relay + answer) [target ≤ 2]": by["/slack/events (1 worker)"].cpu_us / base,
-        "teams CPU / (relay + answer) [target ≤ 3]": by["/api/messages (1 worker)"].cpu_us / base,
+        "slack CPU / (relay + answer) [target ≤ 2]": slack / base,
+        "teams CPU / (relay + answer) [target ≤ 3]": teams / base,
+        "slack CPU / (relay + answer with the store)": slack / stored,
+        "teams CPU / (relay + answer with the store)": teams / stored,
     }
     for endpoint in ("/slack/events", "/api/messages", "/api/chat"):
         one, two = by.get(f"{endpoint} (1 worker)"), by.get(f"{endpoint} (2 workers)")
