@@ -9,7 +9,8 @@ admin commands and the like are `CommandHandler`s asked before the knowledge bas
 In order, for each message: the `guard` may refuse it (rate limit, length cap, patient data: the
 text then goes nowhere else); a rating click (`rate:up:<entry id>`) is recorded; the commands are
 asked; then the knowledge base answers. A no-match, and a clarifying question the user left for
-another question, are noted in the `journal` (question text only). Every message gets a request
+another question, are noted in the `journal` (question text only). Each message is one
+`StateStore.turn` (a database's store reads the message's slots once and writes them once). Every message gets a request
 id for the logs, and its outcome and time go to `metrics`.
 """
 

@@ -116,7 +116,7 @@ async def test_healthz_names_knowledge_version_and_adapters(
             assert response.status == 200
             body = await response.json()
         assert body == {"status": "ok", "knowledge_version": service.engine.version,
-                        "adapters": ["slack-http", "teams"]}  # fmt: skip
+                        "adapters": ["slack-http", "teams"], "pid": os.getpid()}  # fmt: skip
         assert isinstance(body["knowledge_version"], str) and body["knowledge_version"]
         async with http.post(f"{url}/slack/events", data=b"{}") as response:
             assert response.status == 401  # routed to bolt, which wants a signature
