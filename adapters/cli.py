@@ -29,6 +29,7 @@ from bot.startup import (
     EXIT_CONFIGURATION,
     StartupError,
     check_knowledge_dir,
+    check_sqlite,
     knowledge_variable,
     store_description,
 )
@@ -153,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve Slack, Teams and the web chat page over HTTP")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes sharing the port (default HANDLEDARBOT_WORKERS, 1)",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve, needs_knowledge=True)
 
     health = sub.add_parser(
@@ -338,6 +346,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"handledarbot: {problem}", file=sys.stderr)
         return EXIT_CONFIGURATION
 
+    workers = settings.workers if getattr(args, "workers", None) is None else args.workers
+    if workers < 1:
+        print("handledarbot: --workers must be at least 1.", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    if workers > 1:
+        from adapters import workers as supervisor
+
+        if not settings.database_url:
+            check_sqlite(settings.sqlite_path)  # once, before the workers open the file together
+        return supervisor.run(
+            settings, workers=workers, port=args.port, knowledge=getattr(args, "knowledge", None)
+        )
     _configure_logs(settings)
 
     async def main() -> None:
@@ -364,6 +384,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 metrics=runtime.metrics,
                 marks=runtime.shared.marks if runtime.shared else None,
                 announce=announce,
+                reuse_port=getattr(args, "reuse_port", False),
             )
         finally:
             await runtime.aclose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -22,8 +23,8 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
+from adapters import access_log, teams
 from adapters import slack as slack_adapter
-from adapters import teams
 from adapters import web as web_chat
 from adapters.slack import SlackApp, SlackSender
 from bot.metrics import Metrics
@@ -238,6 +239,7 @@ async def _healthz(request: web.Request) -> web.Response:
         "status": "ok",
         "knowledge_version": getattr(service.engine, "version", None),
         "adapters": request.app[ADAPTERS],
+        "pid": os.getpid(),
     }
     return web.json_response(body)
 
@@ -266,9 +268,13 @@ async def serve(
     announce: Callable[[str], None] | None = None,
     setup: Callable[[web.Application], None] | None = None,
     stop: asyncio.Event | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Run until SIGTERM or SIGINT (or `stop` is set); raises `ConfigurationError` before binding
     when incomplete.
+
+    `reuse_port` binds with SO_REUSEPORT, so that several worker processes share the port and the
+    kernel spreads the connections over them (`adapters.workers`).
 
     `setup` sees the application before it starts: the place to take `senders(app)` and to add
     start-up and clean-up hooks (a reminder scheduler). `announce` receives one line naming the
@@ -280,7 +286,12 @@ async def serve(
     app = create_app(settings=settings, service=service, metrics=metrics, marks=marks)
     if setup is not None:
         setup(app)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        **access_log.runner_options(settings.access_log),
+    )
     await runner.setup()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -288,7 +299,7 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     try:
         bound = settings.port if port is None else port
-        site = web.TCPSite(runner, settings.host, bound)
+        site = web.TCPSite(runner, settings.host, bound, reuse_port=reuse_port or None)
         try:
             await site.start()
         except OSError as error:

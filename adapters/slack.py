@@ -121,8 +121,9 @@ def message_key(body: dict[str, Any]) -> str | None:
 class DropRedeliveries(AsyncMiddleware):
     """Acknowledge and drop an event that some replica took in (and finished, or is working on).
 
-    "Took in" is its `event_id` or, for messages, its `message_key`, both kept in `Marks` (the
-    database's, shared by every replica, when the server runs with a store). A retry of an event
+    "Took in" is one mark in `Marks` (the database's, shared by every replica, when the server
+    runs with a store): a message event's `message_key`, which a retry of the event and the same
+    message under another event id share; for other events, the `event_id`. A retry of an event
     no replica finished within `EVENT_LEASE` seconds (the first delivery died with its replica)
     is answered, once.
     """
@@ -139,25 +140,15 @@ class DropRedeliveries(AsyncMiddleware):
     ) -> BoltResponse | None:
         event_id = req.body.get("event_id")
         if isinstance(event_id, str):
-            taken: list[tuple[str, str, str]] = []
-            token = await self._marks.take(EVENT_MARK, event_id, lease=EVENT_LEASE)
-            if token is not None:
-                taken.append((EVENT_MARK, event_id, token))
-                key = message_key(req.body)
-                if key is not None:
-                    message_token = await self._marks.take(MESSAGE_MARK, key, lease=EVENT_LEASE)
-                    if message_token is None:
-                        # The same message under another event id: this event is done too.
-                        await self._marks.done(EVENT_MARK, event_id, token)
-                        token = None
-                    else:
-                        taken.append((MESSAGE_MARK, key, message_token))
+            key = message_key(req.body)
+            kind, mark = (EVENT_MARK, event_id) if key is None else (MESSAGE_MARK, key)
+            token = await self._marks.take(kind, mark, lease=EVENT_LEASE)
             if token is None:
                 reasons = req.headers.get("x-slack-retry-reason") or []
                 reason = reasons[0] if reasons else None
                 log.info("dropped re-delivered event %s (retry reason %s)", event_id, reason)
                 return BoltResponse(status=200, body="")
-            req.context[_TAKEN] = taken
+            req.context[_TAKEN] = [(kind, mark, token)]
         return await next()
 
 

@@ -9,7 +9,8 @@ admin commands and the like are `CommandHandler`s asked before the knowledge bas
 In order, for each message: the `guard` may refuse it (rate limit, length cap, patient data: the
 text then goes nowhere else); a rating click (`rate:up:<entry id>`) is recorded; the commands are
 asked; then the knowledge base answers. A no-match, and a clarifying question the user left for
-another question, are noted in the `journal` (question text only). Every message gets a request
+another question, are noted in the `journal` (question text only). Each message is one
+`StateStore.turn` (a database's store reads the message's slots once and writes them once). Every message gets a request
 id for the logs, and its outcome and time go to `metrics`.
 """
 
@@ -136,8 +137,13 @@ class Service:
     async def handle(self, message: Message) -> Reply:
         token = request_id.set(request_id.get() or new_request_id())
         started = time.perf_counter()
+        keys = (
+            key_of(message.platform, message.user_id, message.conversation_id),
+            profile_key(message.platform, message.user_id),
+        )
         try:
-            reply = await self._handle(message)
+            async with self._state.turn(keys):
+                reply = await self._handle(message)
         finally:
             request_id.reset(token)
         if self._metrics is not None:

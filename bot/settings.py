@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         "text", validation_alias=_env("HANDLEDARBOT_LOG_FORMAT")
     )
     log_level: str = Field("INFO", validation_alias=_env("HANDLEDARBOT_LOG_LEVEL"))
+    # aiohttp's access log: off (default: not on the hot path), sampled (every
+    # ACCESS_LOG_SAMPLE-th request and every 5xx), or all.
+    access_log: Literal["off", "sampled", "all"] = Field(
+        "off", validation_alias=_env("HANDLEDARBOT_ACCESS_LOG")
+    )
+    # `serve` runs this many processes on one port (SO_REUSEPORT); see adapters/workers.py.
+    workers: int = Field(1, ge=1, le=64, validation_alias=_env("HANDLEDARBOT_WORKERS"))
     # When set, GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_METRICS_TOKEN"))
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.reminders.store import Database
@@ -46,14 +47,58 @@ def _ms(seconds: float) -> int:
     return int(seconds * 1000)
 
 
+@dataclass
+class _Turn:
+    """The slots of one message's keys, read at its start; the writes to make at its end."""
+
+    keys: frozenset[str]
+    slots: dict[tuple[str, str], str]  # (key, name) -> the value as JSON text
+    writes: dict[tuple[str, str], tuple[str, int] | None] = field(default_factory=dict)
+    open: bool = True
+
+    def holds(self, key: str) -> bool:
+        """Whether `key` is read and written through this turn (a task started inside the turn
+        that outlives it writes directly)."""
+        return self.open and key in self.keys
+
+
 class SqlStateStore:
-    """`bot.state.StateStore` in the `conversation_state` table; values are stored as JSON."""
+    """`bot.state.StateStore` in the `conversation_state` table; values are stored as JSON.
+
+    Inside `turn(keys)` the slots of `keys` are read in one query when the turn starts, and the
+    puts and deletes are written in one transaction when it ends (also when it ends with an
+    error): a message costs two transactions, however many slots it reads and writes. Outside a
+    turn each call is its own transaction. The turn belongs to the task that opened it (a
+    context variable), so messages handled concurrently never share one.
+    """
 
     def __init__(self, *, database: Database, clock: WallClock = time.time) -> None:
         self._db = database
         self._clock = clock
+        self._turn: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar(
+            f"state_turn_{id(self)}", default=None
+        )
+
+    @contextlib.asynccontextmanager
+    async def turn(self, keys: Sequence[str]) -> AsyncIterator[None]:
+        if self._turn.get() is not None:  # nested: the outer turn reads and writes
+            yield
+            return
+        turn = _Turn(frozenset(keys), await self._load(keys))
+        token = self._turn.set(turn)
+        try:
+            yield
+        finally:
+            self._turn.reset(token)
+            turn.open = False
+            if turn.writes:
+                await self._write(turn.writes)
 
     async def get(self, key: str, name: str) -> JsonDict | None:
+        turn = self._turn.get()
+        if turn is not None and turn.holds(key):
+            text = turn.slots.get((key, name))
+            return None if text is None else _as_dict(text)
         async with self._db.transaction() as conn:
             rows = await conn.fetch(
                 "SELECT value FROM conversation_state WHERE state_key = $1 AND name = $2"
@@ -62,30 +107,57 @@ class SqlStateStore:
                 name,
                 _ms(self._clock()),
             )
-        if not rows:
-            return None
-        value = json.loads(rows[0]["value"])
-        return value if isinstance(value, dict) else None
+        return _as_dict(rows[0]["value"]) if rows else None
 
     async def put(self, key: str, name: str, value: Mapping[str, Any], ttl: float) -> None:
         """Raises TypeError when `value` is not JSON-serialisable (nothing is stored then)."""
         text = json.dumps(dict(value), ensure_ascii=False)
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO conversation_state (state_key, name, value, expires_ms)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (state_key, name)"
-                " DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
-                key,
-                name,
-                text,
-                _ms(self._clock() + ttl),
-            )
+        expires = _ms(self._clock() + ttl)
+        turn = self._turn.get()
+        if turn is not None and turn.holds(key):
+            turn.slots[(key, name)] = text
+            turn.writes[(key, name)] = (text, expires)
+            return
+        await self._write({(key, name): (text, expires)})
 
     async def delete(self, key: str, name: str) -> None:
+        turn = self._turn.get()
+        if turn is not None and turn.holds(key):
+            turn.slots.pop((key, name), None)
+            turn.writes[(key, name)] = None
+            return
+        await self._write({(key, name): None})
+
+    async def _load(self, keys: Sequence[str]) -> dict[tuple[str, str], str]:
+        places = ", ".join(f"${n}" for n in range(2, len(keys) + 2))
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM conversation_state WHERE state_key = $1 AND name = $2", key, name
+            rows = await conn.fetch(
+                "SELECT state_key, name, value FROM conversation_state"
+                f" WHERE expires_ms > $1 AND state_key IN ({places})",
+                _ms(self._clock()),
+                *keys,
             )
+        return {(row["state_key"], row["name"]): row["value"] for row in rows}
+
+    async def _write(self, writes: Mapping[tuple[str, str], tuple[str, int] | None]) -> None:
+        """Each slot's put (value text, expiry) or delete (None), in one transaction."""
+        async with self._db.transaction() as conn:
+            for (key, name), put in writes.items():
+                if put is None:
+                    await conn.execute(
+                        "DELETE FROM conversation_state WHERE state_key = $1 AND name = $2",
+                        key,
+                        name,
+                    )
+                    continue
+                await conn.execute(
+                    "INSERT INTO conversation_state (state_key, name, value, expires_ms)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT (state_key, name)"
+                    " DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
+                    key,
+                    name,
+                    *put,
+                )
 
     async def purge(self) -> int:
         """Delete expired slots; the number deleted."""
@@ -93,6 +165,11 @@ class SqlStateStore:
             return await conn.execute(
                 "DELETE FROM conversation_state WHERE expires_ms <= $1", _ms(self._clock())
             )
+
+
+def _as_dict(text: str) -> JsonDict | None:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else None
 
 
 class Marks(Protocol):

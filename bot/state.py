@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 AWAITING = "awaiting"
@@ -58,6 +59,12 @@ class StateStore(Protocol):
         """Remove the slot (no error when absent)."""
         ...
 
+    def turn(self, keys: Sequence[str]) -> AbstractAsyncContextManager[None]:
+        """One message's handling: inside it, a store may read every slot of `keys` at once
+        and write what changed at the end (a database's store: one read and one write per
+        message, whatever the number of slots). Reads inside see the writes made inside."""
+        ...
+
 
 class MemoryStateStore:
     """State in this process only: bounded, oldest slots dropped first."""
@@ -85,3 +92,7 @@ class MemoryStateStore:
 
     async def delete(self, key: str, name: str) -> None:
         self._slots.pop((key, name), None)
+
+    @asynccontextmanager
+    async def turn(self, keys: Sequence[str]) -> AsyncIterator[None]:
+        yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -115,7 +116,7 @@ async def test_healthz_names_knowledge_version_and_adapters(
             assert response.status == 200
             body = await response.json()
         assert body == {"status": "ok", "knowledge_version": service.engine.version,
-                        "adapters": ["slack-http", "teams"]}  # fmt: skip
+                        "adapters": ["slack-http", "teams"], "pid": os.getpid()}  # fmt: skip
         assert isinstance(body["knowledge_version"], str) and body["knowledge_version"]
         async with http.post(f"{url}/slack/events", data=b"{}") as response:
             assert response.status == 401  # routed to bolt, which wants a signature
@@ -403,3 +404,33 @@ async def test_slack_is_acknowledged_before_the_answer_is_ready(
     finally:
         await runner.cleanup()
         await api.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "logged"),
+    [(None, []), ("off", []), ("all", [0, 1, 2]), ("sampled", [0])],
+)
+async def test_the_access_log_is_off_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+    http: aiohttp.ClientSession,
+    engine: Engine,
+    caplog: pytest.LogCaptureFixture,
+    mode: str | None,
+    logged: list[int],
+) -> None:
+    env = {"HANDLEDARBOT_TEAMS": "true"} | ({"HANDLEDARBOT_ACCESS_LOG": mode} if mode else {})
+    settings = settings_with(monkeypatch, **env)
+    listening: asyncio.Queue[str] = asyncio.Queue()
+    stop = asyncio.Event()
+    serving = asyncio.create_task(
+        serve(settings, Service(engine=engine), port=0, announce=listening.put_nowait, stop=stop)
+    )
+    url = (await asyncio.wait_for(listening.get(), 10)).split("listening on ")[1].split()[0]
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    for n in range(3):
+        async with http.get(f"{url}/healthz?n={n}") as response:
+            assert response.status == 200
+    stop.set()
+    await asyncio.wait_for(serving, 10)
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert [n for n in range(3) if any(f"/healthz?n={n} " in line for line in lines)] == logged

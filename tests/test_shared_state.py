@@ -20,7 +20,7 @@ from bot.reminders.store_sqlite import open_sqlite_store
 from bot.service import Service
 from bot.settings import load_settings
 from bot.sharedstate import SharedState
-from bot.state import AWAITING, CONTEXT
+from bot.state import AWAITING, CONTEXT, PROFILE
 from bot.unanswered import open_feedback_store
 from tests.reminder_worker import PG_URL, StoreFactory
 
@@ -234,3 +234,56 @@ async def test_reminder_commands_get_the_shared_state_when_they_take_it(
                                   state=shared.state)  # fmt: skip
     assert given == [shared.state]
     await built.aclose()
+
+
+async def test_a_transaction_that_fails_leaves_nothing_behind_and_the_next_one_works(
+    replica: Callable[..., object],
+) -> None:
+    a: SharedState = await replica()  # type: ignore[misc]
+    b: SharedState = await replica()  # type: ignore[misc]
+    database = a.state._db
+    insert = (
+        "INSERT INTO conversation_state (state_key, name, value, expires_ms)"
+        " VALUES ($1, $2, '{}', 9999999999999)"
+    )
+    with pytest.raises(ZeroDivisionError):
+        async with database.transaction() as conn:
+            await conn.execute(insert, "k", "first")
+            1 / 0  # noqa: B018
+    with pytest.raises(Exception, match=r"(?i)unique|constraint"):
+        async with database.transaction() as conn:
+            await conn.execute(insert, "k", "second")
+            await conn.execute(insert, "k", "second")  # the same key again: refused
+    async with database.transaction() as conn:
+        await conn.execute(insert, "k", "third")
+        assert [r["name"] for r in await conn.fetch("SELECT name FROM conversation_state")] == [
+            "third"
+        ]
+    assert await b.state.get("k", "third") == {}
+    assert await b.state.get("k", "first") is None and await b.state.get("k", "second") is None
+
+
+async def test_a_turn_reads_its_keys_once_and_writes_what_changed_when_it_ends(
+    replica: Callable[..., object],
+) -> None:
+    a: SharedState = await replica()  # type: ignore[misc]
+    b: SharedState = await replica()  # type: ignore[misc]
+    await b.state.put("conv", AWAITING, {"kind": "clarify"}, ttl=60)
+    await b.state.put("conv", CONTEXT, {"role": "st"}, ttl=60)
+    with pytest.raises(RuntimeError):
+        async with a.state.turn(["conv", "user"]):
+            assert await a.state.get("conv", AWAITING) == {"kind": "clarify"}
+            await b.state.put("conv", CONTEXT, {"role": "changed meanwhile"}, ttl=60)
+            assert await a.state.get("conv", CONTEXT) == {"role": "st"}  # as the turn began
+            await a.state.delete("conv", AWAITING)
+            await a.state.put("user", PROFILE, {"region": "skane"}, ttl=60)
+            await a.state.put("elsewhere", CONTEXT, {"role": "at"}, ttl=60)  # not a turn key
+            assert await a.state.get("conv", AWAITING) is None  # the turn sees its own writes
+            assert await a.state.get("user", PROFILE) == {"region": "skane"}
+            assert await b.state.get("conv", AWAITING) == {"kind": "clarify"}  # not yet written
+            assert await b.state.get("user", PROFILE) is None
+            assert await b.state.get("elsewhere", CONTEXT) == {"role": "at"}  # written at once
+            raise RuntimeError("the message failed after changing state")
+    assert await b.state.get("conv", AWAITING) is None  # written when the turn ended
+    assert await b.state.get("user", PROFILE) == {"region": "skane"}
+    assert await b.state.get("conv", CONTEXT) == {"role": "changed meanwhile"}  # not touched
