@@ -9,7 +9,7 @@ within a small edit distance (rapidfuzz), so "handledarutbilning" still finds it
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,7 +67,19 @@ class ConceptMatcher:
         # small however large the vocabulary grows (a typo in the first letter is not forgiven).
         self._exact_index = _index(w for w in self._exact if w in correctable)
         self._stem_index = _index(s for s in self._stems if s + "*" in correctable)
-        self.words_of = lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
+        self.words_of = self._cached_words_of()
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickles without the memo of typed words: it refers back to this matcher (a cycle
+        that pickle cannot restore) and is only a cache."""
+        return {k: v for k, v in self.__dict__.items() if k != "words_of"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.words_of = self._cached_words_of()
+
+    def _cached_words_of(self) -> Callable[[str, bool], frozenset[str]]:
+        return lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
 
     def find(
         self, tokens: list[str], *, skip: frozenset[str] = frozenset()
