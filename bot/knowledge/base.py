@@ -125,7 +125,8 @@ class KnowledgeBase:
 
 
 def _restore(*values: Any) -> KnowledgeBase:
-    return KnowledgeBase(*(MappingProxyType(v) if isinstance(v, dict) else v for v in values))
+    restored: list[Any] = [MappingProxyType(v) if isinstance(v, dict) else v for v in values]
+    return KnowledgeBase(*restored)
 
 
 def _index(items: object) -> Mapping[str, T]:
