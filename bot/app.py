@@ -61,8 +61,8 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def engine_builder(settings: Settings) -> EngineBuilder:
-    """What a running bot starts and reloads with: the cache in `settings.cache_dir`, large
-    bases built in a child process (`bot.enginebuild`)."""
+    """What a running bot starts and reloads with: the cache in `settings.cache_dir`, reloads
+    built in a child process (`bot.enginebuild`)."""
     cache = EngineCache(directory=settings.cache_dir) if settings.cache_dir else None
     return EngineBuilder(settings=settings, compile=build_engine, cache=cache)
 
@@ -170,7 +170,7 @@ async def build_runtime(
     """
     clock = clock or SystemClock()
     builder = engine_builder(settings)
-    engine = engine or await builder.build()
+    engine = engine or await builder.build(serving=False)
     metrics = Metrics()
     metrics.knowledge_loaded(engine.version, reload=False)
     knowledge = engine.knowledge

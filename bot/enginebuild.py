@@ -1,13 +1,17 @@
-"""Builds the engine without stalling the server: from the cache, in a thread, or in a child process.
+"""Builds the engine without stalling the server: from the cache, in a child process, or in a thread.
 
-Building a large knowledge base allocates millions of objects; in the server's own interpreter
-that holds the GIL for seconds at a time (most of it Python's full garbage collections), and
-every request waits. So:
+Building a knowledge base allocates many objects and runs long C calls (libyaml, pydantic's
+validation, the BM25 index) that hold the GIL; in the server's own interpreter every request
+waits for them (seconds at 100x the real base, most of it Python's full garbage collections;
+up to 0.2 s at 1x even in a thread). So:
 
 - an engine cached for the same files, code and settings is unpickled (`enginecache`);
-- a base of at least `child_above` bytes of YAML is built in a child process (spawned, so it
-  shares nothing with the server), which also writes the cache; the server only unpickles;
-- a smaller one is built in a worker thread.
+- a reload (`build()`) of a base of at least `child_above` bytes of YAML (default: any) runs in
+  a child process forked from a server that has the engine's modules imported already
+  (multiprocessing's forkserver); the child writes the cache and sends the engine pickled, and
+  the server only unpickles;
+- start-up (`build(serving=False)`, nothing to stall yet) and a smaller base build in a worker
+  thread.
 
 Whatever runs in this process does so with the collector paused, and the new engine's objects
 are then frozen (`gc.freeze`) so later full collections do not walk them again. The event loop
@@ -30,7 +34,7 @@ from bot.answering.engine import Engine
 from bot.enginecache import EngineCache, cache_key
 from bot.settings import Settings
 
-CHILD_ABOVE = 2_000_000  # bytes of YAML from which a build runs in a child process
+CHILD_ABOVE = 0  # bytes of YAML from which a reload runs in a child process
 
 T = TypeVar("T")
 _PAUSE = threading.Lock()  # gc.disable is process-wide: one paused section at a time
@@ -52,9 +56,10 @@ class EngineBuilder:
         self._cache = cache
         self._child_above = child_above
 
-    async def build(self) -> Engine:
+    async def build(self, *, serving: bool = True) -> Engine:
         """A new engine for the knowledge directory as it is now; raises what `compile` raises
-        (`KnowledgeError` for a broken base). Never blocks the event loop."""
+        (`KnowledgeError` for a broken base). Never blocks the event loop; `serving=False` (at
+        start-up) builds in this process, which is faster when there are no requests to stall."""
         key = await asyncio.to_thread(self._key)
         if self._cache is not None:
             data = await asyncio.to_thread(self._cache.read, key)
@@ -62,7 +67,7 @@ class EngineBuilder:
                 engine = await asyncio.to_thread(_paused, lambda: self._cache_load(key, data))
                 if engine is not None:
                     return engine
-        if await asyncio.to_thread(self._size) >= self._child_above:
+        if serving and await asyncio.to_thread(self._size) >= self._child_above:
             return await self._in_child(key)
         engine = await asyncio.to_thread(_paused, lambda: self._compile(self._settings))
         if self._cache is not None:
@@ -74,7 +79,7 @@ class EngineBuilder:
         return self._cache.unpickle(key, data)
 
     async def _in_child(self, key: str) -> Engine:
-        context = multiprocessing.get_context("spawn")
+        context = _context()
         target = self._cache.path(key) if self._cache is not None else None
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             data = await asyncio.get_running_loop().run_in_executor(
@@ -90,6 +95,14 @@ class EngineBuilder:
 
     def _size(self) -> int:
         return sum(p.stat().st_size for p in self._settings.knowledge_dir.glob("*.yaml"))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Children forked from a server process that has the engine's modules imported already (a
+    fresh interpreter would spend a second importing them), and nothing else of this one."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.app"])
+    return context
 
 
 def _paused(build: Callable[[], T]) -> T:

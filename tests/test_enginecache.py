@@ -39,8 +39,8 @@ def _builder(tmp_path: Path, compile: Counted) -> tuple[EngineBuilder, Path]:
 
 async def test_an_unchanged_base_is_loaded_from_the_cache(tmp_path: Path) -> None:
     compile = Counted()
-    first = await _builder(tmp_path, compile)[0].build()
-    second = await _builder(tmp_path, compile)[0].build()  # the next start-up
+    first = await _builder(tmp_path, compile)[0].build(serving=False)
+    second = await _builder(tmp_path, compile)[0].build(serving=False)  # the next start-up
     assert compile.builds == 1
     assert render_text(second.answer(QUESTION)) == render_text(first.answer(QUESTION))
     assert second.version == first.version
@@ -49,24 +49,24 @@ async def test_an_unchanged_base_is_loaded_from_the_cache(tmp_path: Path) -> Non
 async def test_an_edit_is_built_anew(tmp_path: Path) -> None:
     compile = Counted()
     builder, directory = _builder(tmp_path, compile)
-    assert "5–6 timmar" in render_text((await builder.build()).answer(QUESTION))
+    assert "5–6 timmar" in render_text((await builder.build(serving=False)).answer(QUESTION))
     courses = directory / "courses.yaml"
     courses.write_text(
         courses.read_text(encoding="utf-8").replace('"Ca 5–6 timmar"', '"Ca sju timmar"'),
         encoding="utf-8",
     )
-    assert "sju timmar" in render_text((await builder.build()).answer(QUESTION))
+    assert "sju timmar" in render_text((await builder.build(serving=False)).answer(QUESTION))
     assert compile.builds == 2
 
 
 async def test_a_corrupt_cache_file_is_rebuilt_not_trusted(tmp_path: Path) -> None:
     compile = Counted()
-    await _builder(tmp_path, compile)[0].build()
+    await _builder(tmp_path, compile)[0].build(serving=False)
     (cached,) = (tmp_path / "cache").glob("engine-*.pickle")
     cached.write_bytes(cached.read_bytes()[:1000])  # a write cut short
-    engine = await _builder(tmp_path, compile)[0].build()
+    engine = await _builder(tmp_path, compile)[0].build(serving=False)
     assert compile.builds == 2 and "5–6 timmar" in render_text(engine.answer(QUESTION))
-    await _builder(tmp_path, compile)[0].build()  # the rebuilt engine was stored again
+    await _builder(tmp_path, compile)[0].build(serving=False)  # the rebuilt engine was stored again
     assert compile.builds == 2
 
 
@@ -74,5 +74,5 @@ async def test_a_cache_directory_that_cannot_be_written_only_costs_speed(tmp_pat
     blocker = tmp_path / "cache"
     blocker.write_text("a file where the directory should be", encoding="utf-8")
     compile = Counted()
-    engine = await _builder(tmp_path, compile)[0].build()
+    engine = await _builder(tmp_path, compile)[0].build(serving=False)
     assert "5–6 timmar" in render_text(engine.answer(QUESTION))

@@ -15,7 +15,7 @@ import pytest
 from bot.admin import AdminCommands, Admins
 from bot.answering.engine import Engine
 from bot.app import build_engine
-from bot.enginebuild import CHILD_ABOVE, EngineBuilder
+from bot.enginebuild import EngineBuilder
 from bot.enginecache import EngineCache
 from bot.messages import Message
 from bot.metrics import Metrics
@@ -38,7 +38,7 @@ class Running:
         directory: Path,
         *,
         compile: Callable[[Settings], Engine] = build_engine,
-        child_above: int = CHILD_ABOVE,
+        child_above: int = 10**9,
     ) -> None:
         settings = load_settings(env_file=None).model_copy(update={"knowledge_dir": directory})
         self.directory = directory
@@ -148,7 +148,8 @@ async def test_the_old_engine_answers_while_the_new_one_is_built_off_the_event_l
         assert go.wait(TIMEOUT), "the test never let the build finish"
         return build_engine(settings)
 
-    bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")), compile=slow_build)
+    directory = Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge"))
+    bot = Running(directory, compile=slow_build, child_above=10**9)  # in a thread
     replace(bot.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
     reload = asyncio.create_task(bot.reloader.reload())
     await _until(started.is_set)
@@ -161,11 +162,9 @@ async def test_the_old_engine_answers_while_the_new_one_is_built_off_the_event_l
     assert built_in and built_in[0] is not threading.main_thread()
 
 
-async def test_a_large_base_is_built_in_a_child_process_and_its_problems_come_back(
-    tmp_path: Path,
-) -> None:
-    """Above `child_above` bytes the build runs in another process: a valid edit is answered,
-    a broken one is refused with its file and line as from a build in this process."""
+async def test_a_reload_built_in_a_child_process_brings_its_problems_back(tmp_path: Path) -> None:
+    """What a running bot does (`child_above=0`): a valid edit is answered, a broken one is
+    refused with its file and line, as from a build in this process."""
     bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")), child_above=0)
     replace(bot.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
     assert not (await bot.reloader.reload()).problems
