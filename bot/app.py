@@ -171,6 +171,7 @@ async def build_runtime(
     clock = clock or SystemClock()
     builder = engine_builder(settings)
     engine = engine or await builder.build(serving=False)
+    await asyncio.to_thread(builder.warm)
     metrics = Metrics()
     metrics.knowledge_loaded(engine.version, reload=False)
     knowledge = engine.knowledge

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import multiprocessing
+import multiprocessing.forkserver
 import pickle
 import threading
 from collections.abc import Callable
@@ -47,10 +48,11 @@ class EngineBuilder:
         settings: Settings,
         compile: Callable[[Settings], Engine],
         cache: EngineCache | None = None,
-        child_above: int = CHILD_ABOVE,
+        child_above: int | None = CHILD_ABOVE,
     ) -> None:
         """`compile` loads and builds in this process (`bot.app.build_engine`); it must be an
-        importable function when a child process may run it."""
+        importable function when a child process may run it; `child_above=None` never starts
+        one."""
         self._settings = settings
         self._compile = compile
         self._cache = cache
@@ -67,12 +69,20 @@ class EngineBuilder:
                 engine = await asyncio.to_thread(_paused, lambda: self._cache_load(key, data))
                 if engine is not None:
                     return engine
-        if serving and await asyncio.to_thread(self._size) >= self._child_above:
+        limit = self._child_above
+        if serving and limit is not None and await asyncio.to_thread(self._size) >= limit:
             return await self._in_child(key)
         engine = await asyncio.to_thread(_paused, lambda: self._compile(self._settings))
         if self._cache is not None:
             await asyncio.to_thread(self._cache.store, key, engine)
         return engine
+
+    def warm(self) -> None:
+        """Start the forkserver now (it imports the engine's modules in its own process), so
+        that the first reload does not wait for it."""
+        if self._child_above is not None:
+            _context()
+            multiprocessing.forkserver.ensure_running()
 
     def _cache_load(self, key: str, data: bytes) -> Engine | None:
         assert self._cache is not None
