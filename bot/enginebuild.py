@@ -28,7 +28,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +39,7 @@ from bot.settings import Settings
 CHILD_ABOVE = 0  # bytes of YAML from which a reload runs in a child process
 
 T = TypeVar("T")
+_BUILT, _FAILED = b"built", b"failed"
 _PAUSE = threading.Lock()  # gc.disable is process-wide: one paused section at a time
 
 
@@ -90,12 +91,27 @@ class EngineBuilder:
         return self._cache.unpickle(key, data)
 
     async def _in_child(self, key: str) -> Engine:
+        """Starting, waiting for and joining the child all block: each happens in a thread (the
+        first start waits for the forkserver's imports). Cancelled, the child is killed."""
         context = _context()
         target = self._cache.path(key) if self._cache is not None else None
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            data = await asyncio.get_running_loop().run_in_executor(
-                pool, _build_pickled, self._compile, self._settings, target
-            )
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_build_pickled,
+            args=(send, self._compile, self._settings, target),
+            name="handledarbot-engine-build",
+            daemon=True,
+        )
+        try:
+            await asyncio.to_thread(child.start)
+            send.close()
+            status, data = await asyncio.to_thread(_receive, receive)
+        finally:
+            child.kill()
+            await asyncio.to_thread(child.join)
+            receive.close()
+        if status == _FAILED:
+            raise pickle.loads(data)
         engine: Engine = await asyncio.to_thread(_paused, lambda: pickle.loads(data))
         return engine
 
@@ -108,7 +124,7 @@ class EngineBuilder:
         return sum(p.stat().st_size for p in self._settings.knowledge_dir.glob("*.yaml"))
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     """Children forked from a server process that has the engine's modules imported already (a
     fresh interpreter would spend a second importing them), and nothing else of this one."""
     context = multiprocessing.get_context("forkserver")
@@ -130,14 +146,30 @@ def _paused(build: Callable[[], T]) -> T:
                 gc.enable()
 
 
+def _receive(connection: Connection) -> tuple[bytes, bytes]:
+    try:
+        return connection.recv_bytes(), connection.recv_bytes()
+    except EOFError:
+        raise RuntimeError("the engine build process ended without a result") from None
+
+
 def _build_pickled(
-    compile: Callable[[Settings], Engine], settings: Settings, cache_file: Path | None
-) -> bytes:
-    """In the child process: build, pickle, and store in the cache for the next start-up. At a
-    lower CPU priority: on a machine with few cores the server's requests come first."""
+    connection: Connection,
+    compile: Callable[[Settings], Engine],
+    settings: Settings,
+    cache_file: Path | None,
+) -> None:
+    """In the child process: build, store in the cache for the next start-up, send pickled.
+    At a lower CPU priority: on a machine with few cores the server's requests come first."""
     os.nice(10)
     gc.disable()
-    data = pickle.dumps(compile(settings), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        data = pickle.dumps(compile(settings), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        connection.send_bytes(_FAILED)
+        connection.send_bytes(pickle.dumps(error))
+        return
     if cache_file is not None:
         EngineCache(directory=cache_file.parent).write(cache_file.stem.removeprefix("engine-"), data)
-    return data
+    connection.send_bytes(_BUILT)
+    connection.send_bytes(data)
