@@ -162,8 +162,11 @@ async def build_runtime(
     *,
     clock: Clock | None = None,
     engine: Engine | None = None,
+    warm: bool = False,
 ) -> Runtime:
     """Everything a running bot needs; `senders` may be filled in later (by the server).
+    `warm`: start the process that reloads are built in now (the server), not at the first
+    reload (the console chat, which many short runs start).
 
     Raises `StartupError` when the store cannot be opened (database unreachable or missing,
     SQLite file not writable), `KnowledgeError` when the knowledge base is broken.
@@ -171,7 +174,8 @@ async def build_runtime(
     clock = clock or SystemClock()
     builder = engine_builder(settings)
     engine = engine or await builder.build(serving=False)
-    await asyncio.to_thread(builder.warm)
+    if warm:
+        await asyncio.to_thread(builder.warm)
     metrics = Metrics()
     metrics.knowledge_loaded(engine.version, reload=False)
     knowledge = engine.knowledge
