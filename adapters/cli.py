@@ -362,7 +362,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> None:
         senders: dict[str, Sender] = {}
-        runtime = await build_runtime(settings, senders)
+        runtime = await build_runtime(settings, senders, warm=True)
         adapters: list[str] = []
 
         def setup(app: web.Application) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 from bot.admin import AdminCommands, Admins
 from bot.answering.engine import Engine
+from bot.enginebuild import EngineBuilder
+from bot.enginecache import EngineCache
 from bot.knowledge.loader import KnowledgeError, Problem, load_knowledge
 from bot.messages import Lang
 from bot.metrics import CountingSender, Metrics
@@ -56,6 +58,13 @@ def build_engine(settings: Settings) -> Engine:
         default_region=settings.region,
         help_extra=reminder_help,
     )
+
+
+def engine_builder(settings: Settings) -> EngineBuilder:
+    """What a running bot starts and reloads with: the cache in `settings.cache_dir`, reloads
+    built in a child process (`bot.enginebuild`)."""
+    cache = EngineCache(directory=settings.cache_dir) if settings.cache_dir else None
+    return EngineBuilder(settings=settings, compile=build_engine, cache=cache)
 
 
 def build_service(settings: Settings, *, commands: Sequence[CommandHandler] = ()) -> Service:
@@ -153,14 +162,20 @@ async def build_runtime(
     *,
     clock: Clock | None = None,
     engine: Engine | None = None,
+    warm: bool = False,
 ) -> Runtime:
     """Everything a running bot needs; `senders` may be filled in later (by the server).
+    `warm`: start the process that reloads are built in now (the server), not at the first
+    reload (the console chat, which many short runs start).
 
     Raises `StartupError` when the store cannot be opened (database unreachable or missing,
     SQLite file not writable), `KnowledgeError` when the knowledge base is broken.
     """
     clock = clock or SystemClock()
-    engine = engine or build_engine(settings)
+    builder = engine_builder(settings)
+    engine = engine or await builder.build(serving=False)
+    if warm:
+        await asyncio.to_thread(builder.warm)
     metrics = Metrics()
     metrics.knowledge_loaded(engine.version, reload=False)
     knowledge = engine.knowledge
@@ -208,7 +223,7 @@ async def build_runtime(
     reloader = KnowledgeReloader(
         service=service,
         directory=settings.knowledge_dir,
-        build=lambda: build_engine(settings),
+        build=builder.build,
         metrics=metrics,
     )
     runtime = Runtime(settings, service, reminders, feedback, reloader, metrics, shared)

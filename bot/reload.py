@@ -1,8 +1,10 @@
 """Reloads the knowledge base into a running service: on a file change, or on a coordinator's command.
 
-A reload builds a whole new engine first and swaps it in only when that succeeded; an edit that
-fails validation is refused, the previous knowledge base keeps answering, and every problem
-(file, line, what to fix) is logged and returned to whoever asked.
+A reload builds a whole new engine first, off the event loop (`bot.enginebuild`: from the cache,
+in a thread, or in a child process for a large base), and swaps it in only when that succeeded;
+the old engine answers until then. An edit that fails validation is refused, the previous
+knowledge base keeps answering, and every problem (file, line, what to fix) is logged and
+returned to whoever asked.
 
 `watch` follows the directory with watchfiles (inotify, or polling where that is unavailable)
 and reloads after each batch of changes to `*.yaml` files; editors that save through a temporary
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from watchfiles import Change, awatch
@@ -35,7 +37,7 @@ class KnowledgeReloader:
         *,
         service: Service,
         directory: Path,
-        build: Callable[[], Engine],
+        build: Callable[[], Awaitable[Engine]],
         metrics: Metrics | None = None,
     ) -> None:
         self._service = service
@@ -49,7 +51,7 @@ class KnowledgeReloader:
         """Load the knowledge base again; keep the current one if the new one is broken."""
         async with self._lock:
             try:
-                engine = await asyncio.to_thread(self._build)
+                engine = await self._build()
             except KnowledgeError as error:
                 return self._refused(tuple(self._where(str(p)) for p in error.problems))
             except Exception as error:  # the loader let something through: still refuse it

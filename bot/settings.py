@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         2000, ge=1, validation_alias=_env("HANDLEDARBOT_MAX_MESSAGE_LENGTH")
     )
     watch_knowledge: bool = Field(True, validation_alias=_env("HANDLEDARBOT_WATCH_KNOWLEDGE"))
+    # Built engines, keyed by the knowledge files' hash (empty: no cache).
+    cache_dir: Path | None = Field(
+        Path.home() / ".cache" / "handledarbot", validation_alias=_env("HANDLEDARBOT_CACHE_DIR")
+    )
     log_format: Literal["text", "json"] = Field(
         "text", validation_alias=_env("HANDLEDARBOT_LOG_FORMAT")
     )
@@ -113,6 +117,11 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, validation_alias=_env("HANDLEDARBOT_WORKERS"))
     # When set, GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: str | None = Field(None, validation_alias=_env("HANDLEDARBOT_METRICS_TOKEN"))
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _no_cache(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("timezone")
     @classmethod

@@ -49,11 +49,14 @@ def _reachable(address: tuple[str, int]) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tests never see the developer's own tokens or settings."""
+def clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Tests never see the developer's own tokens or settings, nor write to their engine cache."""
     for name in list(os.environ):
         if name.startswith(ENV_PREFIXES):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("HANDLEDARBOT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     yield
 
 

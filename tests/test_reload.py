@@ -6,19 +6,23 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.admin import AdminCommands, Admins
+from bot.answering.engine import Engine
 from bot.app import build_engine
+from bot.enginebuild import EngineBuilder
+from bot.enginecache import EngineCache
 from bot.messages import Message
 from bot.metrics import Metrics
 from bot.reload import KnowledgeReloader
 from bot.render_text import render_text
 from bot.service import Service
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from tests.conftest import KNOWLEDGE
 
 QUESTION = "Hur lång är Skolverkets handledarutbildning?"
@@ -29,17 +33,24 @@ TIMEOUT = 10.0
 class Running:
     """A service over a copy of knowledge/, with its watcher running and an admin on 'slack'."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        compile: Callable[[Settings], Engine] = build_engine,
+        child_above: int | None = None,
+    ) -> None:
         settings = load_settings(env_file=None).model_copy(update={"knowledge_dir": directory})
         self.directory = directory
         self.metrics = Metrics()
         self.admin = AdminCommands(admins=Admins.parse("slack:T1:COORD"))
         self.service = Service(engine=build_engine(settings), commands=[self.admin])
+        cache = EngineCache(directory=directory.parent / "cache")
+        builder = EngineBuilder(
+            settings=settings, compile=compile, cache=cache, child_above=child_above
+        )
         self.reloader = KnowledgeReloader(
-            service=self.service,
-            directory=directory,
-            build=lambda: build_engine(settings),
-            metrics=self.metrics,
+            service=self.service, directory=directory, build=builder.build, metrics=self.metrics
         )
         self.admin.connect(reload=self.reloader.reload)
 
@@ -121,6 +132,48 @@ async def test_a_broken_edit_is_refused_and_the_old_answers_keep_coming(
     replace(running.directory / "courses.yaml", "reviewed: someday", "reviewed: 2026-11-20")
     await _until(lambda: running.service.engine.version != version)
     assert "Region Stockholm" in await running.ask(QUESTION)
+
+
+async def test_the_old_engine_answers_while_the_new_one_is_built_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """The build waits in its worker until the test lets it go: meanwhile the event loop runs
+    and questions get the old answer; the edit is answered once the new engine is swapped in."""
+    started, go = threading.Event(), threading.Event()
+    built_in: list[threading.Thread] = []
+
+    def slow_build(settings: Settings) -> Engine:
+        built_in.append(threading.current_thread())
+        started.set()
+        assert go.wait(TIMEOUT), "the test never let the build finish"
+        return build_engine(settings)
+
+    directory = Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge"))
+    bot = Running(directory, compile=slow_build)  # in a thread
+    replace(bot.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
+    reload = asyncio.create_task(bot.reloader.reload())
+    await _until(started.is_set)
+    assert OLD in await bot.ask(QUESTION)
+    assert not reload.done() and OLD in await bot.ask(QUESTION)
+    go.set()
+    outcome = await asyncio.wait_for(reload, TIMEOUT)
+    assert not outcome.problems
+    assert NEW in await bot.ask(QUESTION)
+    assert built_in and built_in[0] is not threading.main_thread()
+
+
+async def test_a_reload_built_in_a_child_process_brings_its_problems_back(tmp_path: Path) -> None:
+    """What a running bot does (`child_above=0`): a valid edit is answered, a broken one is
+    refused with its file and line, as from a build in this process."""
+    bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")), child_above=0)
+    replace(bot.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
+    assert not (await bot.reloader.reload()).problems
+    assert NEW in await bot.ask(QUESTION)
+    version = bot.service.engine.version
+    replace(bot.directory / "courses.yaml", "reviewed: 2026-11-23", "reviewed: 2026-13-45")
+    problems = (await bot.reloader.reload()).problems
+    assert problems[0].startswith("courses.yaml:") and "2026-13-45" in problems[0]
+    assert bot.service.engine.version == version and NEW in await bot.ask(QUESTION)
 
 
 async def test_admin_reload_of_a_valid_base_says_which_version(running: Running) -> None:

@@ -161,7 +161,9 @@ def test_a_read_only_sqlite_store_stops_the_start_instead_of_hanging(
         path.chmod(0o444)
     else:
         path.parent.chmod(0o555)
-    line = one_line(start(folder, env={"HANDLEDARBOT_SQLITE_PATH": str(path)}, user=user))
+    # No engine cache either: this user can write nowhere, and only the store is in question.
+    env = {"HANDLEDARBOT_SQLITE_PATH": str(path), "HANDLEDARBOT_CACHE_DIR": ""}
+    line = one_line(start(folder, env=env, user=user))
     assert line.startswith(f"handledarbot: HANDLEDARBOT_SQLITE_PATH={path}: cannot ")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -67,7 +66,28 @@ class ConceptMatcher:
         # small however large the vocabulary grows (a typo in the first letter is not forgiven).
         self._exact_index = _index(w for w in self._exact if w in correctable)
         self._stem_index = _index(s for s in self._stems if s + "*" in correctable)
-        self.words_of = lru_cache(maxsize=self._fuzzy.cache_size)(self._words_of)
+        # Typed words already looked up: no lru_cache of a bound method, which would tie the
+        # matcher into a reference cycle (kept forever once the engine is frozen out of the
+        # collector's sight, see bot.enginebuild) and cannot be pickled.
+        self._memo: dict[tuple[str, bool], frozenset[str]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickles without the memo of typed words: it is only a cache."""
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._memo = {}
+
+    def words_of(self, token: str, is_filler: bool) -> frozenset[str]:
+        """The vocabulary pattern words (`stem*` for stems) that this typed token matches."""
+        key = (token, is_filler)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= self._fuzzy.cache_size:
+                self._memo.clear()
+            found = self._memo[key] = self._words_of(token, is_filler)
+        return found
 
     def find(
         self, tokens: list[str], *, skip: frozenset[str] = frozenset()
@@ -91,7 +111,6 @@ class ConceptMatcher:
         ]
 
     def _words_of(self, token: str, is_filler: bool) -> frozenset[str]:
-        """The vocabulary pattern words (`stem*` for stems) that this typed token matches."""
         matched: set[str] = set()
         if token in self._exact:
             matched.add(token)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.knowledge.schema import (
     CadenceGroup,
@@ -77,6 +77,11 @@ class KnowledgeBase:
             help=merged("help"),
         )
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickles (the engine cache, a build in another process): read-only views go as dicts."""
+        values = (getattr(self, f.name) for f in fields(self))
+        return _restore, tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values)
+
     def contacts_for(self, scope: str | None, topics: set[str]) -> list[Contact]:
         """The contacts that fit a question best, in knowledge-base order; never empty if any exist.
 
@@ -117,6 +122,11 @@ class KnowledgeBase:
             *self.guidance.values(),
             *self.cadence_groups.values(),
         ]
+
+
+def _restore(*values: Any) -> KnowledgeBase:
+    restored: list[Any] = [MappingProxyType(v) if isinstance(v, dict) else v for v in values]
+    return KnowledgeBase(*restored)
 
 
 def _index(items: object) -> Mapping[str, T]:

@@ -51,6 +51,10 @@ class KnowledgeError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[KnowledgeError], tuple[list[Problem]]]:
+        """Crosses from a build's child process with its problems, not only their text."""
+        return KnowledgeError, (self.problems,)
+
 
 @dataclass(frozen=True, slots=True)
 class LoadedFile:
