@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-
 from bot.messages import Lang
 
 _DST_SLACK = timedelta(hours=2)
