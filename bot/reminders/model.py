@@ -175,6 +175,7 @@ class Series:
         r = self.recurrence
         if r.freq == "once":
             return self.start if k == 0 else None
+        found: datetime | None
         try:
             if r.freq == "weekly":
                 found = self._week_base + timedelta(weeks=k * r.interval)
@@ -253,3 +254,31 @@ class Claim:
     scheduled_at: datetime
     attempts: int
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The platform accepted the delivery; `following` is the next meeting to queue (seq 0)."""
+
+    claim: Claim
+    late: bool
+    following: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Not delivered, worth trying again at `due`."""
+
+    claim: Claim
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Not deliverable (user gone, no sender, too many attempts): the reminder is paused."""
+
+    claim: Claim
+    reason: str
+
+
+Outcome = Sent | Retry | Failed
