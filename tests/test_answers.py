@@ -29,16 +29,13 @@ async def test_an_english_question_gets_an_english_answer(chat: Chat) -> None:
     assert "Source" in chat.text
 
 
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "vilken handledarutbilning behovs for att handleda st lakare",
-        "VILKEN UTBILDNING SKA EN ST HANDLEDARE HA",
-        "handledare för ST-läkare, vilken kurs?",
-        "st-handledare kurs",
-        "hej! undrar en sak... vilken utbildning behover man som handledare for st-lakare??",
-    ],
-)
+@pytest.mark.parametrize("typed", [
+    "vilken handledarutbilning behovs for att handleda st lakare",
+    "VILKEN UTBILDNING SKA EN ST HANDLEDARE HA",
+    "handledare för ST-läkare, vilken kurs?",
+    "st-handledare kurs",
+    "hej! undrar en sak... vilken utbildning behover man som handledare for st-lakare??",
+])
 def test_typos_case_compounds_and_filler_find_the_same_entry(engine: Engine, typed: str) -> None:
     clean = engine.answer("Vilken handledarutbildning behöver jag som ST-handledare?")
     reply = engine.answer(typed)
@@ -51,9 +48,8 @@ async def test_vague_question_is_asked_back_and_a_number_answers_it(chat: Chat) 
     assert question.status is Status.CLARIFY
     assert question.question and question.question.endswith("?")
     assert len(question.options) >= 2
-    university = next(
-        n for n, o in enumerate(question.options, start=1) if "universitet" in o.label.lower()
-    )
+    university = next(n for n, o in enumerate(question.options, start=1)
+                      if "universitet" in o.label.lower())
     answer = await chat.say(str(university))
     assert answer.status is Status.ANSWER
     assert "Stepping stone" in chat.text
@@ -75,34 +71,26 @@ async def test_after_a_clarification_a_new_question_is_answered_as_new(chat: Cha
     assert "per vecka" in chat.text
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Var kan jag parkera vid Danderyds sjukhus?",
-        "Hur mycket tjänar en studierektor?",
-        "Vad kostar Stepping stones?",
-        "When does the next Högskolepedagogik course start?",
-    ],
-)
-async def test_out_of_scope_is_an_honest_no_match_with_whom_to_ask(
-    chat: Chat, question: str
-) -> None:
+@pytest.mark.parametrize("question", [
+    "Var kan jag parkera vid Danderyds sjukhus?",
+    "Hur mycket tjänar en studierektor?",
+    "Vad kostar Stepping stones?",
+    "When does the next Högskolepedagogik course start?",
+])
+async def test_out_of_scope_is_an_honest_no_match_with_whom_to_ask(chat: Chat,
+                                                                   question: str) -> None:
     reply = await chat.say(question)
     assert reply.status is Status.NO_MATCH, chat.text
     assert "Fråga gärna" in chat.text or "Please ask" in chat.text
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What is the maximum dose of ibuprofen?",
-        "Mitt lösenord till Cosmic fungerar inte",
-        "vad blir det för väder?",
-    ],
-)
-async def test_out_of_the_domain_gets_one_line_on_what_the_bot_is_for(
-    chat: Chat, question: str
-) -> None:
+@pytest.mark.parametrize("question", [
+    "What is the maximum dose of ibuprofen?",
+    "Mitt lösenord till Cosmic fungerar inte",
+    "vad blir det för väder?",
+])
+async def test_out_of_the_domain_gets_one_line_on_what_the_bot_is_for(chat: Chat,
+                                                                      question: str) -> None:
     reply = await chat.say(question)
     assert (reply.status, reply.kind) == (Status.NO_MATCH, "out_of_domain"), chat.text
     assert len(reply.paragraphs) == 1

@@ -13,19 +13,11 @@ import pytest
 from tests.conftest import ROOT
 
 
-def handledarbot(
-    *args: str, stdin: str | None = None, tmp: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def handledarbot(*args: str, stdin: str | None = None,
+                 tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HANDLEDARBOT_SQLITE_PATH": str((tmp or Path("/nonexistent")) / "r.db")}
-    return subprocess.run(
-        [sys.executable, "-m", "adapters.cli", *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp or ROOT,
-        timeout=60,
-    )
+    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, env=env,
+                          capture_output=True, text=True, cwd=tmp or ROOT, timeout=60)
 
 
 def test_ask_prints_the_answer_with_its_source() -> None:
@@ -63,19 +55,15 @@ def test_chat_fed_from_a_pipe_answers_a_clarification_by_number(tmp_path: Path) 
     assert "Källa" in result.stdout[question_at:]
 
 
-@pytest.mark.parametrize(
-    "command", [["kb", "validate"], ["eval", str(ROOT / "knowledge" / "eval" / "questions.yaml")]]
-)
+@pytest.mark.parametrize("command", [["kb", "validate"], ["eval", str(ROOT / "knowledge" / "eval" / "questions.yaml")]])
 def test_coordinator_commands_succeed_on_the_shipped_base(command: list[str]) -> None:
     result = handledarbot(*command)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_chat_sets_a_reminder_and_saves_the_calendar_next_to_the_user(tmp_path: Path) -> None:
-    lines = (
-        "påminn mig varje måndag kl 8 om handledning med Erik\nja\nmina påminnelser\n"
-        "exportera kalender\n"
-    )
+    lines = ("påminn mig varje måndag kl 8 om handledning med Erik\nja\nmina påminnelser\n"
+             "exportera kalender\n")
     result = handledarbot("chat", stdin=lines, tmp=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Erik" in result.stdout and "måndag" in result.stdout
@@ -159,8 +147,7 @@ def test_eval_runs_questions_through_the_patient_data_guard(tmp_path: Path) -> N
 
 def test_run_without_platforms_is_the_console_chat(tmp_path: Path) -> None:
     """What `./run` does from a fresh clone: the console chat, reading lines from a pipe."""
-    result = handledarbot(
-        "run", stdin="Hur lång är Skolverkets handledarutbildning?\n", tmp=tmp_path
-    )
+    result = handledarbot("run", stdin="Hur lång är Skolverkets handledarutbildning?\n",
+                          tmp=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "5–6 timmar" in result.stdout

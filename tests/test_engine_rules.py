@@ -56,9 +56,7 @@ def test_english_detail_question_gets_an_english_no_match(tiny: Engine) -> None:
 
 
 def test_uncovered_region_is_never_answered_with_a_covered_one(tiny: Engine) -> None:
-    reply, rule, text = ask(
-        tiny, "vilken kurs ska handledare för universitetsstudenter på Gotland gå?"
-    )
+    reply, rule, text = ask(tiny, "vilken kurs ska handledare för universitetsstudenter på Gotland gå?")
     assert (reply.status, rule) == (Status.NO_MATCH, "region")
     assert "Region Gotland" in text and "Region Stockholm" in text
 
@@ -244,8 +242,7 @@ def test_the_user_says_where_they_work_and_answers_lead_with_it(engine: Engine) 
 
 
 def test_deployment_region_is_the_default_profile() -> None:
-    stockholm = Engine(
-        load_knowledge(Path(__file__).parent.parent / "knowledge"), default_region="stockholm"
-    )
+    stockholm = Engine(load_knowledge(Path(__file__).parent.parent / "knowledge"),
+                       default_region="stockholm")
     text = render_text(stockholm.answer("hur ofta ska ST-handledning ske?"))
     assert "inga uppgifter om detta för Region Stockholm" in text

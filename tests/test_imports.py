@@ -15,7 +15,6 @@ def test_the_core_imports_no_platform_library() -> None:
         "    importlib.import_module(m.name)\n"
         f"print(sorted(n for n in sys.modules if n.split('.')[0] in {PLATFORM_MODULES!r}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip() == "[]"

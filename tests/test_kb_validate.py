@@ -50,9 +50,7 @@ def test_a_valid_small_knowledge_base_passes(kb: Path, capsys: pytest.CaptureFix
     assert validate(kb, capsys)[0] == 0
 
 
-def test_yaml_syntax_error_names_file_and_line(
-    kb: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_yaml_syntax_error_names_file_and_line(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(kb, "    match: [[st, supervise]]", "    match: [[st, supervise]\n    bad: : :")
     status, output = validate(kb, capsys)
     assert status == 1
@@ -67,11 +65,7 @@ def test_unknown_key_is_named_with_its_line(kb: Path, capsys: pytest.CaptureFixt
 
 
 def test_missing_field_says_what_to_add(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(
-        kb,
-        "    source: s1\n    reviewed: 2026-11-23\n    match: [[st",
-        "    reviewed: 2026-11-23\n    match: [[st",
-    )
+    edit(kb, "    source: s1\n    reviewed: 2026-11-23\n    match: [[st", "    reviewed: 2026-11-23\n    match: [[st")
     status, output = validate(kb, capsys)
     assert status == 1
     assert "missing field 'source'" in output and "add it" in output
@@ -81,31 +75,22 @@ def test_wrong_type_is_explained(kb: Path, capsys: pytest.CaptureFixture[str]) -
     edit(kb, "weight: 2}", "weight: very}")
     status, output = validate(kb, capsys)
     assert status == 1
-    assert (
-        f"knowledge.yaml:{line_of(kb, 'weight: very')}: wrong value at concepts.0.weight" in output
-    )
+    assert f"knowledge.yaml:{line_of(kb, 'weight: very')}: wrong value at concepts.0.weight" in output
 
 
 def test_wrong_date_is_explained(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(
-        kb,
-        "    reviewed: 2026-11-23\n    match: [[st",
-        "    reviewed: förra veckan\n    match: [[st",
-    )
+    edit(kb, "    reviewed: 2026-11-23\n    match: [[st", "    reviewed: förra veckan\n    match: [[st")
     status, output = validate(kb, capsys)
     assert status == 1
-    assert (
-        f"knowledge.yaml:{line_of(kb, 'förra veckan')}: wrong value at roles.0.reviewed" in output
-    )
+    assert f"knowledge.yaml:{line_of(kb, 'förra veckan')}: wrong value at roles.0.reviewed" in output
 
 
 def test_dangling_course_reference(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(kb, "    courses: [ss]", "    courses: [ss, no-such-course]")
     status, output = validate(kb, capsys)
     assert status == 1
-    assert (
-        f"knowledge.yaml:{line_of(kb, 'no-such-course')}: course 'no-such-course' does not exist"
-    ) in output
+    assert (f"knowledge.yaml:{line_of(kb, 'no-such-course')}: course 'no-such-course' does not "
+            "exist") in output
 
 
 def test_dangling_concept_in_a_match_key(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,11 +109,8 @@ def test_duplicate_ids(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_duplicate_alias_across_roles(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(kb, "    courses: [ss]", "    courses: [ss]\n    aliases: [Stepping stone]")
-    edit(
-        kb,
-        "    name: {sv: Stepping stones, en: Stepping stones}",
-        "    name: {sv: Stepping stones, en: Stepping stones}\n    aliases: [stepping-stone]",
-    )
+    edit(kb, "    name: {sv: Stepping stones, en: Stepping stones}",
+         "    name: {sv: Stepping stones, en: Stepping stones}\n    aliases: [stepping-stone]")
     status, output = validate(kb, capsys)
     assert status == 1
     assert "is already an alias of" in output
@@ -150,21 +132,14 @@ def test_unsafe_yaml_is_refused(kb: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_the_console_script_exits_1_on_a_broken_base(kb: Path) -> None:
     edit(kb, "    courses: [ss]", "    courses: [nope]")
-    result = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "kb", "validate", str(kb)],
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run([sys.executable, "-m", "adapters.cli", "kb", "validate", str(kb)],
+                            capture_output=True, text=True)
     assert result.returncode == 1
     assert "course 'nope' does not exist" in result.stderr
 
 
-def test_impossible_date_is_reported_with_its_line(
-    kb: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    edit(
-        kb, "    reviewed: 2026-11-23\n    match: [[st", "    reviewed: 2026-13-45\n    match: [[st"
-    )
+def test_impossible_date_is_reported_with_its_line(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(kb, "    reviewed: 2026-11-23\n    match: [[st", "    reviewed: 2026-13-45\n    match: [[st")
     status, output = validate(kb, capsys)
     assert status == 1
     assert f"knowledge.yaml:{line_of(kb, '2026-13-45')}: wrong value at roles.0.reviewed" in output

@@ -131,8 +131,7 @@ def test_cli_exits_1_on_findings_and_0_when_they_are_accepted(kb: Path) -> None:
     # The finding names the file and the line where the course's entry starts.
     lines = (kb / "courses.yaml").read_text(encoding="utf-8").splitlines()
     line = next(
-        n
-        for n, text in enumerate(lines, start=1)
+        n for n, text in enumerate(lines, start=1)
         if text.strip() == "- id: course-orebro-ortopedisk-medicin"
     )
     assert f"courses.yaml:{line}: [orphan]" in failing.stdout

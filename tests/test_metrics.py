@@ -116,9 +116,5 @@ async def test_metrics_token_is_required_when_configured(get: Get, engine: Engin
     assert (await get(service, metrics, token="s3cret-token"))[0] == 401
     assert (await get(service, metrics, token="s3cret-token", auth="Bearer wrong"))[0] == 401
     assert (await get(service, metrics, token="s3cret-token", auth="Bearer s3cret-token"))[0] == 200
-    for odd in (
-        "Bearer é",
-        "Bearer s3cret-tokén",
-        "Bearer \u00ff\u00fe",
-    ):  # non-ASCII: 401, not 500
+    for odd in ("Bearer é", "Bearer s3cret-tokén", "Bearer \u00ff\u00fe"):  # non-ASCII: 401, not 500
         assert (await get(service, metrics, token="s3cret-token", auth=odd))[0] == 401

@@ -340,7 +340,9 @@ def test_specialistkollegium_or_360_yearly_at_most_three_and_two_times() -> None
         seen.append({"topic-specialistkollegium", "topic-360"} & ids)
         text = meeting_text(knowledge, reminder, meeting, "sv")
         if 1 <= year <= 2:
-            assert "Specialistkollegium eller 360-gradersbedömning (alternativ)" in text
+            assert (
+                "Specialistkollegium eller 360-gradersbedömning (alternativ)" in text
+            )
     assert [len(s) for s in seen] == [2, 2, 1, 0, 0]
     assert seen[2] == {"topic-specialistkollegium"}
 

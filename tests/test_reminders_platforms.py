@@ -35,13 +35,11 @@ FIRST_MEETING = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 REQUEST = "påminn mig varje måndag kl 8 om handledning med Erik"
 
 
-async def reminders_for(
-    settings: Settings, engine: Engine, senders: dict[str, Any], clock: FakeClock
-) -> Reminders:
+async def reminders_for(settings: Settings, engine: Engine, senders: dict[str, Any],
+                        clock: FakeClock) -> Reminders:
     knowledge = engine.knowledge
-    return await build(
-        settings, topics=knowledge.topics, sources=knowledge.sources, senders=senders, clock=clock
-    )
+    return await build(settings, topics=knowledge.topics, sources=knowledge.sources,
+                       senders=senders, clock=clock)
 
 
 @pytest.fixture
@@ -64,11 +62,8 @@ async def slack(
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     async with aiohttp.ClientSession() as http:
-        yield (
-            SlackServer(f"http://127.0.0.1:{runner.addresses[0][1]}", http, fake, service),
-            reminders,
-            clock,
-        )
+        yield SlackServer(f"http://127.0.0.1:{runner.addresses[0][1]}", http, fake, service), \
+            reminders, clock
     await runner.cleanup()
     await reminders.aclose()
     await fake.close()
@@ -82,16 +77,14 @@ async def test_a_reminder_set_in_a_slack_dm_arrives_in_that_dm(
     await chat.api.wait_for("chat.postMessage", lambda c: "Erik" in json.dumps(c.params))
     await chat.event(dm("ja"))
     saved = await chat.api.wait_for(
-        "chat.postMessage", lambda c: "Sparat" in json.dumps(c.params, ensure_ascii=False)
-    )
+        "chat.postMessage", lambda c: "Sparat" in json.dumps(c.params, ensure_ascii=False))
     assert saved.params["channel"] == DM
 
     assert await reminders.scheduler.run_once() == 0  # nothing is due before the meeting
     clock.set(FIRST_MEETING + timedelta(seconds=1))
     assert await reminders.scheduler.run_once() == 1
     delivered = await chat.api.wait_for(
-        "chat.postMessage", lambda c: "Att ta upp" in json.dumps(c.params, ensure_ascii=False)
-    )
+        "chat.postMessage", lambda c: "Att ta upp" in json.dumps(c.params, ensure_ascii=False))
     assert delivered.params["channel"] == DM
     text = json.dumps(delivered.params["blocks"], ensure_ascii=False)
     assert "Erik" in text and "varje möte" in text and "Region Skåne" in text
@@ -104,15 +97,13 @@ async def teams(
     tmp_path: Path, engine: Engine
 ) -> AsyncIterator[tuple[str, aiohttp.ClientSession, FakeConnector, Reminders, FakeClock]]:
     fake = await FakeConnector.start()
-    settings = load_settings(env_file=None).model_copy(
-        update={"teams_enabled": True, "sqlite_path": tmp_path / "reminders.db"}
-    )
+    settings = load_settings(env_file=None).model_copy(update={
+        "teams_enabled": True, "sqlite_path": tmp_path / "reminders.db"})
     clock = FakeClock(NOW)
     senders: dict[str, Any] = {}
     reminders = await reminders_for(settings, engine, senders, clock)
-    app = create_app(
-        settings=settings, service=Service(engine=engine, commands=[reminders.commands])
-    )
+    app = create_app(settings=settings,
+                     service=Service(engine=engine, commands=[reminders.commands]))
     senders.update(server.senders(app))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -143,9 +134,8 @@ async def test_a_reminder_set_in_teams_arrives_as_a_proactive_card(
     assert "Erik" in delivered.text and "varje möte" in delivered.text
 
 
-async def _export(
-    url: str, http: aiohttp.ClientSession, fake: FakeConnector, **extra: Any
-) -> list[dict[str, Any]]:
+async def _export(url: str, http: aiohttp.ClientSession, fake: FakeConnector,
+                  **extra: Any) -> list[dict[str, Any]]:
     """Set a reminder and ask for the calendar export; the export reply's attachments."""
     for text in (REQUEST, "ja", "exportera kalender"):
         before = len(fake.posted)
@@ -169,14 +159,8 @@ def _consent_invoke(fake: FakeConnector, action: str, context: Any) -> dict[str,
             "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D",
             "fileType": "ics",
         }
-    return activity(
-        fake,
-        None,
-        type="invoke",
-        name="fileConsent/invoke",
-        value=value,
-        id=f"consent-{action}-{len(fake.posted)}",
-    )
+    return activity(fake, None, type="invoke", name="fileConsent/invoke", value=value,
+                    id=f"consent-{action}-{len(fake.posted)}")
 
 
 async def test_the_calendar_export_in_personal_chat_goes_through_file_consent(
@@ -184,11 +168,8 @@ async def test_the_calendar_export_in_personal_chat_goes_through_file_consent(
 ) -> None:
     url, http, fake, _, _ = teams
     attachments = await _export(url, http, fake)
-    (consent,) = [
-        a
-        for a in attachments
-        if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
-    ]
+    (consent,) = [a for a in attachments
+                  if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"]
     assert consent["name"] == "handledning.ics"
     size = consent["content"]["sizeInBytes"]
     context = consent["content"]["acceptContext"]
@@ -235,12 +216,8 @@ async def test_the_calendar_export_in_a_group_chat_is_a_short_lived_link(
     url, http, fake, _, _ = teams
     group = {"conversation": {"id": "19:group@thread.v2", "conversationType": "groupChat"}}
     attachments = await _export(url, http, fake, **group)
-    links = [
-        action["url"]
-        for a in attachments
-        for action in a["content"].get("actions", [])
-        if action["type"] == "Action.OpenUrl"
-    ]
+    links = [action["url"] for a in attachments
+             for action in a["content"].get("actions", []) if action["type"] == "Action.OpenUrl"]
     (link,) = [u for u in links if "/teams/files/" in u]
     assert link.startswith(url + "/teams/files/") and len(link.rsplit("/", 1)[1]) >= 40
     async with http.get(link) as response:
@@ -273,14 +250,12 @@ async def test_a_colleague_named_with_at_stays_in_the_slack_reminder(
                                 "profile": {"display_name": "Anna Svensson"}}  # fmt: skip
     await chat.event(dm("påminn mig varje måndag kl 8 om handledning med <@U0ANNA>"))
     asked = await chat.api.wait_for(
-        "chat.postMessage", lambda c: "Anna Svensson" in json.dumps(c.params, ensure_ascii=False)
-    )
+        "chat.postMessage", lambda c: "Anna Svensson" in json.dumps(c.params, ensure_ascii=False))
     assert "U0ANNA" not in json.dumps(asked.params)
 
 
 async def test_a_revoked_slack_token_pauses_the_reminder_and_keeps_the_reason(
-    slack: tuple[SlackServer, Reminders, FakeClock],
-    tmp_path: Path,
+    slack: tuple[SlackServer, Reminders, FakeClock], tmp_path: Path,
 ) -> None:
     import sqlite3
 
@@ -289,21 +264,16 @@ async def test_a_revoked_slack_token_pauses_the_reminder_and_keeps_the_reason(
     await chat.api.wait_for("chat.postMessage", lambda c: "Erik" in json.dumps(c.params))
     await chat.event(dm("ja"))
     await chat.api.wait_for(
-        "chat.postMessage", lambda c: "Sparat" in json.dumps(c.params, ensure_ascii=False)
-    )
+        "chat.postMessage", lambda c: "Sparat" in json.dumps(c.params, ensure_ascii=False))
     chat.api.fail("chat.postMessage", "token_revoked", times=5)
     clock.set(FIRST_MEETING + timedelta(seconds=1))
     await reminders.scheduler.run_once()
     with sqlite3.connect(tmp_path / "reminders.db") as db:
         rows = db.execute("SELECT status, paused_reason FROM reminders").fetchall()
     assert len(rows) == 1 and rows[0][0] == "paused" and "token_revoked" in rows[0][1]
-    assert (
-        len([c for c in chat.api.calls_to("chat.postMessage") if c.answered == "token_revoked"])
-        == 1
-    )  # tried once, never again
+    assert len([c for c in chat.api.calls_to("chat.postMessage")
+                if c.answered == "token_revoked"]) == 1  # tried once, never again
     clock.advance(timedelta(hours=2))
     await reminders.scheduler.run_once()
-    assert (
-        len([c for c in chat.api.calls_to("chat.postMessage") if c.answered == "token_revoked"])
-        == 1
-    )
+    assert len([c for c in chat.api.calls_to("chat.postMessage")
+                if c.answered == "token_revoked"]) == 1

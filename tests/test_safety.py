@@ -227,9 +227,7 @@ def test_text_logs_keep_one_record_on_one_line(
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
     logs.configure(format="text", level="INFO")
-    forged = (
-        "hej\n2026-11-30 12:00:00,000 INFO handledarbot.admin [-] admin granted\r\x1b[2J\u202eok"
-    )
+    forged = "hej\n2026-11-30 12:00:00,000 INFO handledarbot.admin [-] admin granted\r\x1b[2J\u202eok"
     logger = logging.getLogger("handledarbot.test")
     logger.info("asked %s", forged)
     try:

@@ -188,9 +188,8 @@ async def test_socket_mode_answers_over_the_socket(
     await api.close()
 
 
-def _envelope(
-    envelope_id: str, event_id: str, event: dict[str, Any], *, retry: int = 0, reason: str = ""
-) -> dict[str, Any]:
+def _envelope(envelope_id: str, event_id: str, event: dict[str, Any], *, retry: int = 0,
+              reason: str = "") -> dict[str, Any]:
     return {
         "envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False,
         "retry_attempt": retry, "retry_reason": reason,
@@ -222,14 +221,10 @@ async def test_socket_mode_drops_a_retry_and_survives_a_reconnect(
         await api.wait_for("socket_closed")
         await api.wait_for("apps.connections.open", lambda c: len(api.calls_to("socket_open")) >= 2,
                            timeout=15)  # fmt: skip
-        await api.wait_for(
-            "socket_open", lambda c: len(api.calls_to("socket_open")) >= 2, timeout=15
-        )
+        await api.wait_for("socket_open", lambda c: len(api.calls_to("socket_open")) >= 2, timeout=15)
         later = {**event, "channel": "C0AFTER", "ts": "3.5", "event_ts": "3.5"}
         await api.push(_envelope("env-c", "Ev0AFTER", later))
-        await api.wait_for(
-            "chat.postMessage", lambda c: c.params["channel"] == "C0AFTER", timeout=10
-        )
+        await api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "C0AFTER", timeout=10)
         assert len([c for c in api.calls_to("chat.postMessage")
                     if c.params["channel"] == "C0RETRY"]) == 1  # fmt: skip
     finally:

@@ -828,8 +828,7 @@ def replies_in(server: SlackServer, *, channel: str, thread: str | None = None) 
     return [
         c
         for c in server.api.calls_to("chat.postMessage")
-        if c.params["channel"] == channel
-        and (thread is None or c.params.get("thread_ts") == thread)
+        if c.params["channel"] == channel and (thread is None or c.params.get("thread_ts") == thread)
     ]
 
 
@@ -856,9 +855,7 @@ async def test_another_bots_mention_is_not_answered(
 async def test_an_edited_mention_is_not_answered_again(server: SlackServer) -> None:
     event = mention(f"<@{BOT_USER_ID}> {ST_QUESTION}")
     await server.event(event)
-    await server.api.wait_for(
-        "chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"]
-    )
+    await server.api.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"])
     edited = {
         **event,
         "text": f"<@{BOT_USER_ID}> {ST_QUESTION} (rättat)",
@@ -929,19 +926,13 @@ async def test_a_colleague_named_with_at_keeps_their_name(server: SlackServer) -
         )
     ):
         await server.event(dm(text, channel=f"D0NAME{n}"))
-        await server.api.wait_for(
-            "chat.postMessage", lambda c, n=n: c.params["channel"] == f"D0NAME{n}"
-        )
+        await server.api.wait_for("chat.postMessage", lambda c, n=n: c.params["channel"] == f"D0NAME{n}")
     assert seen == [
         "påminn mig varje måndag kl 8 om handledning med Anna S",
         "handledning med erik",
         "handledning med @U0GONE",
     ]
-    assert [c.params["user"] for c in server.api.calls_to("users.info")] == [
-        "U0ANNA",
-        "U0GONE",
-        "U0GONE",
-    ]
+    assert [c.params["user"] for c in server.api.calls_to("users.info")] == ["U0ANNA", "U0GONE", "U0GONE"]
     await server.event(dm("hej <@U0ANNA>", channel="D0NAME9"))
     await server.api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0NAME9")
     assert len(server.api.calls_to("users.info")) == 3  # the name is remembered
@@ -1057,9 +1048,7 @@ def test_long_course_facts_are_never_cut_inside_an_entity(filler: str) -> None:
 def test_an_option_value_too_long_for_slack_goes_out_as_its_number() -> None:
     options = (Option("Kort", "short-value"), Option("Lång", "v" * 2500), Option("Tredje", "t"))
     reply = Reply(status=Status.CLARIFY, lang="sv", paragraphs=(), question="?", options=options)
-    buttons = [
-        e for b in render_reply(reply).blocks if b["type"] == "actions" for e in b["elements"]
-    ]
+    buttons = [e for b in render_reply(reply).blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["value"] for b in buttons] == ["short-value", "2", "t"]
     assert all(len(b["value"]) <= 2000 for b in buttons)
 
@@ -1090,13 +1079,9 @@ def test_every_renderer_shows_the_same_course_rows_in_the_same_order() -> None:
                         credits="3 hp", apply="Via chefen", prerequisites=("ST", "AT"))  # fmt: skip
     reply = Reply(status=Status.ANSWER, lang="sv", paragraphs=("p",), courses=(course,))
     expected = ["KI", "Distans", "2 dagar", "3 hp", "Via chefen", "ST, AT"]
-    slack = [
-        f["text"].split("\n", 1)[1] for b in render_reply(reply).blocks for f in b.get("fields", [])
-    ]
+    slack = [f["text"].split("\n", 1)[1] for b in render_reply(reply).blocks for f in b.get("fields", [])]
     card = render_cards.render_card(reply)
     teams = [f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]]
     web = [f["value"] for f in reply_json(reply, coordinator=False)["courses"][0]["facts"]]
-    text = [
-        line.split(": ", 1)[1] for line in render_text(reply).splitlines() if line.startswith("  ")
-    ]
+    text = [line.split(": ", 1)[1] for line in render_text(reply).splitlines() if line.startswith("  ")]
     assert slack == teams == web == text == expected

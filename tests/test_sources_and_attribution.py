@@ -34,23 +34,14 @@ def said(engine: Engine, question: str) -> str:
 # ---- attribution --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("question", "whose"),
-    [
-        (
-            "Does Socialstyrelsen recommend 2-3 days of supervisor training?",
-            "is Region Stockholm's own figure",
-        ),
-        (
-            "Rekommenderar Socialstyrelsen 2-3 dagars handledarutbildning?",
-            "är Region Stockholms egen uppgift",
-        ),
-        (
-            "Vilken handledarutbildning behöver jag som ST-handledare?",
-            "är Region Stockholms egen\nuppgift".replace("\n", " "),
-        ),
-    ],
-)
+@pytest.mark.parametrize(("question", "whose"), [
+    ("Does Socialstyrelsen recommend 2-3 days of supervisor training?",
+     "is Region Stockholm's own figure"),
+    ("Rekommenderar Socialstyrelsen 2-3 dagars handledarutbildning?",
+     "är Region Stockholms egen uppgift"),
+    ("Vilken handledarutbildning behöver jag som ST-handledare?",
+     "är Region Stockholms egen\nuppgift".replace("\n", " ")),
+])
 def test_the_two_to_three_days_are_region_stockholms_not_socialstyrelsens(
     engine: Engine, question: str, whose: str
 ) -> None:
@@ -79,20 +70,9 @@ def test_rows_the_toolbox_gives_no_cadence_are_not_stated_as_one(engine: Engine)
 
 
 def _reminder() -> Reminder:
-    schedule = Schedule(
-        Recurrence("monthly", 1, nth=1), datetime(2025, 1, 7, 9, 0), "Europe/Stockholm"
-    )
-    return Reminder(
-        1,
-        Owner("console", "u"),
-        "",
-        "Anna",
-        "sv",
-        schedule,
-        date(2024, 3, 1),
-        "active",
-        frozenset(),
-    )
+    schedule = Schedule(Recurrence("monthly", 1, nth=1), datetime(2025, 1, 7, 9, 0), "Europe/Stockholm")
+    return Reminder(1, Owner("console", "u"), "", "Anna", "sv", schedule, date(2024, 3, 1), "active",
+                    frozenset())
 
 
 def test_reminders_never_schedule_a_topic_without_a_cadence(kb: KnowledgeBase) -> None:
@@ -101,12 +81,7 @@ def test_reminders_never_schedule_a_topic_without_a_cadence(kb: KnowledgeBase) -
     lines = [
         line
         for month in range(1, 13)
-        for line in topic_lines(
-            knowledge,
-            r,
-            r.schedule.after(datetime(2025, month, 1, tzinfo=r.schedule.zone), inclusive=True),
-            "sv",
-        )  # type: ignore[arg-type]
+        for line in topic_lines(knowledge, r, r.schedule.after(datetime(2025, month, 1, tzinfo=r.schedule.zone), inclusive=True), "sv")  # type: ignore[arg-type]
     ]
     text = "\n".join(lines)
     assert "Case Based Discussion" not in text
@@ -114,10 +89,7 @@ def test_reminders_never_schedule_a_topic_without_a_cadence(kb: KnowledgeBase) -
     assert "etiska spörsmål" not in text
     assert "utvalt medicinskt delmål" in text  # the every-3-months row still comes
     # The yearly placement of specialistkollegium is the knowledge base's note, not Python's.
-    assert (
-        "Specialistkollegium: 3 gånger under ST-tiden (tabellen placerar raden under Årligen)"
-        in text
-    )
+    assert "Specialistkollegium: 3 gånger under ST-tiden (tabellen placerar raden under Årligen)" in text
     assert "årsmöte" not in text
 
 
@@ -151,42 +123,21 @@ def test_a_2021_statement_of_the_present_is_given_as_of_2021(engine: Engine) -> 
 # ---- English that keeps the meaning --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("question", "kept", "lost"),
-    [
-        # "Som handledare ska du ha genomgått ..." is a duty, not advice.
-        (
-            "Which training is given with Örebro University for ST supervisors?",
-            "as an ST supervisor you must have",
-            "you should have completed",
-        ),
-        (
-            "What does an AKA need for supervisor training?",
-            "adjunct clinical lecturer",
-            "clinical adjunct)",
-        ),
-        (
-            "Where is continuing education for ST supervisors in Örebro given?",
-            "återträffar (follow-up meetings)",
-            "reunion",
-        ),
-        (
-            "What does VO-college step 2 give?",
-            "gives them the opportunity to work as validation",
-            "qualifies",
-        ),
-        (
-            "Why is supervisor training needed in Region Stockholm?",
-            "all care services (vårdverksamheter)",
-            "care providers",
-        ),
-        (
-            "How many times should specialistkollegium be held during ST?",
-            "Specialistkollegium",
-            "specialist colleague panel",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("question", "kept", "lost"), [
+    # "Som handledare ska du ha genomgått ..." is a duty, not advice.
+    ("Which training is given with Örebro University for ST supervisors?",
+     "as an ST supervisor you must have",
+     "you should have completed"),
+    ("What does an AKA need for supervisor training?", "adjunct clinical lecturer", "clinical adjunct)"),
+    ("Where is continuing education for ST supervisors in Örebro given?",
+     "återträffar (follow-up meetings)", "reunion"),
+    ("What does VO-college step 2 give?", "gives them the opportunity to work as validation",
+     "qualifies"),
+    ("Why is supervisor training needed in Region Stockholm?", "all care services (vårdverksamheter)",
+     "care providers"),
+    ("How many times should specialistkollegium be held during ST?", "Specialistkollegium",
+     "specialist colleague panel"),
+])
 def test_the_english_keeps_the_swedish_meaning(
     engine: Engine, question: str, kept: str, lost: str
 ) -> None:
@@ -198,50 +149,24 @@ def test_the_english_keeps_the_swedish_meaning(
 # ---- facts the base lacked ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("question", "fact"),
-    [
-        (
-            "Vem ledde arbetet med Socialstyrelsens stöd till handledarutbildning?",
-            "Det är också viktigt att man följer våra allmänna råd",
-        ),
-        ("When did the new ST regulations with BT come?", "July 2021"),
-        (
-            "Finns det kollegialt stöd eller mentorsgrupper för handledare enligt strategin?",
-            "mentorsgrupper",
-        ),
-        ("Do nurses get time allocated for pedagogical work in their introduction year?", "(PTP)"),
-        ("Vilka krav ställer det nya läkarprogrammet på bedömning?", "bedömningskriterier"),
-        (
-            "Vilka indikatorer gäller för utbildningstjänster i Örebros strategi?",
-            "kände till lärandemålen",
-        ),
-        ("Which indicators does the goal of development potential have?", "education councils"),
-        (
-            "Who is responsible for recruiting to pedagogical assignments in Region Örebro län?",
-            "area level",
-        ),
-        (
-            "How many university hospitals are there in Örebro's health-care region?",
-            "Örebro and Uppsala",
-        ),
-        (
-            "Finns det ett pilotprojekt för sjuksköterskor i hemsjukvården i Region Skåne?",
-            "kommunal hemsjukvård",
-        ),
-        ("Who chairs the committee that adopted Örebro's education strategy?", "Margareta Ehnfors"),
-        ("Hur kontaktar jag Region Örebro län?", "019-602 70 00"),
-        (
-            "Where is the link to the 2015 målbeskrivningar for the a and b goals?",
-            "malbeskrivningar-2015.pdf",
-        ),
-        (
-            "Who offers the SPUR inspection, and what is LIPUS?",
-            "a subsidiary of the Swedish Medical Association",
-        ),
-        ("Vad gör studierektorsgruppen i Örebro?", "stärks samarbetet över specialitetsgränserna"),
-    ],
-)
+@pytest.mark.parametrize(("question", "fact"), [
+    ("Vem ledde arbetet med Socialstyrelsens stöd till handledarutbildning?",
+     "Det är också viktigt att man följer våra allmänna råd"),
+    ("When did the new ST regulations with BT come?", "July 2021"),
+    ("Finns det kollegialt stöd eller mentorsgrupper för handledare enligt strategin?", "mentorsgrupper"),
+    ("Do nurses get time allocated for pedagogical work in their introduction year?", "(PTP)"),
+    ("Vilka krav ställer det nya läkarprogrammet på bedömning?", "bedömningskriterier"),
+    ("Vilka indikatorer gäller för utbildningstjänster i Örebros strategi?", "kände till lärandemålen"),
+    ("Which indicators does the goal of development potential have?", "education councils"),
+    ("Who is responsible for recruiting to pedagogical assignments in Region Örebro län?", "area level"),
+    ("How many university hospitals are there in Örebro's health-care region?", "Örebro and Uppsala"),
+    ("Finns det ett pilotprojekt för sjuksköterskor i hemsjukvården i Region Skåne?", "kommunal hemsjukvård"),
+    ("Who chairs the committee that adopted Örebro's education strategy?", "Margareta Ehnfors"),
+    ("Hur kontaktar jag Region Örebro län?", "019-602 70 00"),
+    ("Where is the link to the 2015 målbeskrivningar for the a and b goals?", "malbeskrivningar-2015.pdf"),
+    ("Who offers the SPUR inspection, and what is LIPUS?", "a subsidiary of the Swedish Medical Association"),
+    ("Vad gör studierektorsgruppen i Örebro?", "stärks samarbetet över specialitetsgränserna"),
+])
 def test_facts_the_sources_give_are_answered(engine: Engine, question: str, fact: str) -> None:
     assert fact in " ".join(said(engine, question).split())
 
@@ -249,19 +174,16 @@ def test_facts_the_sources_give_are_answered(engine: Engine, question: str, fact
 # ---- contacts -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("scope", "topics", "expected"),
-    [
-        ("stockholm", {"course", "duration"}, ["contact-stockholm-courses"]),
-        ("stockholm", set(), ["contact-stockholm-courses"]),
-        ("orebro", {"st", "supervise"}, ["contact-orebro-st"]),
-        (None, {"st"}, ["contact-orebro-st"]),
-        (None, {"toolbox", "cbd"}, ["contact-skane-st"]),
-        ("skane", {"st"}, ["contact-skane-st"]),
-        ("orebro", {"strategy"}, ["contact-orebro-general"]),
-        (None, {"salary"}, ["contact-orebro-general"]),
-    ],
-)
+@pytest.mark.parametrize(("scope", "topics", "expected"), [
+    ("stockholm", {"course", "duration"}, ["contact-stockholm-courses"]),
+    ("stockholm", set(), ["contact-stockholm-courses"]),
+    ("orebro", {"st", "supervise"}, ["contact-orebro-st"]),
+    (None, {"st"}, ["contact-orebro-st"]),
+    (None, {"toolbox", "cbd"}, ["contact-skane-st"]),
+    ("skane", {"st"}, ["contact-skane-st"]),
+    ("orebro", {"strategy"}, ["contact-orebro-general"]),
+    (None, {"salary"}, ["contact-orebro-general"]),
+])
 def test_contacts_for_picks_the_contact_that_fits_region_and_topic(
     kb: KnowledgeBase, scope: str | None, topics: set[str], expected: list[str]
 ) -> None:

@@ -22,23 +22,16 @@ from tests.conftest import KNOWLEDGE, ROOT
 START_TIMEOUT = 60  # seconds; a start-up that hangs fails the test instead of hanging it
 
 
-def start(
-    tmp: Path, *args: str, env: dict[str, str] | None = None, user: str | None = None
-) -> subprocess.CompletedProcess[str]:
+def start(tmp: Path, *args: str, env: dict[str, str] | None = None,
+          user: str | None = None) -> subprocess.CompletedProcess[str]:
     """`handledarbot serve` (or `args`) in `tmp` with the web page on and a SQLite file there."""
-    environment = {
-        **os.environ,
-        "HANDLEDARBOT_WEB": "true",
-        "HANDLEDARBOT_PORT": str(free_port()),
-        "HANDLEDARBOT_SQLITE_PATH": str(tmp / "bot.sqlite3"),
-        **(env or {}),
-    }
+    environment = {**os.environ, "HANDLEDARBOT_WEB": "true", "HANDLEDARBOT_PORT": str(free_port()),
+                   "HANDLEDARBOT_SQLITE_PATH": str(tmp / "bot.sqlite3"), **(env or {})}
     command = [sys.executable, "-m", "adapters.cli", *(args or ("serve",))]
     if user is not None:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
-    return subprocess.run(
-        command, env=environment, cwd=tmp, capture_output=True, text=True, timeout=START_TIMEOUT
-    )
+    return subprocess.run(command, env=environment, cwd=tmp, capture_output=True, text=True,
+                          timeout=START_TIMEOUT)
 
 
 def free_port() -> int:
@@ -57,22 +50,18 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("HANDLEDARBOT_PORT", "abc"),
-        ("PORT", "70000"),
-        ("HANDLEDARBOT_PORT", "-1"),
-        ("HANDLEDARBOT_WEB", "ja"),
-        ("HANDLEDARBOT_TIMEZONE", "Stockholm"),
-        ("HANDLEDARBOT_RATE_LIMIT_SECONDS", "en minut"),
-        ("HANDLEDARBOT_LOG_FORMAT", "xml"),
-        ("DATABASE_URL", "mysql://bot@db/handledarbot"),
-    ],
-)
-def test_an_unusable_value_is_named_with_what_to_set(
-    tmp_path: Path, variable: str, value: str
-) -> None:
+@pytest.mark.parametrize(("variable", "value"), [
+    ("HANDLEDARBOT_PORT", "abc"),
+    ("PORT", "70000"),
+    ("HANDLEDARBOT_PORT", "-1"),
+    ("HANDLEDARBOT_WEB", "ja"),
+    ("HANDLEDARBOT_TIMEZONE", "Stockholm"),
+    ("HANDLEDARBOT_RATE_LIMIT_SECONDS", "en minut"),
+    ("HANDLEDARBOT_LOG_FORMAT", "xml"),
+    ("DATABASE_URL", "mysql://bot@db/handledarbot"),
+])
+def test_an_unusable_value_is_named_with_what_to_set(tmp_path: Path, variable: str,
+                                                     value: str) -> None:
     line = one_line(start(tmp_path, env={variable: value}))
     assert line.startswith(f"handledarbot: {variable}")
     if variable != "DATABASE_URL":  # may hold a password: never echoed
@@ -115,9 +104,7 @@ def test_an_unreachable_database_is_named(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_a_missing_database_is_named(tmp_path: Path) -> None:
     name = f"missing_{uuid.uuid4().hex[:8]}"
-    line = one_line(
-        start(tmp_path, env={"DATABASE_URL": f"postgresql://postgres@127.0.0.1/{name}"})
-    )
+    line = one_line(start(tmp_path, env={"DATABASE_URL": f"postgresql://postgres@127.0.0.1/{name}"}))
     assert "DATABASE_URL: the database does not exist" in line and name in line
 
 
@@ -179,34 +166,22 @@ def test_a_read_only_sqlite_store_stops_the_start_instead_of_hanging(
 
 
 def test_teams_local_mode_refuses_a_public_address(tmp_path: Path) -> None:
-    line = one_line(
-        start(tmp_path, env={"HANDLEDARBOT_TEAMS": "true", "HANDLEDARBOT_HOST": "0.0.0.0"})
-    )
+    line = one_line(start(tmp_path, env={"HANDLEDARBOT_TEAMS": "true",
+                                         "HANDLEDARBOT_HOST": "0.0.0.0"}))
     assert "HANDLEDARBOT_TEAMS=true" in line and "HANDLEDARBOT_HOST=0.0.0.0" in line
 
 
 def test_typos_are_warned_about_and_the_log_says_what_is_in_use(tmp_path: Path) -> None:
     """`DATABSE_URL` in .env and `SLACK_SIGNIN_SECRET` in the environment are named; the start
     line says the store (SQLite, so the typo shows), the adapters and the knowledge base."""
-    (tmp_path / ".env").write_text(
-        "DATABSE_URL=postgresql://postgres@127.0.0.1/test\n", encoding="utf-8"
-    )
-    environment = {
-        **os.environ,
-        "HANDLEDARBOT_WEB": "true",
-        "HANDLEDARBOT_PORT": "0",
-        "HANDLEDARBOT_SQLITE_PATH": str(tmp_path / "bot.sqlite3"),
-        "SLACK_SIGNIN_SECRET": "x",
-        "HANDLEDARBOT_WEBB": "true",
-    }
+    (tmp_path / ".env").write_text("DATABSE_URL=postgresql://postgres@127.0.0.1/test\n",
+                                   encoding="utf-8")
+    environment = {**os.environ, "HANDLEDARBOT_WEB": "true", "HANDLEDARBOT_PORT": "0",
+                   "HANDLEDARBOT_SQLITE_PATH": str(tmp_path / "bot.sqlite3"),
+                   "SLACK_SIGNIN_SECRET": "x", "HANDLEDARBOT_WEBB": "true"}
     lines: list[str] = []
-    with subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "serve"],
-        env=environment,
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
+    with subprocess.Popen([sys.executable, "-m", "adapters.cli", "serve"], env=environment,
+                          cwd=tmp_path, stderr=subprocess.PIPE, text=True) as process:
         assert process.stderr is not None
         try:
             while not any("started: store" in line for line in lines):
@@ -231,14 +206,7 @@ def test_typos_are_warned_about_and_the_log_says_what_is_in_use(tmp_path: Path) 
 def test_a_tenant_bound_teams_registration_without_its_tenant_is_named(
     tmp_path: Path, app_type: str
 ) -> None:
-    line = one_line(
-        start(
-            tmp_path,
-            env={
-                "MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
-                "MICROSOFT_APP_PASSWORD": "not-used-for-msi",
-                "MICROSOFT_APP_TYPE": app_type,
-            },
-        )
-    )
+    line = one_line(start(tmp_path, env={"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
+                                         "MICROSOFT_APP_PASSWORD": "not-used-for-msi",
+                                         "MICROSOFT_APP_TYPE": app_type}))
     assert f"MICROSOFT_APP_TYPE={app_type} needs MICROSOFT_APP_TENANT_ID" in line

@@ -722,10 +722,7 @@ async def test_a_stalled_openid_metadata_endpoint_never_stalls_the_server(
         # More bad tokens: refused at once from the (empty) cache, no refetch storm.
         for n in range(5):
             again = time.monotonic()
-            assert (
-                await server.post(activity(server.fake, QUESTION, id=f"x{n}"), headers=headers)
-                == 401
-            )
+            assert await server.post(activity(server.fake, QUESTION, id=f"x{n}"), headers=headers) == 401
             assert time.monotonic() - again < 0.5
         assert silent.connections == 1
         assert server.fake.posted == []
@@ -743,11 +740,7 @@ async def test_cached_signing_keys_are_served_while_a_refresh_hangs() -> None:
     from adapters import botframework
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = {
-        **json.loads(RSAAlgorithm.to_jwk(key.public_key())),
-        "kid": "k1",
-        "endorsements": ["msteams"],
-    }
+    jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "k1", "endorsements": ["msteams"]}
     stalled, released = asyncio.Event(), asyncio.Event()
     hits: list[str] = []
 
@@ -779,9 +772,7 @@ async def test_cached_signing_keys_are_served_while_a_refresh_hangs() -> None:
         assert await asyncio.wait_for(cache.get("k1"), 0.5) is not None  # one refresh at a time
         await asyncio.sleep(0.1)
         assert len(hits) == 2
-        assert (
-            await asyncio.wait_for(cache.get("other"), 0.5) is None
-        )  # fetched just now: no refetch
+        assert await asyncio.wait_for(cache.get("other"), 0.5) is None  # fetched just now: no refetch
         assert len(hits) == 2
     finally:
         released.set()
@@ -819,19 +810,11 @@ def test_the_teams_package_manifest_is_valid_against_the_v1_17_schema(tmp_path: 
     # The checker does catch what Teams refuses:
     too_long = json.loads(json.dumps(manifest))
     too_long["bots"][0]["commandLists"][0]["commands"][1]["title"] = "x" * 33
-    assert any(
-        "commands/1/title" in p
-        for p in manifest_problems(too_long, "teams-manifest-v1.17.schema.json")
-    )
+    assert any("commands/1/title" in p for p in manifest_problems(too_long, "teams-manifest-v1.17.schema.json"))
 
 
-@pytest.mark.parametrize(
-    "app_id",
-    ["not-a-guid", "11111111-2222-3333-4444-55555555555", "{11111111-2222-3333-4444-555555555555}"],
-)
-def test_the_teams_package_refuses_an_app_id_that_is_not_a_guid(
-    tmp_path: Path, app_id: str
-) -> None:
+@pytest.mark.parametrize("app_id", ["not-a-guid", "11111111-2222-3333-4444-55555555555", "{11111111-2222-3333-4444-555555555555}"])
+def test_the_teams_package_refuses_an_app_id_that_is_not_a_guid(tmp_path: Path, app_id: str) -> None:
     from adapters.teams_package import build_package
 
     settings = load_settings(env_file=None).model_copy(update={"microsoft_app_id": app_id})

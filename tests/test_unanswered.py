@@ -175,9 +175,7 @@ async def test_cli_report_reads_the_same_database(tmp_path: Path, engine: Engine
 def test_report_names_the_closest_entry_to_turn_a_miss_into_an_example(engine: Engine) -> None:
     missed = [
         Unanswered(
-            text="var finns mallarna för medsittning?",
-            kind="no_match",
-            lang="sv",
+            text="var finns mallarna för medsittning?", kind="no_match", lang="sv",
             at=datetime.now(UTC),
         )
     ]

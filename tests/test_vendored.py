@@ -7,9 +7,8 @@ import pytest
 from tests.conftest import ROOT, SHARED
 
 UPSTREAM = ROOT.parent / "shared"
-FILES = sorted(
-    p.relative_to(SHARED) for p in SHARED.rglob("*") if p.is_file() and p.name != "SOURCE.md"
-)
+FILES = sorted(p.relative_to(SHARED) for p in SHARED.rglob("*") if p.is_file()
+               and p.name != "SOURCE.md")
 
 
 def test_the_vendored_files_are_there() -> None:
