@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reminders.due import due_topics, next_meeting
+from bot.reminders.due import add_months, due_topics, next_meeting
 from bot.reminders.model import Owner, Recurrence, Reminder, Schedule, to_epoch
 from tests.reminder_worker import TOPICS
 
@@ -211,3 +212,11 @@ def test_arithmetic_meetings_match_rrule_across_dst_and_month_ends(
         )
     ]
     assert list(schedule.between(moment, year)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(date(1990, 1, 1), date(2090, 12, 31)), months=st.integers(-300, 300))
+def test_adding_months_clamps_to_the_month_end_as_relativedelta_does(
+    day: date, months: int
+) -> None:
+    assert add_months(day, months) == day + relativedelta(months=months)

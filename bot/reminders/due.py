@@ -17,10 +17,9 @@ Skipped meetings are not meetings: what was due at one moves to the next.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-
-from dateutil.relativedelta import relativedelta
 
 from bot.knowledge.schema import Topic
 from bot.reminders.model import Reminder, to_epoch
@@ -70,7 +69,7 @@ def _period_before(reminder: Reminder, first: date) -> date:
     """The day one period before the first meeting: where a previous meeting would have been."""
     rec = reminder.schedule.recurrence
     if rec.freq == "monthly":
-        return first - relativedelta(months=rec.interval)
+        return add_months(first, -rec.interval)
     return first - timedelta(weeks=rec.interval)
 
 
@@ -93,12 +92,19 @@ def _mark_between(reference: date, months: int, since: date, day: date) -> int |
     """The k >= 1 of a mark reference + k*months with since < mark <= day, else None."""
     k = max(1, _months_between(reference, since) // months - 1)
     while True:
-        mark = reference + relativedelta(months=k * months)
+        mark = add_months(reference, k * months)
         if mark > day:
             return None
         if mark > since:
             return k
         k += 1
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, clamped to the month's last day (31 Jan + 1 → 28/29 Feb),
+    as dateutil's relativedelta does."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def _months_between(first: date, second: date) -> int:
