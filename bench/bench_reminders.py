@@ -98,6 +98,8 @@ async def filled(backend: str, count: int, postgres: str) -> AsyncIterator[SqlRe
             " FROM reminders",
             due,
         )
+    async with store.database.transaction() as conn:  # statistics, as a database in use has
+        await conn.execute("ANALYZE")
     try:
         yield store
     finally:
