@@ -176,7 +176,8 @@ class Scheduler:
             late_since=claim.scheduled_at if late else None,
         )
         try:
-            await asyncio.wait_for(sender.send(reminder.address, reply), self._config.send_timeout)
+            async with asyncio.timeout(self._config.send_timeout):
+                await sender.send(reminder.address, reply)
         except DeliveryError as error:
             if error.permanent:
                 return self._give_up(claim, str(error))
