@@ -204,24 +204,29 @@ class SqlReminderStore:
     async def claim(
         self, token: str, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[Claim]:
+        """Lease up to `limit` due deliveries, oldest first. The rows are read back by primary
+        key, so the cost per batch does not grow with the number pending."""
         lock = " FOR UPDATE OF d SKIP LOCKED" if self._db.dialect == "postgres" else ""
         async with self._db.transaction() as conn:
-            await conn.execute(
+            leased = await conn.fetch(
                 "UPDATE deliveries SET lease_token = $1, lease_until = $2 WHERE id IN ("
                 " SELECT d.id FROM deliveries d JOIN reminders r ON r.id = d.reminder_id"
                 " WHERE d.state = 'pending' AND d.due_at <= $3 AND r.status = 'active'"
                 " AND (d.lease_until IS NULL OR d.lease_until < $3)"
-                f" ORDER BY d.due_at LIMIT $4{lock})",
+                f" ORDER BY d.due_at LIMIT $4{lock}) RETURNING id",
                 token,
                 to_epoch(lease_until),
                 to_epoch(now),
                 limit,
             )
+            if not leased:
+                return []
+            listed = ", ".join(f"${n + 1}" for n in range(len(leased)))
             rows = await conn.fetch(
                 f"SELECT d.id AS job_id, d.occurrence, d.seq, d.scheduled_at, d.attempts, {_COLUMNS}"
                 " FROM deliveries d JOIN reminders r ON r.id = d.reminder_id"
-                " WHERE d.lease_token = $1 AND d.state = 'pending' ORDER BY d.due_at",
-                token,
+                f" WHERE d.id IN ({listed}) ORDER BY d.due_at",
+                *(row["id"] for row in leased),
             )
         return [_claim(row, token) for row in rows]
 
