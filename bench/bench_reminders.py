@@ -253,7 +253,10 @@ async def parent(args: argparse.Namespace) -> None:
                     plain = await run_case(endpoint, url, backend, count, "plain", args)
                     sched = await run_case(endpoint, url, backend, count, "scheduler", args)
                     rows.setdefault((backend, count), []).append((plain, sched))
-                    print(f"repeat {repeat + 1} {backend} {count}: {line(plain, sched, count)}")
+                    print(
+                        f"repeat {repeat + 1} {backend} {count}: {line(plain, sched, count)}",
+                        flush=True,
+                    )
     finally:
         await runner.cleanup()
     print("\nbackend | stored | plain /s | scheduler /s | ratio | peak RSS plain / scheduler")
