@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reminders.due import due_topics, next_meeting
+from bot.reminders.due import add_months, due_topics, next_meeting
 from bot.reminders.model import Owner, Recurrence, Reminder, Schedule, to_epoch
 from tests.reminder_worker import TOPICS
 
@@ -109,27 +111,112 @@ def test_first_monday_of_every_month() -> None:
     ]
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    weekday=st.integers(0, 6),
-    interval=st.integers(1, 4),
-    nth=st.sampled_from([None, 1, 2, -1]),
-    offset=st.integers(0, 1500),
-    hour=st.integers(0, 23),
-)
-def test_fast_forwarded_rule_gives_the_same_meetings_as_iterating_from_the_start(
-    weekday: int, interval: int, nth: int | None, offset: int, hour: int
-) -> None:
-    rec = (
-        Recurrence("monthly", weekday, interval=interval, nth=nth)
-        if nth
-        else Recurrence("weekly", weekday, interval=interval)
+def rrule_meetings(schedule: Schedule) -> rrule:
+    """The reference: dateutil's rrule for the series, iterated from its start."""
+    r = schedule.recurrence
+    start = schedule.start
+    if r.freq == "once":
+        return rrule(WEEKLY, count=1, dtstart=start)
+    if r.freq == "monthly" and r.nth is None:
+        return rrule(MONTHLY, interval=r.interval, bymonthday=start.day, dtstart=start)
+    day = weekday(r.weekday, r.nth)
+    return rrule(
+        MONTHLY if r.freq == "monthly" else WEEKLY,
+        interval=r.interval,
+        byweekday=day,
+        dtstart=start,
     )
-    schedule = Schedule(rec, datetime(2024, 1, 10, hour, 0), TZ)
-    moment = schedule.localize(datetime(2024, 1, 10, 12, 0) + timedelta(days=offset))
-    slow = schedule.rule()
-    local = schedule.local(moment)
-    assert schedule.after(moment) == schedule.localize(slow.after(local))
-    expected_before = slow.before(local)
-    found_before = schedule.before(moment)
-    assert found_before == (schedule.localize(expected_before) if expected_before else None)
+
+
+def rrule_after(schedule: Schedule, moment: datetime, inclusive: bool) -> datetime | None:
+    rule = rrule_meetings(schedule)
+    found = rule.after(schedule.local(moment) - timedelta(hours=2), inc=True)
+    while found is not None:
+        aware = schedule.localize(found)
+        if aware > moment or (inclusive and aware == moment):
+            return aware
+        found = rule.after(found)
+    return None
+
+
+def rrule_before(schedule: Schedule, moment: datetime) -> datetime | None:
+    rule = rrule_meetings(schedule)
+    found = rule.before(schedule.local(moment) + timedelta(hours=2))
+    while found is not None:
+        aware = schedule.localize(found)
+        if aware < moment:
+            return aware
+        found = rule.before(found)
+    return None
+
+
+RECURRENCES = st.one_of(
+    st.builds(Recurrence, st.just("weekly"), st.integers(0, 6), interval=st.integers(1, 4)),
+    st.builds(
+        Recurrence,
+        st.just("monthly"),
+        st.integers(0, 6),
+        interval=st.integers(1, 12),
+        nth=st.sampled_from([None, 1, 2, 4, 5, -1, -2]),
+    ),
+    st.builds(Recurrence, st.just("once"), st.integers(0, 6)),
+)
+# Month ends (28-31) and the nights summer time starts and ends in Stockholm.
+DAYS = st.one_of(
+    st.dates(date(2023, 1, 1), date(2030, 12, 31)),
+    st.sampled_from([date(2025, 3, 30), date(2025, 10, 26), date(2026, 3, 29), date(2026, 10, 25)]),
+    st.builds(date, st.integers(2024, 2028), st.integers(1, 12), st.integers(28, 28)),
+)
+TIMES = st.sampled_from([(0, 0), (1, 30), (2, 0), (2, 30), (3, 0), (8, 0), (14, 15), (23, 30)])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rec=RECURRENCES,
+    start_day=DAYS,
+    start_time=TIMES,
+    day=DAYS,
+    time=TIMES,
+    month_end=st.integers(0, 3),
+)
+def test_arithmetic_meetings_match_rrule_across_dst_and_month_ends(
+    rec: Recurrence,
+    start_day: date,
+    start_time: tuple[int, int],
+    day: date,
+    time: tuple[int, int],
+    month_end: int,
+) -> None:
+    if rec.freq == "monthly" and rec.nth is None and start_day.day == 28:
+        start_day += timedelta(days=month_end)  # the 28th to the 31st (or into the next month)
+    start = datetime.combine(start_day, datetime.min.time()).replace(
+        hour=start_time[0], minute=start_time[1]
+    )
+    schedule = Schedule(rec, start, TZ)
+    moment = schedule.localize(
+        datetime.combine(day, datetime.min.time()).replace(hour=time[0], minute=time[1])
+    )
+    assert schedule.after(moment) == rrule_after(schedule, moment, False)
+    assert schedule.after(moment, inclusive=True) == rrule_after(schedule, moment, True)
+    assert schedule.before(moment) == rrule_before(schedule, moment)
+    meeting = schedule.after(moment)
+    if meeting is not None:  # exactly at a meeting
+        assert schedule.after(meeting, inclusive=True) == meeting
+        assert schedule.after(meeting) == rrule_after(schedule, meeting, False)
+        assert schedule.before(meeting) == rrule_before(schedule, meeting)
+    year = moment + timedelta(days=400)
+    expected = [
+        schedule.localize(naive)
+        for naive in rrule_meetings(schedule).between(
+            schedule.local(moment), schedule.local(year), inc=True
+        )
+    ]
+    assert list(schedule.between(moment, year)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(date(1990, 1, 1), date(2090, 12, 31)), months=st.integers(-300, 300))
+def test_adding_months_clamps_to_the_month_end_as_relativedelta_does(
+    day: date, months: int
+) -> None:
+    assert add_months(day, months) == day + relativedelta(months=months)

@@ -15,6 +15,7 @@ from bot.reminders.clock import FakeClock, SystemClock
 from bot.reminders.commands import ReminderCommands
 from bot.reminders.model import NewReminder, Owner, Recurrence, Schedule
 from bot.reminders.scheduler import Scheduler, SchedulerConfig
+from bot.reminders.store import SqlReminderStore
 from tests.reminder_worker import KNOWLEDGE, FakeEndpoint, HttpSender, StoreFactory, wait_until
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -187,3 +188,53 @@ async def test_429_with_retry_after_loses_nothing_and_duplicates_nothing(
     assert elapsed >= 1.0  # nothing was retried sooner than Retry-After: 1
     assert len(endpoint.delivered) == len(set(endpoint.delivered)) == 30
     assert {b["address"] for b in endpoint.bodies} == {f"a{n}" for n in range(30)}
+
+
+class Stalling(Recorder):
+    """Records at once, except sends to `stall`, which wait for `release`."""
+
+    def __init__(self, stall: str) -> None:
+        super().__init__()
+        self.stall = stall
+        self.release = asyncio.Event()
+
+    async def send(self, address: str, reply: Reply) -> None:
+        if address == self.stall:
+            await self.release.wait()
+        await super().send(address, reply)
+
+
+async def test_a_slow_send_does_not_hold_back_recording_the_others_as_sent(
+    factory: StoreFactory,
+) -> None:
+    """What was delivered is on record while one send still hangs, so a crash at that moment
+    resends only the hanging one; then each is delivered exactly once."""
+    store = await factory.open()
+    now = datetime.now(UTC)
+    for address in ("a", "b", "slow"):
+        await store.add(weekly(datetime(2025, 9, 1, 8, 0), address=address), first=now, now=now)
+    sender = Stalling("slow")
+    config = SchedulerConfig(
+        batch=10, concurrency=10, lease=timedelta(seconds=30), send_timeout=10, write_delay=0.05
+    )
+    scheduler = Scheduler(
+        store=store,
+        senders={"test": sender},
+        clock=SystemClock(),
+        knowledge=KNOWLEDGE,
+        config=config,
+    )
+    delivering = asyncio.create_task(scheduler.run_once())
+    await wait_until(lambda: sent_on_record(store, 2))
+    assert not delivering.done() and {a for a, _ in sender.sent} == {"a", "b"}
+    sender.release.set()
+    assert await delivering == 3
+    await wait_until(lambda: sent_on_record(store, 3))
+    assert await scheduler.run_once() == 0
+    assert sorted(a for a, _ in sender.sent) == ["a", "b", "slow"]
+
+
+async def sent_on_record(store: SqlReminderStore, count: int) -> bool:
+    async with store.database.transaction() as conn:
+        rows = await conn.fetch("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'sent'")
+    return int(rows[0]["n"]) == count

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reminders.model import NewReminder, Owner, Recurrence, Schedule
+from bot.reminders.model import Failed, NewReminder, Owner, Recurrence, Retry, Schedule, Sent
 from bot.reminders.store import SqlReminderStore
 from tests.reminder_worker import StoreFactory
 
@@ -61,8 +61,8 @@ async def test_claim_complete_queues_next_and_a_lease_excludes_others(
     [claim] = await store.claim("a", now=NOW, lease_until=lease, limit=10)
     assert await other.claim("b", now=NOW, lease_until=lease, limit=10) == []
     following = NOW + timedelta(days=14)
-    assert await store.complete(claim, now=NOW, late=False, next_occurrence=following)
-    assert not await store.complete(claim, now=NOW, late=False, next_occurrence=following)
+    assert await store.settle([Sent(claim, False, following)], now=NOW) == 1
+    assert await store.settle([Sent(claim, False, following)], now=NOW) == 0  # never twice
     assert await store.claim("c", now=NOW + timedelta(days=13), lease_until=lease, limit=10) == []
     [again] = await store.claim(
         "c", now=following, lease_until=following + timedelta(minutes=5), limit=10
@@ -81,15 +81,41 @@ async def test_expired_lease_is_taken_over_and_old_holder_cannot_commit(
         "alive", now=later, lease_until=later + timedelta(seconds=30), limit=5
     )
     assert taken.job_id == dead.job_id
-    assert not await store.complete(dead, now=later, late=False, next_occurrence=None)
-    assert await store.complete(taken, now=later, late=False, next_occurrence=None)
+    assert await store.settle([Sent(dead, False, None)], now=later) == 0
+    assert await store.settle([Sent(taken, False, None)], now=later) == 1
+
+
+async def test_one_settle_records_a_whole_batch_and_never_twice(
+    factory: StoreFactory,
+) -> None:
+    store = await factory.open()
+    for n in range(5):
+        await store.add(new(label=f"T{n}"), first=NOW - timedelta(seconds=n), now=NOW)
+    lease = NOW + timedelta(minutes=5)
+    claims = await store.claim("a", now=NOW, lease_until=lease, limit=10)
+    assert len(claims) == 5
+    week = NOW + timedelta(days=7)
+    outcomes = [Sent(c, n == 0, week) for n, c in enumerate(claims[:3])]
+    retry = Retry(claims[3], NOW + timedelta(minutes=1))
+    assert await store.settle([*outcomes, retry, Failed(claims[4], "gone")], now=NOW) == 5
+    assert await store.settle([*outcomes, retry], now=NOW) == 0  # settled once only
+    assert await store.claim("b", now=NOW, lease_until=lease, limit=10) == []
+    [again] = await store.claim("b", now=NOW + timedelta(minutes=1), lease_until=lease, limit=10)
+    assert again.job_id == claims[3].job_id and again.attempts == 1
+    assert await store.settle([Sent(again, False, None)], now=NOW) == 1
+    queued = await store.claim("c", now=week, lease_until=week + timedelta(minutes=5), limit=10)
+    assert {(c.reminder.id, c.occurrence) for c in queued} == {
+        (c.reminder.id, week) for c in claims[:3]
+    }
+    statuses = {r.id: r.status for r in await store.mine(ANNA)}
+    assert [statuses[c.reminder.id] for c in claims] == ["active"] * 4 + ["paused"]
 
 
 async def test_paused_reminders_are_not_claimed_and_failure_pauses(factory: StoreFactory) -> None:
     store = await factory.open()
     reminder = await store.add(new(), first=NOW, now=NOW)
     [claim] = await store.claim("a", now=NOW, lease_until=NOW + timedelta(minutes=1), limit=5)
-    await store.fail(claim, reason="channel_not_found")
+    assert await store.settle([Failed(claim, "channel_not_found")], now=NOW) == 1
     [paused] = await store.mine(ANNA)
     assert paused.status == "paused"
     resumed = await store.save(

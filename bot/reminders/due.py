@@ -17,10 +17,9 @@ Skipped meetings are not meetings: what was due at one moves to the next.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from calendar import monthrange
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-
-from dateutil.relativedelta import relativedelta
 
 from bot.knowledge.schema import Topic
 from bot.reminders.model import Reminder, to_epoch
@@ -52,7 +51,6 @@ def previous_meeting(reminder: Reminder, meeting: datetime) -> datetime | None:
 def due_topics(topics: Sequence[Topic], reminder: Reminder, meeting: datetime) -> list[Topic]:
     """The topics for `meeting` (aware), in knowledge-base order."""
     previous = previous_meeting(reminder, meeting)
-    following = next_meeting(reminder, meeting)
     local = reminder.schedule.local(meeting).date()
     since = (
         reminder.schedule.local(previous).date()
@@ -60,21 +58,32 @@ def due_topics(topics: Sequence[Topic], reminder: Reminder, meeting: datetime) -
         else _period_before(reminder, local)
     )
     reference = reminder.st_start or reminder.series_start
-    last_in_december = local.month == 12 and (
-        following is None or reminder.schedule.local(following).year > local.year
-    )
-    return [t for t in topics if _is_due(t, since, local, reference, last_in_december)]
+    marks: dict[int, int | None] = {}  # months -> the mark at this meeting; topics share them
+
+    def mark(months: int) -> int | None:
+        if months not in marks:
+            marks[months] = _mark_between(reference, months, since, local)
+        return marks[months]
+
+    december = local.month == 12 and _last_in_year(reminder, meeting)
+    return [t for t in topics if _is_due(t, mark, december)]
+
+
+def _last_in_year(reminder: Reminder, meeting: datetime) -> bool:
+    following = next_meeting(reminder, meeting)
+    schedule = reminder.schedule
+    return following is None or schedule.local(following).year > schedule.local(meeting).year
 
 
 def _period_before(reminder: Reminder, first: date) -> date:
     """The day one period before the first meeting: where a previous meeting would have been."""
     rec = reminder.schedule.recurrence
     if rec.freq == "monthly":
-        return first - relativedelta(months=rec.interval)
+        return add_months(first, -rec.interval)
     return first - timedelta(weeks=rec.interval)
 
 
-def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_december: bool) -> bool:
+def _is_due(topic: Topic, mark: Callable[[int], int | None], last_in_december: bool) -> bool:
     kind = topic.cadence.kind
     if kind == "each_meeting":
         return True
@@ -82,23 +91,30 @@ def _is_due(topic: Topic, since: date, day: date, reference: date, last_in_decem
         return False
     if kind == "end_of_year":
         return last_in_december
-    months = topic.cadence.months if kind == "every_months" else 12
-    k = _mark_between(reference, months or 12, since, day)
+    k = mark((topic.cadence.months if kind == "every_months" else 12) or 12)
     if kind == "times_during_st":
         return k is not None and k <= (topic.cadence.times or 0)
     return k is not None
 
 
 def _mark_between(reference: date, months: int, since: date, day: date) -> int | None:
-    """The k >= 1 of a mark reference + k*months with since < mark <= day, else None."""
-    k = max(1, _months_between(reference, since) // months - 1)
+    """The k >= 1 of a mark reference + k*months with since < mark <= day, else None. Marks
+    before k = (months from reference to since) // months lie in earlier months than `since`."""
+    k = max(1, _months_between(reference, since) // months)
     while True:
-        mark = reference + relativedelta(months=k * months)
+        mark = add_months(reference, k * months)
         if mark > day:
             return None
         if mark > since:
             return k
         k += 1
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, clamped to the month's last day (31 Jan + 1 → 28/29 Feb),
+    as dateutil's relativedelta does."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def _months_between(first: date, second: date) -> int:

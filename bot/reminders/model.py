@@ -7,18 +7,18 @@ daylight-saving changes. An occurrence is identified by its UTC instant (whole s
 from __future__ import annotations
 
 import re
+from calendar import monthrange
+from calendar import weekday as weekday_of
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
-
 from bot.messages import Lang
 
 _DST_SLACK = timedelta(hours=2)
+_MAX_PERIODS = 1200  # 100 years of monthly meetings; a 29 February every 12 months needs 8
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ReminderStatus = Literal["active", "paused"]
 
@@ -78,34 +78,6 @@ class Schedule:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def rule(self, near: datetime | None = None) -> rrule:
-        """The rrule; with `near` (naive local) its start is moved forward by whole periods to
-        shortly before `near`, which keeps every occurrence but skips iterating from the start."""
-        r = self.recurrence
-        if r.freq == "once":
-            return rrule(WEEKLY, count=1, dtstart=self.start)
-        if r.freq == "monthly" and r.nth is None:
-            return rrule(
-                MONTHLY, interval=r.interval, bymonthday=self.start.day, dtstart=self._anchor(near)
-            )
-        day = weekday(r.weekday, r.nth)  # nth None = every such weekday
-        freq: Literal[1, 2] = MONTHLY if r.freq == "monthly" else WEEKLY
-        return rrule(freq, interval=r.interval, byweekday=day, dtstart=self._anchor(near))
-
-    def _anchor(self, near: datetime | None) -> datetime:
-        if near is None or near <= self.start or self.recurrence.freq == "once":
-            return self.start
-        r = self.recurrence
-        if r.freq == "weekly":
-            periods = (near - self.start).days // (7 * r.interval) - 2
-            return self.start + timedelta(weeks=max(0, periods) * r.interval)
-        months = (near.year - self.start.year) * 12 + near.month - self.start.month
-        periods = months // r.interval - 3
-        if periods <= 0:
-            return self.start
-        moved = self.start + relativedelta(months=periods * r.interval)
-        return moved if r.nth is None else moved.replace(day=1)
-
     def localize(self, naive: datetime) -> datetime:
         """`naive` local wall-clock time as an aware instant. A time that does not exist (the
         hour skipped when summer time starts) becomes the instant it would have been by the
@@ -125,29 +97,113 @@ class Schedule:
 
     def after(self, moment: datetime, *, inclusive: bool = False) -> datetime | None:
         local = self.local(moment) - _DST_SLACK  # a skipped-hour meeting lies later on the clock
-        rule = self.rule(local)
-        found = rule.after(local, inc=True)
+        found = self._series.first_from(local, inclusive=True)
         while found is not None:
             aware = self.localize(found)
             if aware > moment or (inclusive and aware == moment):
                 return aware
-            found = rule.after(found)
+            found = self._series.first_from(found, inclusive=False)
         return None
 
     def before(self, moment: datetime) -> datetime | None:
         local = self.local(moment) + _DST_SLACK
-        found = self.rule(local).before(local)
+        found = self._series.last_before(local)
         while found is not None:
             aware = self.localize(found)
             if aware < moment:
                 return aware
-            found = self.rule(found).before(found)
+            found = self._series.last_before(found)
         return None
 
     def between(self, first: datetime, last: datetime) -> Iterator[datetime]:
-        start = self.local(first)
-        for naive in self.rule(start).between(start, self.local(last), inc=True):
-            yield self.localize(naive)
+        end = self.local(last)
+        found = self._series.first_from(self.local(first), inclusive=True)
+        while found is not None and found <= end:
+            yield self.localize(found)
+            found = self._series.first_from(found, inclusive=False)
+
+    @property
+    def _series(self) -> Series:
+        return Series(self.recurrence, self.start.replace(microsecond=0))
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The meetings of a schedule as naive local times, by arithmetic: the same meetings as the
+    RFC 5545 rule `Recurrence.to_rule()` from `start` (tests/test_reminders_due.py checks this
+    against dateutil's rrule), without building a rule object per question.
+
+    Period k >= 0 holds at most one meeting: week k*interval (weeks start on Monday, counted
+    from the start's week), or month k*interval from the start's month. A period without such a
+    day (the 31st in April, a fifth Monday) has none, and meetings before `start` do not count."""
+
+    recurrence: Recurrence
+    start: datetime
+
+    def first_from(self, moment: datetime, *, inclusive: bool) -> datetime | None:
+        """The first meeting after `moment` (or at it, if `inclusive`)."""
+        k = max(0, self._period(moment))
+        for _ in range(1 if self.recurrence.freq == "once" else _MAX_PERIODS):
+            found = self._meeting(k)
+            if found is not None and (found > moment or (inclusive and found == moment)):
+                return found
+            k += 1
+        return None
+
+    def last_before(self, moment: datetime) -> datetime | None:
+        k = self._period(moment)
+        for _ in range(_MAX_PERIODS):
+            if k < 0:
+                return None
+            found = self._meeting(k)
+            if found is not None and found < moment:
+                return found
+            k -= 1
+        return None
+
+    def _period(self, moment: datetime) -> int:
+        """The period `moment` falls in (negative before the first)."""
+        r = self.recurrence
+        if r.freq == "once":
+            return 0 if moment >= self.start else -1
+        if r.freq == "weekly":
+            return (moment - self._week_base) // timedelta(weeks=r.interval)
+        months = (moment.year - self.start.year) * 12 + moment.month - self.start.month
+        return months // r.interval
+
+    def _meeting(self, k: int) -> datetime | None:
+        r = self.recurrence
+        if r.freq == "once":
+            return self.start if k == 0 else None
+        found: datetime | None
+        try:
+            if r.freq == "weekly":
+                found = self._week_base + timedelta(weeks=k * r.interval)
+            else:
+                found = self._in_month(self.start.month - 1 + self.start.year * 12 + k * r.interval)
+        except (OverflowError, ValueError):  # past year 9999
+            return None
+        return found if found is not None and found >= self.start else None
+
+    @property
+    def _week_base(self) -> datetime:
+        """The meeting day in the start's week (Monday-based), at the start's time."""
+        return self.start + timedelta(days=self.recurrence.weekday - self.start.weekday())
+
+    def _in_month(self, index: int) -> datetime | None:
+        year, month = divmod(index, 12)
+        month += 1
+        last = monthrange(year, month)[1]
+        r = self.recurrence
+        if r.nth is None:
+            day = self.start.day
+        elif r.nth > 0:
+            day = 1 + (r.weekday - weekday_of(year, month, 1)) % 7 + 7 * (r.nth - 1)
+        else:
+            day = last - (weekday_of(year, month, last) - r.weekday) % 7 + 7 * (r.nth + 1)
+        if not 1 <= day <= last:
+            return None
+        return self.start.replace(year=year, month=month, day=day)
 
 
 def to_epoch(moment: datetime) -> int:
@@ -198,3 +254,31 @@ class Claim:
     scheduled_at: datetime
     attempts: int
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The platform accepted the delivery; `following` is the next meeting to queue (seq 0)."""
+
+    claim: Claim
+    late: bool
+    following: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Not delivered, worth trying again at `due`."""
+
+    claim: Claim
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Not deliverable (user gone, no sender, too many attempts): the reminder is paused."""
+
+    claim: Claim
+    reason: str
+
+
+Outcome = Sent | Retry | Failed

@@ -37,8 +37,11 @@ def topic_lines(
 
     Topics counted "times during ST" that are due at the same meeting are one line: the Skåne
     table lists them as alternatives ("Specialistkollegium alt 360 gradersbedömning")."""
+    return _lines(knowledge, _due(tuple(knowledge.topics), reminder, meeting), lang)
+
+
+def _lines(knowledge: Knowledge, due: Sequence[Topic], lang: Lang) -> list[str]:
     words = PHRASES[lang]
-    due = _due(tuple(knowledge.topics), reminder, meeting)
     lines: list[str] = []
     alternatives = [t for t in due if t.cadence.kind == "times_during_st"]
     for topic in due:
@@ -76,8 +79,12 @@ def topic_lines(
 def used_sources(
     knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang = "sv"
 ) -> tuple[SourceRef, ...]:
+    return _sources(knowledge, _due(tuple(knowledge.topics), reminder, meeting), lang)
+
+
+def _sources(knowledge: Knowledge, due: Sequence[Topic], lang: Lang) -> tuple[SourceRef, ...]:
     seen: dict[str, SourceRef] = {}
-    for topic in _due(tuple(knowledge.topics), reminder, meeting):
+    for topic in due:
         source = knowledge.sources.get(topic.source)
         if source is not None and source.id not in seen:
             dated = getattr(source.source_date, lang) if source.source_date else None
@@ -88,8 +95,11 @@ def used_sources(
 
 
 def meeting_text(knowledge: Knowledge, reminder: Reminder, meeting: datetime, lang: Lang) -> str:
+    return _text(_lines(knowledge, _due(tuple(knowledge.topics), reminder, meeting), lang), lang)
+
+
+def _text(lines: list[str], lang: Lang) -> str:
     words = PHRASES[lang]
-    lines = topic_lines(knowledge, reminder, meeting, lang)
     return "\n".join([words.to_cover, *lines]) if lines else words.nothing_due
 
 
@@ -101,14 +111,16 @@ def delivered(
     *,
     late_since: datetime | None,
 ) -> Reply:
-    """The proactive reminder; its options come back as `reminder:snooze|skip:...` choices."""
+    """The proactive reminder; its options come back as `reminder:snooze|skip:...` choices.
+    Its due topics are computed once and not cached (each delivery is another meeting)."""
     lang = reminder.lang
+    due = due_topics(knowledge.topics, reminder, occurrence)
     words = PHRASES[lang]
     local = reminder.schedule.local(occurrence)
     paragraphs = [words.reminder.format(what=what(reminder, lang), date=words.when(local))]
     if late_since is not None:
         paragraphs.append(words.late.format(date=words.when(reminder.schedule.local(late_since))))
-    paragraphs.append(meeting_text(knowledge, reminder, occurrence, lang))
+    paragraphs.append(_text(_lines(knowledge, due, lang), lang))
     key = f"{reminder.id}:{to_epoch(occurrence)}:{seq}"
     options = (
         Option(words.snooze_hour, f"reminder:snooze:{key}:{SNOOZE_HOUR}"),
@@ -121,7 +133,7 @@ def delivered(
         tuple(paragraphs),
         options=options,
         kind="reminder",
-        sources=used_sources(knowledge, reminder, occurrence, lang),
+        sources=_sources(knowledge, due, lang),
     )
 
 

@@ -8,7 +8,7 @@ locks candidate rows with FOR UPDATE SKIP LOCKED so replicas never pick the same
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -17,12 +17,16 @@ from bot.messages import Lang
 from bot.reminders.migrations import MIGRATIONS, statements
 from bot.reminders.model import (
     Claim,
+    Failed,
     NewReminder,
+    Outcome,
     Owner,
     Recurrence,
     Reminder,
     ReminderStatus,
+    Retry,
     Schedule,
+    Sent,
     from_epoch,
     to_epoch,
 )
@@ -30,6 +34,7 @@ from bot.reminders.model import (
 log = logging.getLogger(__name__)
 ADVISORY_LOCK = 4242001  # held while migrating; the feedback tables use 4242002
 Row = Mapping[str, Any]
+_CHUNK = 400  # rows per multi-row statement (SQLite allows 32,766 parameters)
 
 
 class Connection(Protocol):
@@ -57,11 +62,7 @@ class ReminderStore(Protocol):
     async def claim(
         self, token: str, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[Claim]: ...
-    async def complete(
-        self, claim: Claim, *, now: datetime, late: bool, next_occurrence: datetime | None
-    ) -> bool: ...
-    async def retry(self, claim: Claim, *, due: datetime) -> None: ...
-    async def fail(self, claim: Claim, *, reason: str) -> None: ...
+    async def settle(self, outcomes: Sequence[Outcome], *, now: datetime) -> int: ...
     async def close(self) -> None: ...
 
 
@@ -160,7 +161,7 @@ class SqlReminderStore:
                 to_epoch(now),
             )
             if next_occurrence is not None and reminder.status == "active":
-                await _insert_next(conn, reminder.id, next_occurrence)
+                await _insert_next(conn, [(reminder.id, next_occurrence)])
         return True
 
     async def delete(self, owner: Owner, reminder_id: int) -> bool:
@@ -203,71 +204,60 @@ class SqlReminderStore:
     async def claim(
         self, token: str, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[Claim]:
+        """Lease up to `limit` due deliveries, oldest first. The rows are read back by primary
+        key, so the cost per batch does not grow with the number pending."""
         lock = " FOR UPDATE OF d SKIP LOCKED" if self._db.dialect == "postgres" else ""
         async with self._db.transaction() as conn:
-            await conn.execute(
+            leased = await conn.fetch(
                 "UPDATE deliveries SET lease_token = $1, lease_until = $2 WHERE id IN ("
                 " SELECT d.id FROM deliveries d JOIN reminders r ON r.id = d.reminder_id"
                 " WHERE d.state = 'pending' AND d.due_at <= $3 AND r.status = 'active'"
                 " AND (d.lease_until IS NULL OR d.lease_until < $3)"
-                f" ORDER BY d.due_at LIMIT $4{lock})",
+                f" ORDER BY d.due_at LIMIT $4{lock}) RETURNING id",
                 token,
                 to_epoch(lease_until),
                 to_epoch(now),
                 limit,
             )
+            if not leased:
+                return []
+            listed = ", ".join(f"${n + 1}" for n in range(len(leased)))
             rows = await conn.fetch(
                 f"SELECT d.id AS job_id, d.occurrence, d.seq, d.scheduled_at, d.attempts, {_COLUMNS}"
                 " FROM deliveries d JOIN reminders r ON r.id = d.reminder_id"
-                " WHERE d.lease_token = $1 AND d.state = 'pending' ORDER BY d.due_at",
-                token,
+                f" WHERE d.id IN ({listed}) ORDER BY d.due_at",
+                *(row["id"] for row in leased),
             )
         return [_claim(row, token) for row in rows]
 
-    async def complete(
-        self, claim: Claim, *, now: datetime, late: bool, next_occurrence: datetime | None
-    ) -> bool:
-        """Mark sent (only if our lease still holds) and queue the next meeting, atomically."""
+    async def settle(self, outcomes: Sequence[Outcome], *, now: datetime) -> int:
+        """Record a batch of outcomes in one transaction, each only while its claim's lease
+        token still holds: sent ones are marked sent at `now` and their next meeting queued,
+        retries become due again, failures pause their reminder. Returns how many were recorded;
+        one whose lease was lost (another scheduler took it over) is logged and left alone."""
+        sent = [o for o in outcomes if isinstance(o, Sent)]
         async with self._db.transaction() as conn:
-            done = await conn.execute(
-                "UPDATE deliveries SET state = 'sent', sent_at = $1, late = $2, lease_until = NULL"
-                " WHERE id = $3 AND lease_token = $4 AND state = 'pending'",
-                to_epoch(now),
-                int(late),
-                claim.job_id,
-                claim.token,
+            marked = await _mark_sent(conn, sent, now)
+            await _insert_next(
+                conn,
+                [
+                    (o.claim.reminder.id, o.following)
+                    for o in sent
+                    if o.claim.job_id in marked and o.claim.seq == 0 and o.following is not None
+                ],
             )
-            if done and claim.seq == 0 and next_occurrence is not None:
-                await _insert_next(conn, claim.reminder.id, next_occurrence)
-        if not done:
+            recorded = len(marked)
+            for outcome in outcomes:
+                if isinstance(outcome, Retry):
+                    recorded += await _retry(conn, outcome)
+                elif isinstance(outcome, Failed):
+                    recorded += await _fail(conn, outcome)
+        for lost in (o for o in sent if o.claim.job_id not in marked):
             log.warning(
-                "delivery %s: lease lost before commit; another replica may resend", claim.job_id
+                "delivery %s: lease lost before commit; another replica may resend",
+                lost.claim.job_id,
             )
-        return bool(done)
-
-    async def retry(self, claim: Claim, *, due: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE deliveries SET due_at = $1, attempts = attempts + 1, lease_token = NULL,"
-                " lease_until = NULL WHERE id = $2 AND lease_token = $3",
-                to_epoch(due),
-                claim.job_id,
-                claim.token,
-            )
-
-    async def fail(self, claim: Claim, *, reason: str) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE deliveries SET state = 'failed', lease_until = NULL"
-                " WHERE id = $1 AND lease_token = $2",
-                claim.job_id,
-                claim.token,
-            )
-            await conn.execute(
-                "UPDATE reminders SET status = 'paused', paused_reason = $1 WHERE id = $2",
-                reason[:500],
-                claim.reminder.id,
-            )
+        return recorded
 
     async def close(self) -> None:
         await self._db.close()
@@ -286,16 +276,69 @@ async def _insert_delivery(
     )
 
 
-async def _insert_next(conn: Connection, rid: int, occurrence: datetime) -> None:
-    """Queue `occurrence` unless a seq-0 delivery is already pending for the reminder."""
-    await conn.execute(
-        "INSERT INTO deliveries (reminder_id, occurrence, seq, scheduled_at, due_at)"
-        " SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT), CAST($2 AS BIGINT)"
-        " WHERE NOT EXISTS (SELECT 1 FROM deliveries"
-        " WHERE reminder_id = $1 AND seq = 0 AND state = 'pending') ON CONFLICT DO NOTHING",
-        rid,
-        to_epoch(occurrence),
+async def _insert_next(conn: Connection, following: Sequence[tuple[int, datetime]]) -> None:
+    """Queue each (reminder id, occurrence) unless a seq-0 delivery is already pending for it."""
+    for first in range(0, len(following), _CHUNK):
+        chunk = following[first : first + _CHUNK]
+        rows = ", ".join(
+            f"(CAST(${2 * n + 1} AS BIGINT), CAST(${2 * n + 2} AS BIGINT))"
+            for n in range(len(chunk))
+        )
+        await conn.execute(
+            "INSERT INTO deliveries (reminder_id, occurrence, seq, scheduled_at, due_at)"
+            f" SELECT v.column1, v.column2, 0, v.column2, v.column2 FROM (VALUES {rows}) AS v"
+            " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.reminder_id = v.column1"
+            " AND d.seq = 0 AND d.state = 'pending') ON CONFLICT DO NOTHING",
+            *(value for rid, occurrence in chunk for value in (rid, to_epoch(occurrence))),
+        )
+
+
+async def _mark_sent(conn: Connection, sent: Sequence[Sent], now: datetime) -> set[int]:
+    """Mark pending deliveries sent where the lease token still holds; the ids marked."""
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for outcome in sent:
+        groups.setdefault((outcome.claim.token, outcome.late), []).append(outcome.claim.job_id)
+    marked: set[int] = set()
+    for (token, late), ids in groups.items():
+        for first in range(0, len(ids), _CHUNK):
+            chunk = ids[first : first + _CHUNK]
+            listed = ", ".join(f"${n + 4}" for n in range(len(chunk)))
+            rows = await conn.fetch(
+                "UPDATE deliveries SET state = 'sent', sent_at = $1, late = $2, lease_until = NULL"
+                f" WHERE lease_token = $3 AND state = 'pending' AND id IN ({listed}) RETURNING id",
+                to_epoch(now),
+                int(late),
+                token,
+                *chunk,
+            )
+            marked.update(int(row["id"]) for row in rows)
+    return marked
+
+
+async def _retry(conn: Connection, retry: Retry) -> int:
+    return await conn.execute(
+        "UPDATE deliveries SET due_at = $1, attempts = attempts + 1, lease_token = NULL,"
+        " lease_until = NULL WHERE id = $2 AND lease_token = $3 AND state = 'pending'",
+        to_epoch(retry.due),
+        retry.claim.job_id,
+        retry.claim.token,
     )
+
+
+async def _fail(conn: Connection, failed: Failed) -> int:
+    done = await conn.execute(
+        "UPDATE deliveries SET state = 'failed', lease_until = NULL"
+        " WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+        failed.claim.job_id,
+        failed.claim.token,
+    )
+    if done:
+        await conn.execute(
+            "UPDATE reminders SET status = 'paused', paused_reason = $1 WHERE id = $2",
+            failed.reason[:500],
+            failed.claim.reminder.id,
+        )
+    return done
 
 
 def _reminder(row: Row) -> Reminder:
