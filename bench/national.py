@@ -163,7 +163,9 @@ def national_knowledge(
     added = max(0, round(variants * real) - real)
     shares = [added // len(regions) + (i < added % len(regions)) for i in range(len(regions))]
     scopes = {s["id"]: s for data in files.values() for s in data.get("scopes", [])}
-    generated: dict[str, Any] = {"concepts": _new_concepts(files), "sources": [], "scopes": []}
+    generated: dict[str, Any] = {
+        "concepts": _new_concepts(files) if added else [], "sources": [], "scopes": []
+    }
     for section in ENTRY_SECTIONS:
         generated[section] = []
     rng = random.Random(seed)

@@ -270,11 +270,21 @@ class Engine:
         for keys in self._keys:
             for concept in {c for key in keys for c in key}:
                 usage[concept] = usage.get(concept, 0) + 1
-        self._by_concept: dict[str, list[int]] = {}
-        for index, keys in enumerate(self._keys):
+        # Entries with the same keys (each region's version of an entry) score alike: they form
+        # one group, scored once per question. A clarification is a group of its own (whether
+        # it is asked depends on it, not only on its keys).
+        groups: dict[object, list[int]] = {}
+        for index, (entry, keys) in enumerate(zip(self._entries, self._keys, strict=True)):
+            groups.setdefault(index if isinstance(entry, Clarification) else keys, []).append(index)
+        self._groups: list[list[int]] = list(groups.values())
+        self._by_concept: dict[str, list[int]] = {}  # concept -> groups anchored on it
+        for group, members in enumerate(self._groups):
+            keys = self._keys[members[0]]
             anchors = {min(key, key=lambda c: (usage[c], c)) for key in keys if key}
             for concept in anchors:
-                self._by_concept.setdefault(concept, []).append(index)
+                self._by_concept.setdefault(concept, []).append(group)
+        self._scope_of: list[str | None] = [_scope(e) for e in self._entries]
+        self._supervising = [r for r in knowledge.roles.values() if r.supervision is not None]
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
@@ -549,8 +559,12 @@ class Engine:
         if favoured:
             # Its own (or national) guidance answers, never another region's passed off as
             # it, when it has any.
-            own = [c for c in candidates if _scope(c.entry) in favoured | {"national", None}]
-            dropped = [c for c in candidates if c not in own and not isinstance(c.entry, Clarification)]
+            homes = favoured | {"national", None}
+            own = [c for c in candidates if _scope(c.entry) in homes]
+            dropped = [
+                c for c in candidates
+                if _scope(c.entry) not in homes and not isinstance(c.entry, Clarification)
+            ]
             if (
                 own and covered and dropped
                 and dropped[0].score >= own[0].score + self._settings.region_drop_margin
@@ -602,7 +616,8 @@ class Engine:
             ]
             if counted:
                 asked.remove(COUNT)
-                candidates = counted + [c for c in candidates if c not in counted]
+                first = {id(c) for c in counted}
+                candidates = counted + [c for c in candidates if id(c) not in first]
         if (
             asked and candidates and not reading.from_context
             and not (concepts & set(self._settings.course_words))
@@ -636,9 +651,10 @@ class Engine:
             if stating and stating[0] is top:
                 # "Vem är studierektor på ortopeden?": the group's entry names a person, but the
                 # orthopaedic clinic, what is asked about too, is another entry's, which names none.
+                states = {id(c) for c in stating}
                 for rival in candidates:
                     if (
-                        rival in stating or isinstance(rival.entry, Clarification)
+                        id(rival) in states or isinstance(rival.entry, Clarification)
                         or rival.score < top.score * self._settings.rival_share
                     ):
                         continue
@@ -927,7 +943,7 @@ class Engine:
         if not verb:
             return []
         first = min(verb)
-        roles = [r for r in self.knowledge.roles.values() if r.supervision is not None]
+        roles = self._supervising
         levels = {r.supervision.supervisee for r in roles if r.supervision} | {
             c for r in roles if r.supervision for c in r.supervision.supervisors
         }
@@ -1097,27 +1113,26 @@ class Engine:
         return not trusted and len(reading.unknown) >= self._settings.lone_key_unknown_limit
 
     def _candidates(self, reading: Reading, regions: set[str]) -> list[Candidate]:
+        """Every entry one of whose keys the question completes, best first (equal scores in
+        knowledge-base order); each group of entries with the same keys is scored once."""
         found = reading.found
-        candidates = []
-        indexes = {i for concept in found for i in self._by_concept.get(concept, ())}
-        # Entries with the same keys score alike (a region's version of an entry): once each.
-        scores: dict[tuple[tuple[str, ...], ...], object] = {}
-        for index in sorted(indexes):
-            entry = self._entries[index]
-            keys = self._keys[index]
-            if isinstance(entry, Clarification):
-                scored = self._score(index, found)
-            else:
-                if keys not in scores:
-                    scores[keys] = self._score(index, found)
-                scored = scores[keys]  # type: ignore[assignment]
-            if scored is not None:
-                score, key, explained, evidence = scored
+        groups = {g for concept in found for g in self._by_concept.get(concept, ())}
+        ranked: list[tuple[int, Candidate]] = []
+        for group in groups:
+            members = self._groups[group]
+            scored = self._score(members[0], found)
+            if scored is None:
+                continue
+            score, key, explained, evidence = scored
+            for index in members:
                 bonus = 0.0
-                if regions and getattr(entry, "scope", None) in regions:
+                if regions and self._scope_of[index] in regions:
                     bonus = self._settings.region_bonus
-                candidates.append(Candidate(entry, score + bonus, key, explained, evidence, bonus))
-        candidates.sort(key=lambda c: c.score, reverse=True)
+                entry = self._entries[index]
+                ranked.append((index, Candidate(entry, score + bonus, key, explained, evidence, bonus)))
+        ranked.sort(key=_first)
+        candidates = [c for _, c in ranked]
+        candidates.sort(key=_score_of, reverse=True)
         return candidates
 
     def _score(
@@ -1164,13 +1179,22 @@ class Engine:
         """The concepts' weight, counting the words of the question once: "studenter" is both
         a student and a university student, but it is one word of evidence."""
         total = 0.0
-        for concept in sorted(concepts, key=lambda c: self._weights[c], reverse=True):
+        # Heaviest first; equal weights by id, so the sum never depends on the hash seed.
+        for concept in sorted(concepts, key=lambda c: (-self._weights[c], c)):
             positions = found[concept]
             if positions and positions <= covered:
                 continue
             total += self._weights[concept]
             covered |= positions
         return total, covered
+
+
+def _first(pair: tuple[int, Candidate]) -> int:
+    return pair[0]
+
+
+def _score_of(candidate: Candidate) -> float:
+    return candidate.score
 
 
 def _scope(entry: Entry | Clarification) -> str | None:
@@ -1245,6 +1269,14 @@ class _SocialPhrases:
             for p in phrases
         ]
         self._phrases.sort(key=lambda pair: len(pair[0]), reverse=True)
+        # The phrases that can start at a token (in the order above): only those are tried.
+        self._empty = [(phrase, kind) for phrase, kind in self._phrases if not phrase]
+        self._starting: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, kind in self._phrases:
+            if phrase:
+                self._starting.setdefault(phrase[0], []).append((phrase, kind))
+        for starting in self._starting.values():
+            starting.extend(self._empty)
 
     def kind(self, tokens: list[str], filler: frozenset[str]) -> str | None:
         if not tokens:
@@ -1252,7 +1284,7 @@ class _SocialPhrases:
         kinds: set[str] = set()
         position = 0
         while position < len(tokens):
-            for phrase, kind in self._phrases:
+            for phrase, kind in self._starting.get(tokens[position], self._empty):
                 if tuple(tokens[position : position + len(phrase)]) == phrase:
                     kinds.add(kind)
                     position += len(phrase)

@@ -56,6 +56,20 @@ def document_text(entry: Entry) -> str:
     return " ".join(p if isinstance(p, str) else f"{p.sv} {p.en}" for p in parts)
 
 
+def _top(scores: np.ndarray, top: int) -> list[int]:
+    """The indexes of the `top` highest scores, highest first, equal scores in index order
+    (deterministic); a partial sort, as a base of thousands of entries needs only a few."""
+    if top <= 0:
+        return []
+    if len(scores) > top:
+        threshold = np.partition(scores, len(scores) - top)[len(scores) - top]
+        chosen = np.flatnonzero(scores >= threshold)
+    else:
+        chosen = np.arange(len(scores))
+    order = chosen[np.lexsort((chosen, -scores[chosen]))]
+    return [int(i) for i in order[:top]]
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry_id: str
@@ -86,8 +100,7 @@ class Retriever:
         if not words or not self._ids:
             return []
         scores = self._bm25.get_scores(words)
-        order = np.argsort(scores)[::-1][:top]
-        return [Hit(self._ids[i], float(scores[i])) for i in order if scores[i] > 0]
+        return [Hit(self._ids[i], float(scores[i])) for i in _top(scores, top) if scores[i] > 0]
 
     def grounded(self, entry_id: str, token: str) -> bool:
         """Whether the entry's own words include `token` (by stem, or as a compound part)."""
