@@ -285,6 +285,7 @@ class Engine:
                 self._by_concept.setdefault(concept, []).append(group)
         self._scope_of: list[str | None] = [_scope(e) for e in self._entries]
         self._supervising = [r for r in knowledge.roles.values() if r.supervision is not None]
+        self._counted_nouns: dict[str, tuple[str, ...]] = {}
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
@@ -1044,11 +1045,19 @@ class Engine:
         if not nouns:
             return False
         wanted = stem(nouns[0])
-        words = self._words.get(entry.id, ())
         return any(
-            a.isdigit() and (stem(b) == wanted or (len(wanted) >= 5 and stem(b).startswith(wanted[:5])))
-            for a, b in pairwise(words)
+            b == wanted or (len(wanted) >= 5 and b.startswith(wanted[:5]))
+            for b in self._counted(entry.id)
         )
+
+    def _counted(self, entry_id: str) -> tuple[str, ...]:
+        """The stems of the entry's words right after a number ("2 seminarier"), once."""
+        counted = self._counted_nouns.get(entry_id)
+        if counted is None:
+            words = self._words.get(entry_id, ())
+            counted = tuple(stem(b) for a, b in pairwise(words) if a.isdigit())
+            self._counted_nouns[entry_id] = counted
+        return counted
 
     def _focus_not_stated(self, entry: Entry, reading: Reading) -> str | None:
         """The word a "which/what X" question asks for (the word right after the
