@@ -555,8 +555,7 @@ class Engine:
         covered = regions - {"uncovered"}
         # A region named, else the user's or the deployment's own: its guidance first.
         favoured = covered or ({reading.home} if reading.home and not regions else set())
-        candidates = self._candidates(reading, favoured)
-        elsewhere = candidates
+        candidates = self._candidates(reading, favoured, prune=True)
         if favoured:
             # Its own (or national) guidance answers, never another region's passed off as
             # it, when it has any.
@@ -573,7 +572,7 @@ class Engine:
                 lost = self._unexplained_subject(dropped[0], own, reading)
                 if lost:
                     # What was asked ("steg 3") only another region's guidance speaks of.
-                    trace.candidates = candidates
+                    trace.candidates = self._candidates(reading, favoured)
                     trace.rule = "region"
                     trace.detail = f"only {dropped[0].entry.id} speaks of {', '.join(lost)}"
                     first = dropped[0].entry
@@ -617,8 +616,8 @@ class Engine:
             ]
             if counted:
                 asked.remove(COUNT)
-                first = {id(c) for c in counted}
-                candidates = counted + [c for c in candidates if id(c) not in first]
+                listed = {id(c) for c in counted}
+                candidates = counted + [c for c in candidates if id(c) not in listed]
         if (
             asked and candidates and not reading.from_context
             and not (concepts & set(self._settings.course_words))
@@ -673,7 +672,7 @@ class Engine:
                         return self._composer.unsupported_detail(set(missing), rival.entry, lang)
             if not stating:
                 other = next(
-                    (c.entry for c in elsewhere
+                    (c.entry for c in self._candidates(reading, favoured)
                      if not isinstance(c.entry, Clarification) and self._states(c.entry, asked)),
                     None,
                 )
@@ -1121,21 +1120,36 @@ class Engine:
         trusted = self._weights[concept] >= self._settings.trusted_concept_weight
         return not trusted and len(reading.unknown) >= self._settings.lone_key_unknown_limit
 
-    def _candidates(self, reading: Reading, regions: set[str]) -> list[Candidate]:
+    def _candidates(
+        self, reading: Reading, regions: set[str], *, prune: bool = False
+    ) -> list[Candidate]:
         """Every entry one of whose keys the question completes, best first (equal scores in
-        knowledge-base order); each group of entries with the same keys is scored once."""
+        knowledge-base order); each group of entries with the same keys is scored once.
+
+        `prune`: when `regions` are asked and some candidate is theirs (or national, or a
+        clarification), another region's entries stand for their group by the first of them
+        only (all of them score alike). The rules read no more of another region's entries
+        than the best one; those that do (a facet only another region states, the trace of
+        the region rule) ask again without pruning."""
         found = reading.found
-        groups = {g for concept in found for g in self._by_concept.get(concept, ())}
+        groups = [
+            (group, scored)
+            for group in {g for concept in found for g in self._by_concept.get(concept, ())}
+            if (scored := self._score(self._groups[group][0], found)) is not None
+        ]
+        homes = regions | {"national", None}
+        scopes = self._scope_of
+        prune = prune and bool(regions) and any(
+            scopes[i] in homes for group, _ in groups for i in self._groups[group]
+        )
         ranked: list[tuple[int, Candidate]] = []
-        for group in groups:
+        for group, (score, key, explained, evidence) in groups:
             members = self._groups[group]
-            scored = self._score(members[0], found)
-            if scored is None:
-                continue
-            score, key, explained, evidence = scored
+            if prune:
+                members = _own_and_first_other(members, scopes, homes)
             for index in members:
                 bonus = 0.0
-                if regions and self._scope_of[index] in regions:
+                if regions and scopes[index] in regions:
                     bonus = self._settings.region_bonus
                 entry = self._entries[index]
                 ranked.append((index, Candidate(entry, score + bonus, key, explained, evidence, bonus)))
@@ -1196,6 +1210,21 @@ class Engine:
             total += self._weights[concept]
             covered |= positions
         return total, covered
+
+
+def _own_and_first_other(
+    members: list[int], scopes: list[str | None], homes: set[str | None]
+) -> list[int]:
+    """The members of `homes`' scopes, and the first of the others (knowledge-base order)."""
+    kept: list[int] = []
+    other = False
+    for index in members:
+        if scopes[index] in homes:
+            kept.append(index)
+        elif not other:
+            kept.append(index)
+            other = True
+    return kept
 
 
 def _first(pair: tuple[int, Candidate]) -> int:
