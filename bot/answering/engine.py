@@ -263,6 +263,9 @@ class Engine:
         self._keys: list[tuple[tuple[str, ...], ...]] = [
             tuple(tuple(key) for key in _keys(e)) for e in self._entries
         ]
+        self._key_sets: list[tuple[frozenset[str], ...]] = [
+            tuple(frozenset(key) for key in keys) for keys in self._keys
+        ]
         self._concepts_of_entry: list[frozenset[str]] = [
             frozenset(c for key in keys for c in key) for keys in self._keys
         ]
@@ -1167,8 +1170,9 @@ class Engine:
         best: float | None = None
         best_key: tuple[str, ...] = ()
         covered: frozenset[int] = frozenset()
-        for key in self._keys[index]:
-            if all(c in found for c in key):
+        present = found.keys()
+        for key, concepts in zip(self._keys[index], self._key_sets[index], strict=True):
+            if present >= concepts:
                 weight, positions = self._weigh(key, found, frozenset())
                 if best is None or weight > best:
                     best, best_key, covered = weight, key, positions
