@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.bench_matching import questions_with_regions
 from bench.national import national_knowledge
 from bot.answering.engine import Engine
 from bot.knowledge.base import KnowledgeBase
@@ -73,3 +74,18 @@ def test_an_added_course_answers_in_its_region(knowledge: KnowledgeBase, engine:
     reply = engine.answer(f"{added.name.sv} i {name}?")
     assert reply.status is Status.ANSWER
     assert reply.entry_id == added.id
+
+
+def test_pruning_other_regions_never_changes_a_reply(engine: Engine) -> None:
+    """Another region's entries stand for their group by the first of them: the replies are
+    those of the engine weighing every one (the shared questions, each naming a region)."""
+    questions = questions_with_regions(1)[::7]
+    pruned = [engine.answer(q) for q in questions]
+    prunable = engine._prunable
+    engine._prunable = [False] * len(prunable)
+    try:
+        unpruned = [engine.answer(q) for q in questions]
+    finally:
+        engine._prunable = prunable
+    for question, one, other in zip(questions, pruned, unpruned, strict=True):
+        assert one == other, question

@@ -292,6 +292,12 @@ class Engine:
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
+        # Groups whose entries all state the same facets: another region's of them are pruned
+        # to the first (`_candidates`).
+        self._prunable = [
+            len({self._answers.get(self._entries[i].id) for i in members}) == 1
+            for members in self._groups
+        ]
         self._retriever = Retriever(knowledge.answerables(), ignore=self._ignorable)
         # Each entry's own words (for "how many X"), and the numbers it, its related entries
         # and its courses mention (for "steg 3"): computed once, not per question.
@@ -559,6 +565,7 @@ class Engine:
         # A region named, else the user's or the deployment's own: its guidance first.
         favoured = covered or ({reading.home} if reading.home and not regions else set())
         candidates = self._candidates(reading, favoured, prune=True)
+        elsewhere = candidates
         if favoured:
             # Its own (or national) guidance answers, never another region's passed off as
             # it, when it has any.
@@ -675,7 +682,7 @@ class Engine:
                         return self._composer.unsupported_detail(set(missing), rival.entry, lang)
             if not stating:
                 other = next(
-                    (c.entry for c in self._candidates(reading, favoured)
+                    (c.entry for c in elsewhere
                      if not isinstance(c.entry, Clarification) and self._states(c.entry, asked)),
                     None,
                 )
@@ -1131,9 +1138,9 @@ class Engine:
 
         `prune`: when `regions` are asked and some candidate is theirs (or national, or a
         clarification), another region's entries stand for their group by the first of them
-        only (all of them score alike). The rules read no more of another region's entries
-        than the best one; those that do (a facet only another region states, the trace of
-        the region rule) ask again without pruning."""
+        only, in groups whose entries also state the same facets. The rules read of another
+        region's entries only the first one, or the first one stating a facet, which pruning
+        keeps; the trace of the region rule asks again without pruning."""
         found = reading.found
         groups = [
             (group, scored)
@@ -1148,7 +1155,7 @@ class Engine:
         ranked: list[tuple[int, Candidate]] = []
         for group, (score, key, explained, evidence) in groups:
             members = self._groups[group]
-            if prune:
+            if prune and self._prunable[group]:
                 members = _own_and_first_other(members, scopes, homes)
             for index in members:
                 bonus = 0.0
