@@ -100,6 +100,9 @@ class ConceptMatcher:
                 for concept in self._single.get(word, ()):
                     found[concept].add(position)
                 for pattern, concept in self._multi.get(word, ()):
+                    # The second word first: most patterns ("region dalarna") end there.
+                    if position + 1 >= len(words) or pattern[1] not in words[position + 1]:
+                        continue
                     if _sequence_at(pattern, words, position):
                         found[concept].update(range(position, position + len(pattern)))
         return {concept: frozenset(positions) for concept, positions in found.items()}

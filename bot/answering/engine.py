@@ -284,6 +284,9 @@ class Engine:
         self._keys: list[tuple[tuple[str, ...], ...]] = [
             tuple(tuple(key) for key in _keys(e)) for e in self._entries
         ]
+        self._key_sets: list[tuple[frozenset[str], ...]] = [
+            tuple(frozenset(key) for key in keys) for keys in self._keys
+        ]
         self._concepts_of_entry: list[frozenset[str]] = [
             frozenset(c for key in keys for c in key) for keys in self._keys
         ]
@@ -291,14 +294,31 @@ class Engine:
         for keys in self._keys:
             for concept in {c for key in keys for c in key}:
                 usage[concept] = usage.get(concept, 0) + 1
-        self._by_concept: dict[str, list[int]] = {}
-        for index, keys in enumerate(self._keys):
+        # Entries with the same keys (each region's version of an entry) score alike: they form
+        # one group, scored once per question. A clarification is a group of its own (whether
+        # it is asked depends on it, not only on its keys).
+        groups: dict[object, list[int]] = {}
+        for index, (entry, keys) in enumerate(zip(self._entries, self._keys, strict=True)):
+            groups.setdefault(index if isinstance(entry, Clarification) else keys, []).append(index)
+        self._groups: list[list[int]] = list(groups.values())
+        self._by_concept: dict[str, list[int]] = {}  # concept -> groups anchored on it
+        for group, members in enumerate(self._groups):
+            keys = self._keys[members[0]]
             anchors = {min(key, key=lambda c: (usage[c], c)) for key in keys if key}
             for concept in anchors:
-                self._by_concept.setdefault(concept, []).append(index)
+                self._by_concept.setdefault(concept, []).append(group)
+        self._scope_of: list[str | None] = [_scope(e) for e in self._entries]
+        self._supervising = [r for r in knowledge.roles.values() if r.supervision is not None]
+        self._counted_nouns: dict[str, tuple[str, ...]] = {}
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
+        # Groups whose entries all state the same facets: another region's of them are pruned
+        # to the first (`_candidates`).
+        self._prunable = [
+            len({self._answers.get(self._entries[i].id) for i in members}) == 1
+            for members in self._groups
+        ]
         self._retriever = Retriever(knowledge.answerables(), ignore=self._ignorable)
         # Each entry's own words (for "how many X"), and the numbers it, its related entries
         # and its courses mention (for "steg 3"): computed once, not per question.
@@ -565,7 +585,7 @@ class Engine:
         covered = regions - {"uncovered"}
         # A region named, else the user's or the deployment's own: its guidance first.
         favoured = covered or ({reading.home} if reading.home and not regions else set())
-        candidates = self._candidates(reading, favoured)
+        candidates = self._candidates(reading, favoured, prune=True)
         excluded = {self._regions[c] for c in reading.negated if c in self._regions} - covered
         if excluded:
             # "Inte Örebro – vad rekommenderar Stockholm?": that region's guidance is not asked.
@@ -574,8 +594,12 @@ class Engine:
         if favoured:
             # Its own (or national) guidance answers, never another region's passed off as
             # it, when it has any.
-            own = [c for c in candidates if _scope(c.entry) in favoured | {"national", None}]
-            dropped = [c for c in candidates if c not in own and not isinstance(c.entry, Clarification)]
+            homes = favoured | {"national", None}
+            own = [c for c in candidates if _scope(c.entry) in homes]
+            dropped = [
+                c for c in candidates
+                if _scope(c.entry) not in homes and not isinstance(c.entry, Clarification)
+            ]
             if (
                 own and covered and dropped
                 and dropped[0].score >= own[0].score + self._settings.region_drop_margin
@@ -588,6 +612,7 @@ class Engine:
                         # The region's own page speaks of it, by words no key names.
                         return regional
                     # What was asked ("steg 3") only another region's guidance speaks of.
+                    trace.candidates = self._candidates(reading, favoured)
                     trace.rule = "region"
                     trace.detail = f"only {dropped[0].entry.id} speaks of {', '.join(lost)}"
                     first = dropped[0].entry
@@ -648,7 +673,8 @@ class Engine:
             ]
             if counted:
                 asked.remove(COUNT)
-                candidates = counted + [c for c in candidates if c not in counted]
+                listed = {id(c) for c in counted}
+                candidates = counted + [c for c in candidates if id(c) not in listed]
         if (
             asked and candidates and not reading.from_context
             and not (concepts & set(self._settings.course_words))
@@ -682,9 +708,10 @@ class Engine:
             if stating and stating[0] is top:
                 # "Vem är studierektor på ortopeden?": the group's entry names a person, but the
                 # orthopaedic clinic, what is asked about too, is another entry's, which names none.
+                states = {id(c) for c in stating}
                 for rival in candidates:
                     if (
-                        rival in stating or isinstance(rival.entry, Clarification)
+                        id(rival) in states or isinstance(rival.entry, Clarification)
                         or rival.score < top.score * self._settings.rival_share
                     ):
                         continue
@@ -1069,7 +1096,7 @@ class Engine:
             # training is required; the table's "yes" would be wrong.
             return []
         first = min(verb)
-        roles = [r for r in self.knowledge.roles.values() if r.supervision is not None]
+        roles = self._supervising
         levels = {r.supervision.supervisee for r in roles if r.supervision} | {
             c for r in roles if r.supervision for c in r.supervision.supervisors
         }
@@ -1206,11 +1233,19 @@ class Engine:
         if not nouns:
             return False
         wanted = stem(nouns[0])
-        words = self._words.get(entry.id, ())
         return any(
-            a.isdigit() and (stem(b) == wanted or (len(wanted) >= 5 and stem(b).startswith(wanted[:5])))
-            for a, b in pairwise(words)
+            b == wanted or (len(wanted) >= 5 and b.startswith(wanted[:5]))
+            for b in self._counted(entry.id)
         )
+
+    def _counted(self, entry_id: str) -> tuple[str, ...]:
+        """The stems of the entry's words right after a number ("2 seminarier"), once."""
+        counted = self._counted_nouns.get(entry_id)
+        if counted is None:
+            words = self._words.get(entry_id, ())
+            counted = tuple(stem(b) for a, b in pairwise(words) if a.isdigit())
+            self._counted_nouns[entry_id] = counted
+        return counted
 
     def _focus_not_stated(self, entry: Entry, reading: Reading) -> str | None:
         """The word a "which/what X" question asks for (the word right after the
@@ -1274,28 +1309,42 @@ class Engine:
         trusted = self._weights[concept] >= self._settings.trusted_concept_weight
         return not trusted and len(reading.unknown) >= self._settings.lone_key_unknown_limit
 
-    def _candidates(self, reading: Reading, regions: set[str]) -> list[Candidate]:
+    def _candidates(
+        self, reading: Reading, regions: set[str], *, prune: bool = False
+    ) -> list[Candidate]:
+        """Every entry one of whose keys the question completes, best first (equal scores in
+        knowledge-base order); each group of entries with the same keys is scored once.
+
+        `prune`: when `regions` are asked and some candidate is theirs (or national, or a
+        clarification), another region's entries stand for their group by the first of them
+        only, in groups whose entries also state the same facets. The rules read of another
+        region's entries only the first one, or the first one stating a facet, which pruning
+        keeps; the trace of the region rule asks again without pruning."""
         found = reading.found
-        candidates = []
-        indexes = {i for concept in found for i in self._by_concept.get(concept, ())}
-        # Entries with the same keys score alike (a region's version of an entry): once each.
-        scores: dict[tuple[tuple[str, ...], ...], object] = {}
-        for index in sorted(indexes):
-            entry = self._entries[index]
-            keys = self._keys[index]
-            if isinstance(entry, Clarification):
-                scored = self._score(index, found)
-            else:
-                if keys not in scores:
-                    scores[keys] = self._score(index, found)
-                scored = scores[keys]  # type: ignore[assignment]
-            if scored is not None:
-                score, key, explained, evidence = scored
+        groups = [
+            (group, scored)
+            for group in {g for concept in found for g in self._by_concept.get(concept, ())}
+            if (scored := self._score(self._groups[group][0], found)) is not None
+        ]
+        homes = regions | {"national", None}
+        scopes = self._scope_of
+        prune = prune and bool(regions) and any(
+            scopes[i] in homes for group, _ in groups for i in self._groups[group]
+        )
+        ranked: list[tuple[int, Candidate]] = []
+        for group, (score, key, explained, evidence) in groups:
+            members = self._groups[group]
+            if prune and self._prunable[group]:
+                members = _own_and_first_other(members, scopes, homes)
+            for index in members:
                 bonus = 0.0
-                if regions and getattr(entry, "scope", None) in regions:
+                if regions and scopes[index] in regions:
                     bonus = self._settings.region_bonus
-                candidates.append(Candidate(entry, score + bonus, key, explained, evidence, bonus))
-        candidates.sort(key=lambda c: c.score, reverse=True)
+                entry = self._entries[index]
+                ranked.append((index, Candidate(entry, score + bonus, key, explained, evidence, bonus)))
+        ranked.sort(key=_first)
+        candidates = [c for _, c in ranked]
+        candidates.sort(key=_score_of, reverse=True)
         return candidates
 
     def _score(
@@ -1307,8 +1356,9 @@ class Engine:
         best: float | None = None
         best_key: tuple[str, ...] = ()
         covered: frozenset[int] = frozenset()
-        for key in self._keys[index]:
-            if all(c in found for c in key):
+        present = found.keys()
+        for key, concepts in zip(self._keys[index], self._key_sets[index], strict=True):
+            if present >= concepts:
                 weight, positions = self._weigh(key, found, frozenset())
                 if best is None or weight > best:
                     best, best_key, covered = weight, key, positions
@@ -1342,13 +1392,37 @@ class Engine:
         """The concepts' weight, counting the words of the question once: "studenter" is both
         a student and a university student, but it is one word of evidence."""
         total = 0.0
-        for concept in sorted(concepts, key=lambda c: self._weights[c], reverse=True):
+        # Heaviest first; equal weights by id, so the sum never depends on the hash seed.
+        for concept in sorted(concepts, key=lambda c: (-self._weights[c], c)):
             positions = found[concept]
             if positions and positions <= covered:
                 continue
             total += self._weights[concept]
             covered |= positions
         return total, covered
+
+
+def _own_and_first_other(
+    members: list[int], scopes: list[str | None], homes: set[str | None]
+) -> list[int]:
+    """The members of `homes`' scopes, and the first of the others (knowledge-base order)."""
+    kept: list[int] = []
+    other = False
+    for index in members:
+        if scopes[index] in homes:
+            kept.append(index)
+        elif not other:
+            kept.append(index)
+            other = True
+    return kept
+
+
+def _first(pair: tuple[int, Candidate]) -> int:
+    return pair[0]
+
+
+def _score_of(candidate: Candidate) -> float:
+    return candidate.score
 
 
 def _scope(entry: Entry | Clarification) -> str | None:
@@ -1423,6 +1497,14 @@ class _SocialPhrases:
             for p in phrases
         ]
         self._phrases.sort(key=lambda pair: len(pair[0]), reverse=True)
+        # The phrases that can start at a token (in the order above): only those are tried.
+        self._empty = [(phrase, kind) for phrase, kind in self._phrases if not phrase]
+        self._starting: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, kind in self._phrases:
+            if phrase:
+                self._starting.setdefault(phrase[0], []).append((phrase, kind))
+        for starting in self._starting.values():
+            starting.extend(self._empty)
 
     def kind(self, tokens: list[str], filler: frozenset[str]) -> str | None:
         if not tokens:
@@ -1430,7 +1512,7 @@ class _SocialPhrases:
         kinds: set[str] = set()
         position = 0
         while position < len(tokens):
-            for phrase, kind in self._phrases:
+            for phrase, kind in self._starting.get(tokens[position], self._empty):
                 if tuple(tokens[position : position + len(phrase)]) == phrase:
                     kinds.add(kind)
                     position += len(phrase)

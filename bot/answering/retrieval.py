@@ -56,6 +56,19 @@ def document_text(entry: Entry) -> str:
     return " ".join(p if isinstance(p, str) else f"{p.sv} {p.en}" for p in parts)
 
 
+def _best(scores: np.ndarray, top: int) -> list[int]:
+    """The indexes of the `top` highest positive scores, highest first, equal scores in index
+    order (deterministic); a partial sort, as a base of thousands of entries needs only a few."""
+    chosen = np.flatnonzero(scores > 0)
+    if len(chosen) > top > 0:
+        cut = len(chosen) - top
+        threshold = np.partition(scores[chosen], cut)[cut]
+        chosen = chosen[scores[chosen] >= threshold]
+    order = chosen[np.lexsort((chosen, -scores[chosen]))]
+    best: list[int] = order[: max(top, 0)].tolist()
+    return best
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry_id: str
@@ -86,8 +99,8 @@ class Retriever:
         if not words or not self._ids:
             return []
         scores = self._bm25.get_scores(words)
-        order = np.argsort(scores)[::-1][:top]
-        return [Hit(self._ids[i], float(scores[i])) for i in order if scores[i] > 0]
+        best = _best(scores, top)
+        return [Hit(self._ids[i], s) for i, s in zip(best, scores[best].tolist(), strict=True)]
 
     def grounded(self, entry_id: str, token: str) -> bool:
         """Whether the entry's own words include `token` (by stem, or as a compound part)."""
