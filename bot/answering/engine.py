@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 from bot.answering.compose import ASKED, Composer
 from bot.answering.concepts import ConceptMatcher, FuzzySettings
 from bot.answering.reading import ALIAS_PREFIX, Found, Reading, read
-from bot.answering.retrieval import Retriever, document_text, stem
+from bot.answering.retrieval import Hit, Retriever, document_text, stem
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
 from bot.language import FUNCTION_WORDS
@@ -230,6 +231,26 @@ _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 _IS = frozenset({"ar", "is", "heter", "was", "var"})
 
 
+# A group's score: its weight, the key that made it a candidate, how many of the question's
+# concepts it speaks of, and the word positions its key rests on.
+_Scored = tuple[float, tuple[str, ...], int, frozenset[int]]
+
+
+@dataclass(slots=True)
+class _Turn:
+    """What answering one message has already worked out, for the rules that ask again (the
+    region rules decide a question once per region it names): group scores by group and the
+    found concepts of its entries, retrieval hits by words and count."""
+
+    scores: dict[tuple[int, tuple[tuple[str, frozenset[int]], ...]], _Scored | None] = field(
+        default_factory=dict
+    )
+    hits: dict[tuple[tuple[str, ...], int], list[Hit]] = field(default_factory=dict)
+
+
+_TURN: ContextVar[_Turn | None] = ContextVar("turn", default=None)
+
+
 class Engine:
     def __init__(
         self,
@@ -252,6 +273,8 @@ class Engine:
         facets = frozenset(c.id for c in knowledge.concepts.values() if c.detail is not None)
         self._concepts = ConceptMatcher(concepts, fuzzy=self._settings.fuzzy, exact_only=facets)
         self._weights = {c.id: c.weight for c in concepts}
+        # Heaviest first; equal weights by id, so that a sum never depends on the hash seed.
+        self._weight_order = {c.id: (-c.weight, c.id) for c in concepts}
         self._details = {c.id for c in knowledge.concepts.values() if c.detail is not None}
         # Concepts that name one thing (weight 4 or more: "Stepping stones", "Högskolepedagogik").
         self._names = frozenset(
@@ -308,6 +331,7 @@ class Engine:
             for concept in anchors:
                 self._by_concept.setdefault(concept, []).append(group)
         self._scope_of: list[str | None] = [_scope(e) for e in self._entries]
+        self._is_clarification = [isinstance(e, Clarification) for e in self._entries]
         self._supervising = [r for r in knowledge.roles.values() if r.supervision is not None]
         self._counted_nouns: dict[str, tuple[str, ...]] = {}
         self._answers: dict[str, frozenset[str]] = {
@@ -360,6 +384,18 @@ class Engine:
         profile: Mapping[str, Any] | None = None,
     ) -> tuple[Reply, Trace]:
         """The reply and the trace of how it was reached (`handledarbot explain`)."""
+        token = _TURN.set(_Turn())
+        try:
+            return self._explain(text, context, profile)
+        finally:
+            _TURN.reset(token)
+
+    def _explain(
+        self,
+        text: str,
+        context: Mapping[str, Any] | None,
+        profile: Mapping[str, Any] | None,
+    ) -> tuple[Reply, Trace]:
         trace = Trace()
         reading = read(text, self._concepts, filler=self._filler, names=self._names)
         social = self._social.kind(list(reading.tokens), self._filler)
@@ -925,7 +961,7 @@ class Engine:
         names aside); None otherwise."""
         region_words = {p for c, ps in reading.found.items() if c in self._regions for p in ps}
         words = [reading.tokens[p] for p in reading.content if p not in region_words]
-        hits = self._retriever.search(words, top=20)
+        hits = self._search(words, top=20)
         for hit in hits:
             entry = self.knowledge.entries[hit.entry_id]
             if entry.scope not in regions or (
@@ -980,7 +1016,7 @@ class Engine:
         if broad is not None:
             trace.rule, trace.detail = "clarify", f"only general words: {broad.id}"
             return self._composer.clarification(broad, reading.lang, 0.0)
-        hits = self._retriever.search([reading.tokens[p] for p in reading.content])
+        hits = self._search([reading.tokens[p] for p in reading.content])
         trace.retrieval = [(h.entry_id, h.score) for h in hits[:3]]
         share = 0.0
         if hits:
@@ -1071,7 +1107,7 @@ class Engine:
         ]
         if not words:
             return None
-        hits = {h.entry_id: h.score for h in self._retriever.search(words, top=50)}
+        hits = {h.entry_id: h.score for h in self._search(words, top=50)}
         ranked = sorted(((hits.get(i, 0.0), i) for i in entry_ids), reverse=True)
         trace.retrieval = [(i, s) for s, i in ranked[:3]]
         if len(ranked) < 2 or ranked[0][0] <= 0:
@@ -1324,7 +1360,7 @@ class Engine:
         groups = [
             (group, scored)
             for group in {g for concept in found for g in self._by_concept.get(concept, ())}
-            if (scored := self._score(self._groups[group][0], found)) is not None
+            if (scored := self._group_score(group, found)) is not None
         ]
         homes = regions | {"national", None}
         scopes = self._scope_of
@@ -1347,9 +1383,32 @@ class Engine:
         candidates.sort(key=_score_of, reverse=True)
         return candidates
 
-    def _score(
-        self, index: int, found: Found
-    ) -> tuple[float, tuple[str, ...], int, frozenset[int]] | None:
+    def _group_score(self, group: int, found: Found) -> _Scored | None:
+        """`_score` of the group's first entry, looked up when the question being answered
+        has already had it scored with the same concepts of that entry found at the same words
+        (the region rules decide a question again for each region it names)."""
+        index = self._groups[group][0]
+        turn = _TURN.get()
+        if turn is None or self._is_clarification[index]:
+            return self._score(index, found)  # a clarification's depends on every concept
+        seen = (group, tuple([(c, found[c]) for c in self._concepts_of_entry[index] if c in found]))
+        memo = turn.scores
+        if seen not in memo:
+            memo[seen] = self._score(index, found)
+        return memo[seen]
+
+    def _search(self, tokens: Sequence[str], *, top: int = 5) -> list[Hit]:
+        """`Retriever.search`, once per message for the same words (callers only read it)."""
+        turn = _TURN.get()
+        if turn is None:
+            return self._retriever.search(tokens, top=top)
+        key = (tuple(tokens), top)
+        hits = turn.hits.get(key)
+        if hits is None:
+            hits = turn.hits[key] = self._retriever.search(tokens, top=top)
+        return hits
+
+    def _score(self, index: int, found: Found) -> _Scored | None:
         entry = self._entries[index]
         if isinstance(entry, Clarification) and self._more_specific(entry, found):
             return None
@@ -1392,12 +1451,12 @@ class Engine:
         """The concepts' weight, counting the words of the question once: "studenter" is both
         a student and a university student, but it is one word of evidence."""
         total = 0.0
-        # Heaviest first; equal weights by id, so the sum never depends on the hash seed.
-        for concept in sorted(concepts, key=lambda c: (-self._weights[c], c)):
+        weights = self._weights
+        for concept in sorted(concepts, key=self._weight_order.__getitem__):
             positions = found[concept]
             if positions and positions <= covered:
                 continue
-            total += self._weights[concept]
+            total += weights[concept]
             covered |= positions
         return total, covered
 

@@ -115,7 +115,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 def _told(text: str) -> frozenset[int]:
     """Token positions of the sentences that do not ask, when another sentence does (ends with
     "?"): what the user tells about themselves is not the facet they ask for."""
-    sentences = [s for s in _SENTENCE.split(text.strip()) if normalize(s)]
+    parts = _SENTENCE.split(text.strip())
+    if len(parts) < 2:
+        return frozenset()  # one sentence
+    sentences = [s for s in parts if normalize(s)]
     asking = [s.rstrip().endswith("?") for s in sentences]
     if len(sentences) < 2 or not any(asking) or all(asking):
         return frozenset()
@@ -141,12 +144,15 @@ def longest_readings(found: Found) -> Found:
     others = [
         (c, _runs(p)) for c, p in found.items() if not c.startswith(ALIAS_PREFIX)
     ]
+    if len(others) < 2:
+        return dict(found)  # no longer concept to hide one in
+    runs_of = dict(others)
     kept = {}
     for concept, positions in found.items():
-        if concept.startswith(ALIAS_PREFIX):
+        runs = runs_of.get(concept)
+        if runs is None:  # an alias
             kept[concept] = positions
             continue
-        runs = _runs(positions)
         hidden = bool(runs) and all(
             any(run < longer for other, other_runs in others if other != concept
                 for longer in other_runs)
