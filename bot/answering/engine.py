@@ -332,6 +332,7 @@ class Engine:
                 self._by_concept.setdefault(concept, []).append(group)
         self._scope_of: list[str | None] = [_scope(e) for e in self._entries]
         self._is_clarification = [isinstance(e, Clarification) for e in self._entries]
+        self._group_scopes = [frozenset(self._scope_of[i] for i in g) for g in self._groups]
         self._supervising = [r for r in knowledge.roles.values() if r.supervision is not None]
         self._counted_nouns: dict[str, tuple[str, ...]] = {}
         self._answers: dict[str, frozenset[str]] = {
@@ -1365,7 +1366,7 @@ class Engine:
         homes = regions | {"national", None}
         scopes = self._scope_of
         prune = prune and bool(regions) and any(
-            scopes[i] in homes for group, _ in groups for i in self._groups[group]
+            not homes.isdisjoint(self._group_scopes[group]) for group, _ in groups
         )
         ranked: list[tuple[int, Candidate]] = []
         for group, (score, key, explained, evidence) in groups:
