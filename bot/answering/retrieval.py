@@ -58,14 +58,15 @@ def document_text(entry: Entry) -> str:
 
 def _best(scores: np.ndarray, top: int) -> list[int]:
     """The indexes of the `top` highest positive scores, highest first, equal scores in index
-    order (deterministic); a partial sort, as a base of thousands of entries needs only a few."""
-    chosen = np.flatnonzero(scores > 0)
-    if len(chosen) > top > 0:
-        cut = len(chosen) - top
-        threshold = np.partition(scores[chosen], cut)[cut]
-        chosen = chosen[scores[chosen] >= threshold]
+    order (deterministic). Only the entries scoring at least the `top`-th highest score (all
+    of those, so that ties are kept whole) are sorted: a base of thousands needs only a few."""
+    if top <= 0:
+        return []
+    cut = len(scores) - top
+    threshold = np.partition(scores, cut)[cut] if cut > 0 else 0
+    chosen = np.flatnonzero(scores >= threshold) if threshold > 0 else np.flatnonzero(scores > 0)
     order = chosen[np.lexsort((chosen, -scores[chosen]))]
-    best: list[int] = order[: max(top, 0)].tolist()
+    best: list[int] = order[:top].tolist()
     return best
 
 
