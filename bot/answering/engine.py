@@ -398,7 +398,7 @@ class Engine:
         profile: Mapping[str, Any] | None,
     ) -> tuple[Reply, Trace]:
         trace = Trace()
-        reading = read(text, self._concepts, filler=self._filler, names=self._names)
+        reading = read(text, self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable)
         social = self._social.kind(list(reading.tokens), self._filler)
         if social is not None:
             trace.reading, trace.rule = reading, "social"
@@ -442,7 +442,7 @@ class Engine:
             both = f"{context.get('facet') or ''} – {reading.text} – {context.get('subject') or ''}"
             again = Trace(context_used=f"subject and facet of the last answer: {both!r}")
             widened = replace(
-                read(both, self._concepts, filler=self._filler, names=self._names),
+                read(both, self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable),
                 home=reading.home,
                 lang=reading.lang,
                 from_context=True,
@@ -477,7 +477,7 @@ class Engine:
 
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
-        return set(read(text, self._concepts, filler=self._filler, names=self._names).found)
+        return set(read(text, self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable).found)
 
     def answer_option(self, value: str, lang: str | None) -> Reply:
         """The reply for an option the user picked; `value` is an entry id."""
@@ -543,11 +543,11 @@ class Engine:
         )
         if not subjects and last_subject and leaning and not self._named_entry(reading):
             trace.context_used = f"subject of the last answer: {last_subject!r}"
-            return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler, names=self._names)
+            return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable)
         last_rest = str(context.get("rest") or last_facet)
         if subjects and not facets and last_facet and short and _FOLLOW_START.match(reading.text):
             trace.context_used = f"the last question without its subject: {last_rest!r}"
-            return read(f"{last_rest} – {reading.text}", self._concepts, filler=self._filler, names=self._names)
+            return read(f"{last_rest} – {reading.text}", self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable)
         return None
 
     def _stated_region(self, reading: Reading) -> str | None:

@@ -65,10 +65,12 @@ def read(
     *,
     filler: frozenset[str],
     names: frozenset[str] = frozenset(),
+    ignorable: frozenset[str] | None = None,
 ) -> Reading:
     """Reads `text`: tokens, language, concepts (longest readings), negation, unknown words.
     `names`: concepts that name a thing (a course, an organisation); like entries' aliases, their
-    words are left out when telling the language."""
+    words are left out when telling the language. `ignorable`: `filler | FUNCTION_WORDS`, if
+    the caller has it at hand."""
     lang = detect_language(text)
     tokens, clause_of = _tokens_with_clauses(text)
     found = longest_readings(matcher.find(tokens, skip=filler))
@@ -87,7 +89,8 @@ def read(
         c for c, p in found.items() if p and p <= negated_positions
     )
     kept = {c: p for c, p in found.items() if c not in negated}
-    ignorable = filler | FUNCTION_WORDS
+    if ignorable is None:
+        ignorable = filler | FUNCTION_WORDS
     # A lone letter is a clitic or a slip ("ST:n", "AT:s"), never a word of its own.
     unknown = tuple(w for w in matcher.unknown(tokens, skip=ignorable) if not _lone_letter(w))
     numbers = tuple(t for t in tokens if t.isdigit())
@@ -147,30 +150,33 @@ def longest_readings(found: Found) -> Found:
     if len(others) < 2:
         return dict(found)  # no longer concept to hide one in
     runs_of = dict(others)
+    # A run is hidden in a longer run that contains it (runs are words in a row); a longer run
+    # is never the same concept's (its runs are apart).
+    spans = {run for _, runs in others for run in runs}
+    hidden_runs = {
+        (first, last) for first, last in spans
+        if any(s <= first and last <= e and (s, e) != (first, last) for s, e in spans)
+    }
     kept = {}
     for concept, positions in found.items():
         runs = runs_of.get(concept)
         if runs is None:  # an alias
             kept[concept] = positions
             continue
-        hidden = bool(runs) and all(
-            any(run < longer for other, other_runs in others if other != concept
-                for longer in other_runs)
-            for run in runs
-        )
-        if not hidden:
+        if not runs or not all(run in hidden_runs for run in runs):
             kept[concept] = positions
     return kept
 
 
-def _runs(positions: frozenset[int]) -> list[frozenset[int]]:
-    runs: list[list[int]] = []
+def _runs(positions: frozenset[int]) -> list[tuple[int, int]]:
+    """The runs of words in a row among `positions`: (first, last) each, in order."""
+    runs: list[tuple[int, int]] = []
     for position in sorted(positions):
-        if runs and position == runs[-1][-1] + 1:
-            runs[-1].append(position)
+        if runs and position == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], position)
         else:
-            runs.append([position])
-    return [frozenset(run) for run in runs]
+            runs.append((position, position))
+    return runs
 
 
 def _tokens_with_clauses(text: str) -> tuple[list[str], list[int]]:
