@@ -215,6 +215,16 @@ _WITHOUT = frozenset({"utan", "without", "saknar", "lacks", "lacking", "ingen", 
 _TRAINING = ("utb", "kurs", "course", "training", "handledarutb")
 
 
+def _supervise_verb(reading: Reading) -> list[int]:
+    """The positions, in order, of the verb "handleda/supervise": not a course's name
+    ("AT-handledarutbildning") and not the noun ("handledare", "supervisor")."""
+    return sorted(
+        p for p in reading.found.get("supervise", frozenset())
+        - reading.found.get("course", frozenset())
+        if not _SUPERVISOR_NOUN.match(reading.tokens[p])
+    )
+
+
 def _without_training(tokens: Sequence[str]) -> bool:
     """Whether the words speak of someone without training ("utan handledarutbildning",
     "without any supervisor training")."""
@@ -334,6 +344,11 @@ class Engine:
         self._is_clarification = [isinstance(e, Clarification) for e in self._entries]
         self._group_scopes = [frozenset(self._scope_of[i] for i in g) for g in self._groups]
         self._supervising = [r for r in knowledge.roles.values() if r.supervision is not None]
+        # Levels the supervision tables name, as supervisee or supervisor (at, st, specialist).
+        self._levels = frozenset(
+            c for r in self._supervising if r.supervision
+            for c in (r.supervision.supervisee, *r.supervision.supervisors)
+        )
         self._counted_nouns: dict[str, tuple[str, ...]] = {}
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
@@ -574,10 +589,7 @@ class Engine:
 
     def _named_entry(self, reading: Reading) -> bool:
         """Whether the message names something of its own that some entry is about."""
-        return any(
-            self._weights.get(c, 0) >= 2 and c not in self._details and c not in self._regions
-            for c in reading.found
-        )
+        return bool(self._subject_concepts(reading))
 
     def _with_context(self, reply: Reply, reading: Reading) -> Reply:
         if reply.kind in ("help", "profile"):
@@ -1123,20 +1135,14 @@ class Engine:
         source's table names that supervisor (never "yes" to "bara/only ...")."""
         # The verb, not a course's name ("AT-handledarutbildning" is a course, not a question
         # of who supervises whom).
-        verb = {
-            p for p in reading.found.get("supervise", frozenset())
-            - reading.found.get("course", frozenset())
-            if not _SUPERVISOR_NOUN.match(reading.tokens[p])
-        }
+        verb = _supervise_verb(reading)
         if not verb or _without_training(reading.tokens):
             # "... en specialistläkare utan handledarutbildning ...": not who, but whether
             # training is required; the table's "yes" would be wrong.
             return []
         first = min(verb)
         roles = self._supervising
-        levels = {r.supervision.supervisee for r in roles if r.supervision} | {
-            c for r in roles if r.supervision for c in r.supervision.supervisors
-        }
+        levels = self._levels
         before = {c for c, p in reading.found.items() if c in levels and min(p) < first}
         after = {c for c, p in reading.found.items() if c in levels and max(p) > first}
         if not before or not after:
@@ -1161,15 +1167,10 @@ class Engine:
             reading.tokens[0] not in _PERMISSION
         ):
             return None
-        verb = sorted(
-            p for p in reading.found.get("supervise", frozenset())
-            - reading.found.get("course", frozenset())
-            if not _SUPERVISOR_NOUN.match(reading.tokens[p])
-        )
+        verb = _supervise_verb(reading)
         if not verb:
             return None
-        roles = [r for r in self.knowledge.roles.values() if r.supervision is not None]
-        levels = {c for r in roles if r.supervision for c in (r.supervision.supervisee, *r.supervision.supervisors)}
+        levels = self._levels
         # The would-be supervisor is who the question opens with ("får en AT-läkare ...").
         before = {c for c, p in reading.found.items() if c in levels and min(p) <= 3 and max(p) < verb[0]}
         after = {
