@@ -311,3 +311,18 @@ def test_a_negated_region_is_not_the_one_answered(tiny: Engine) -> None:
     reply, _, text = ask(tiny, "inte Örebro, vad gäller för ST på universitet?")
     assert reply.status == Status.ANSWER
     assert reply.entry_id != "orebro-st-course" and "Örebro universitet" not in text
+
+
+def test_a_message_pointing_back_to_nothing_asks_which_of_those_stating_it(tiny: Engine) -> None:
+    # "the course" with nothing said before: two courses state a length, so which one?
+    reply, rule, text = ask(tiny, "hur lång är kursen?")
+    assert (reply.status, rule) == (Status.CLARIFY, "clarify")
+    assert [o.value for o in reply.options] == ["course-alpha", "course-gamma"]
+    # A price no course states is not asked back about; it is an honest no-match.
+    reply, _, _ = ask(tiny, "vad kostar kursen?")
+    assert reply.status is Status.NO_MATCH
+
+
+def test_skip_negates_like_not(tiny: Engine) -> None:
+    reply, _, _ = ask(tiny, "skip YH - which course for university students?")
+    assert reply.entry_id == "role-university"

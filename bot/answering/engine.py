@@ -427,21 +427,32 @@ class Engine:
         if home is not None and home in self.knowledge.scopes:
             reading = replace(reading, home=home)
         if not context and self._points_back(reading):
+            # "is it web-based?", "när går kursen?" with nothing said before: which one is "it"?
+            asked = [c for c in reading.found if c in self._details and c != COUNT]
             back = next(
                 (c for c in self.knowledge.clarifications.values() if c.refers_back), None
             )
+            why = "points back to nothing said before"
             if back is not None:
-                # "is it web-based?" with nothing said before: which one is "it"?
-                trace.reading, trace.rule = reading, "clarify"
-                trace.detail = "points back to nothing said before"
-                asked = [c for c in reading.found if c in self._details and c != COUNT]
                 options = [
                     o for o in back.options
                     if not asked or self._states(self.knowledge.entries[o], asked)
                 ]
                 if len(options) >= 2:
+                    trace.reading, trace.rule, trace.detail = reading, "clarify", why
                     narrowed = back.model_copy(update={"options": options})
                     return self._composer.clarification(narrowed, reading.lang, 0.0), trace
+            # Fewer than two of those state what is asked: which of the entries keyed on what
+            # the message names do.
+            pointed = self._pointed_to(reading, asked)
+            if len(pointed) >= 2:
+                trace.reading, trace.rule = reading, "clarify"
+                trace.detail = f"{why}; {len(pointed)} entries keyed on it state it"
+                return self._composer.choose_between(pointed, reading.lang, 0.0), trace
+            if back is not None and asked:
+                # Nothing says which one "den" is, and no single one states it: which one?
+                trace.reading, trace.rule, trace.detail = reading, "clarify", why
+                return self._composer.clarification(back, reading.lang, 0.0), trace
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
             # The words added from the last answer do not change the user's language.
@@ -586,6 +597,25 @@ class Engine:
             and not self._subjects(reading)
             and not self._named_entry(reading)
         )
+
+    def _pointed_to(self, reading: Reading, asked: Sequence[str]) -> list[Entry]:
+        """The entries a message pointing back to nothing could mean: those with a match key
+        holding every concept it names (facets, regions and question words aside) that state
+        every facet asked; at most `max_options`, in knowledge-base order. Empty when it asks
+        for no facet or names nothing."""
+        named = {
+            c for c in reading.found
+            if c not in self._details and c not in self._regions and c not in self._question_words
+        }
+        if not asked or not named:
+            return []
+        pointed = [
+            entry for index, entry in enumerate(self._entries)
+            if not self._is_clarification[index]
+            and any(named <= set(key) for key in self._keys[index])
+            and self._states(entry, asked)
+        ]
+        return pointed[: self._settings.max_options]  # type: ignore[return-value]
 
     def _named_entry(self, reading: Reading) -> bool:
         """Whether the message names something of its own that some entry is about."""

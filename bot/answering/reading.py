@@ -25,7 +25,10 @@ Found = Mapping[str, frozenset[int]]
 # A negation opens a span that excludes what it names: "inte ST utan AT", "not the web course,
 # the longer one". It counts only at the start of a clause or when a contrast follows in the same
 # clause, so that "räcker det inte med webbkursen?" keeps its words.
-NEGATIONS = frozenset({"inte", "ej", "icke", "not", "utom", "forutom", "except"})
+NEGATIONS = frozenset({
+    "inte", "ej", "icke", "not", "utom", "forutom", "except", "excluding", "skip", "bortsett",
+    "exklusive", "exkl",
+})
 CONTRASTS = frozenset({"utan", "but", "instead", "rather"})
 _CLAUSE = re.compile(r"[,;.!?:()\u2013\u2014]|\s-\s")
 
@@ -92,11 +95,16 @@ def read(
     if ignorable is None:
         ignorable = filler | FUNCTION_WORDS
     # A lone letter is a clitic or a slip ("ST:n", "AT:s"), never a word of its own.
-    unknown = tuple(w for w in matcher.unknown(tokens, skip=ignorable) if not _lone_letter(w))
+    # A negation word ("skip", "inte") is understood: it is neither unknown nor content.
+    unknown = tuple(
+        w for w in matcher.unknown(tokens, skip=ignorable)
+        if not _lone_letter(w) and w not in NEGATIONS
+    )
     numbers = tuple(t for t in tokens if t.isdigit())
     content = tuple(
         i for i, t in enumerate(tokens)
         if t not in ignorable and i not in negated_positions and not _lone_letter(t)
+        and t not in NEGATIONS
     )
     return Reading(
         text=text,
