@@ -318,6 +318,7 @@ def test_a_message_pointing_back_to_nothing_asks_which_of_those_stating_it(tiny:
     reply, rule, text = ask(tiny, "hur lång är kursen?")
     assert (reply.status, rule) == (Status.CLARIFY, "clarify")
     assert [o.value for o in reply.options] == ["course-alpha", "course-gamma"]
+    assert "Alfakursen" in text and "Gammakursen" in text
     # A price no course states is not asked back about; it is an honest no-match.
     reply, _, _ = ask(tiny, "vad kostar kursen?")
     assert reply.status is Status.NO_MATCH
