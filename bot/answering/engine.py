@@ -340,6 +340,12 @@ class Engine:
             anchors = {min(key, key=lambda c: (usage[c], c)) for key in keys if key}
             for concept in anchors:
                 self._by_concept.setdefault(concept, []).append(group)
+        # concept -> the entries (not clarifications) with a key holding it, in base order.
+        self._keyed_on: dict[str, list[int]] = {}
+        for index, keys in enumerate(self._keys):
+            if not isinstance(self._entries[index], Clarification):
+                for concept in {c for key in keys for c in key}:
+                    self._keyed_on.setdefault(concept, []).append(index)
         self._scope_of: list[str | None] = [_scope(e) for e in self._entries]
         self._is_clarification = [isinstance(e, Clarification) for e in self._entries]
         self._group_scopes = [frozenset(self._scope_of[i] for i in g) for g in self._groups]
@@ -609,13 +615,17 @@ class Engine:
         }
         if not asked or not named:
             return []
-        pointed = [
-            entry for index, entry in enumerate(self._entries)
-            if not self._is_clarification[index]
-            and any(named <= set(key) for key in self._keys[index])
-            and self._states(entry, asked)
-        ]
-        return pointed[: self._settings.max_options]  # type: ignore[return-value]
+        rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
+        pointed: list[Entry] = []
+        for index in self._keyed_on.get(rarest, ()):
+            entry = self._entries[index]
+            if (
+                not isinstance(entry, Clarification)
+                and any(named <= set(key) for key in self._keys[index])
+                and self._states(entry, asked)
+            ):
+                pointed.append(entry)
+        return pointed[: self._settings.max_options]
 
     def _named_entry(self, reading: Reading) -> bool:
         """Whether the message names something of its own that some entry is about."""
