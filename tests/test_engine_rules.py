@@ -327,3 +327,22 @@ def test_a_message_pointing_back_to_nothing_asks_which_of_those_stating_it(tiny:
 def test_skip_negates_like_not(tiny: Engine) -> None:
     reply, _, _ = ask(tiny, "skip YH - which course for university students?")
     assert reply.entry_id == "role-university"
+
+
+def test_a_count_written_as_a_word_is_stated(engine: Engine) -> None:
+    # "fem kompetensområden" states how many areas, as "5 kompetensområden" would.
+    reply, _, text = ask(
+        engine, "Socialstyrelsens stöd till handledarutbildning – hur många kompetensområden bygger det på?"
+    )
+    assert reply.status is Status.ANSWER and "fem kompetensområden" in text
+
+
+def test_a_verb_after_which_is_the_frame_not_the_thing_asked(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "vilka raknas som pedagogisk funktion for hogskolestudenter i sthlm?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-pedagogical-function-university")
+
+
+def test_pointing_back_with_a_word_nothing_knows_is_not_asked_back(engine: Engine) -> None:
+    # About parking, not about which course: an honest "I don't know", not "which course?".
+    reply, _, _ = ask(engine, "var kan jag parkera vid karolinska solna nar jag gar kursen?")
+    assert reply.status is Status.NO_MATCH

@@ -202,7 +202,18 @@ _ARTICLES = frozenset({"the", "a", "an", "en", "ett"})
 # Quantifiers and kinds after "vilka"/"which" that name nothing asked for ("vilka fler ...").
 _NOT_FOCUS = frozenset(
     {"fler", "flera", "andra", "olika", "sorts", "slags", "other", "more", "kind", "kinds",
-     "sort", "type", "types"}
+     "sort", "type", "types",
+     # verbs and order words after "vilka"/"which" ("vilka räknas som ...", "which later
+     # meetings"): the frame of the question, not the thing asked for
+     "raknas", "ingar", "galler", "finns", "behovs", "kravs", "later", "earlier", "senare",
+     "tidigare", "forsta", "first", "next", "nasta", "following", "foljande", "ovriga",
+     "remaining", "further", "additional"}
+)
+# Number words that state a count in an entry's text ("fem kompetensområden"); "en", "ett" and
+# "one" are left out (articles as often as numbers).
+_NUMBER_WORDS = frozenset(
+    {"tva", "tre", "fyra", "fem", "sex", "sju", "atta", "nio", "tio", "two", "three", "four",
+     "five", "six", "seven", "eight", "nine", "ten"}
 )
 COUNT = "how_many"  # the facet of "hur många"/"how many": a count
 # "handledare", "handledaren", "supervisor(s)": the one who supervises, not the verb.
@@ -595,10 +606,12 @@ class Engine:
         return region if region in self.knowledge.scopes else None
 
     def _points_back(self, reading: Reading) -> bool:
-        """A short message with "den/det/it" and no subject of its own."""
+        """A short message with "den/det/it" and no subject of its own, nor a word nothing
+        knows ("var kan jag parkera när jag går kursen?" is about parking, not a course)."""
         return (
             bool(_POINTERS & set(reading.tokens))
             and len(reading.content) <= 3
+            and not any(len(w) >= 4 and not self._retriever.known(w) for w in reading.unknown)
             and any(c not in self._regions for c in reading.found)
             and not self._subjects(reading)
             and not self._named_entry(reading)
@@ -1321,7 +1334,9 @@ class Engine:
         counted = self._counted_nouns.get(entry_id)
         if counted is None:
             words = self._words.get(entry_id, ())
-            counted = tuple(stem(b) for a, b in pairwise(words) if a.isdigit())
+            counted = tuple(
+                stem(b) for a, b in pairwise(words) if a.isdigit() or a in _NUMBER_WORDS
+            )
             self._counted_nouns[entry_id] = counted
         return counted
 
