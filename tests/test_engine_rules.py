@@ -346,3 +346,20 @@ def test_pointing_back_with_a_word_nothing_knows_is_not_asked_back(engine: Engin
     # About parking, not about which course: an honest "I don't know", not "which course?".
     reply, _, _ = ask(engine, "var kan jag parkera vid karolinska solna nar jag gar kursen?")
     assert reply.status is Status.NO_MATCH
+
+
+def test_how_many_after_the_thing_counted_is_a_count_of_it(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Does the Stepping stone course include seminars? how many?")
+    assert reply.status is Status.ANSWER and "2 seminars" in text
+
+
+def test_who_wrote_a_source_is_not_answered_with_the_list_of_sources(engine: Engine) -> None:
+    # The sources give titles and dates, not who wrote Skåne's toolbox.
+    reply, rule, _ = ask(engine, "Who wrote the ST supervision toolbox and when was it last updated?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    # ... while the foreword of Örebro's strategy names who signed it.
+    reply, _, text = ask(engine, "vem skrev forordet till orebros utbildningsstrategi")
+    assert reply.status is Status.ANSWER and "Ehnfors" in text
+    # ... and "när granskades ... senast" still lists the sources with their dates.
+    reply, rule, _ = ask(engine, "nar granskades sthlms sida om rekommenderad handledarutbildning senast")
+    assert (reply.status, rule) == (Status.ANSWER, "sources")

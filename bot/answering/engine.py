@@ -216,6 +216,7 @@ _NUMBER_WORDS = frozenset(
      "five", "six", "seven", "eight", "nine", "ten"}
 )
 COUNT = "how_many"  # the facet of "hur många"/"how many": a count
+WHO = "who"  # the question word of "vem"/"who": a person asked for
 # "handledare", "handledaren", "supervisor(s)": the one who supervises, not the verb.
 _SUPERVISOR_NOUN = re.compile(r"^(?:handledar(?:e|en|na|nas|es)?|supervisors?)$")
 # A question of permission ("får en AT-läkare handleda ...?").
@@ -466,10 +467,6 @@ class Engine:
                 trace.reading, trace.rule = reading, "clarify"
                 trace.detail = f"{why}; {len(pointed)} entries keyed on it state it"
                 return self._composer.choose_between(pointed, reading.lang, 0.0), trace
-            if back is not None and asked:
-                # Nothing says which one "den" is, and no single one states it: which one?
-                trace.reading, trace.rule, trace.detail = reading, "clarify", why
-                return self._composer.clarification(back, reading.lang, 0.0), trace
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
             # The words added from the last answer do not change the user's language.
@@ -757,8 +754,13 @@ class Engine:
             by_region = self._per_region(reading, covered, trace)
             if by_region is not None:
                 return by_region
-        if concepts & self._about_sources and not reading.from_context:
-            # "När granskades Stockholms sida?", "vilka källor har du?": the sources themselves.
+        if (
+            concepts & self._about_sources and not reading.from_context
+            and WHO not in concepts
+            and not (concepts & self._details) - self._about_sources - set(reading.negated)
+        ):
+            # "När granskades Stockholms sida?", "vilka källor har du?": the sources themselves
+            # (titles and dates: "who wrote it and when was it updated?" asks for more).
             trace.rule, trace.detail = "sources", ", ".join(sorted(covered)) or "every region"
             return self._composer.source_list(covered, lang)
         told = {c for c in concepts if reading.found[c] <= reading.told}  # context, not asked
@@ -1320,14 +1322,16 @@ class Engine:
         if not positions:
             return False
         after = positions[-1] + 1
-        nouns = [t for t in reading.tokens[after:after + 3] if t not in self._ignorable]
+        nouns = [t for t in reading.tokens[after:after + 3] if t not in self._ignorable][:1]
         if not nouns:
-            return False
-        wanted = stem(nouns[0])
-        return any(
-            b == wanted or (len(wanted) >= 5 and b.startswith(wanted[:5]))
-            for b in self._counted(entry.id)
-        )
+            # "Does it include seminars? how many?": the thing counted was named before.
+            nouns = [reading.tokens[p] for p in reading.content if p < positions[0]]
+        counted = self._counted(entry.id)
+        for noun in nouns:
+            wanted = stem(noun)
+            if any(b == wanted or (len(wanted) >= 5 and b.startswith(wanted[:5])) for b in counted):
+                return True
+        return False
 
     def _counted(self, entry_id: str) -> tuple[str, ...]:
         """The stems of the entry's words right after a number ("2 seminarier"), once."""
