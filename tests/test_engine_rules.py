@@ -363,3 +363,20 @@ def test_who_wrote_a_source_is_not_answered_with_the_list_of_sources(engine: Eng
     # ... and "när granskades ... senast" still lists the sources with their dates.
     reply, rule, _ = ask(engine, "nar granskades sthlms sida om rekommenderad handledarutbildning senast")
     assert (reply.status, rule) == (Status.ANSWER, "sources")
+
+
+def test_a_facet_of_a_group_is_not_answered_by_an_entry_naming_only_part_of_its_name(
+    engine: Engine,
+) -> None:
+    # How often the group of directors of studies meets: the sources do not say. The entry on
+    # how often ST supervision takes place speaks of a "studierektor", not of the group.
+    reply, rule, _ = ask(engine, "hur ofta traffas studierektorsgruppen i orebro?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_a_number_in_what_is_ruled_out_is_not_asked_about(engine: Engine) -> None:
+    reply, _, text = ask(
+        engine, "inte introkursen pa 1,5 h utan den langre webbkursen fran skolverket, hur lang ar den"
+    )
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-skolverket")
+    assert "5–6" in text

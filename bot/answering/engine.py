@@ -1263,7 +1263,7 @@ class Engine:
         words = [reading.tokens[p] for p in reading.found.get(concept, ())]
         return bool(words) and any(
             not isinstance(o.entry, Clarification)
-            and all(self._retriever.grounded(o.entry.id, w) for w in words)
+            and all(self._retriever.grounded(o.entry.id, w, whole=True) for w in words)
             for o in others
         )
 

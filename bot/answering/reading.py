@@ -100,7 +100,10 @@ def read(
         w for w in matcher.unknown(tokens, skip=ignorable)
         if not _lone_letter(w) and w not in NEGATIONS
     )
-    numbers = tuple(t for t in tokens if t.isdigit())
+    # A number in what is ruled out ("inte introkursen på 1,5 h utan ...") is not asked about.
+    numbers = tuple(
+        t for i, t in enumerate(tokens) if t.isdigit() and i not in negated_positions
+    )
     content = tuple(
         i for i, t in enumerate(tokens)
         if t not in ignorable and i not in negated_positions and not _lone_letter(t)

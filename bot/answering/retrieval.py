@@ -103,8 +103,10 @@ class Retriever:
         best = _best(scores, top)
         return [Hit(self._ids[i], s) for i, s in zip(best, scores[best].tolist(), strict=True)]
 
-    def grounded(self, entry_id: str, token: str) -> bool:
-        """Whether the entry's own words include `token` (by stem, or as a compound part)."""
+    def grounded(self, entry_id: str, token: str, *, whole: bool = False) -> bool:
+        """Whether the entry's own words include `token` (by stem, or as a compound part).
+        `whole`: the token itself, not only a part of it ("studierektor" does not ground
+        "studierektorsgruppen"), must be in one of the entry's words."""
         index = self._index_of.get(entry_id)
         if index is None:
             return False
@@ -112,7 +114,9 @@ class Retriever:
         word = stem(token)
         if word in vocab:
             return True
-        return len(word) >= 5 and any(len(v) >= 5 and (word in v or v in word) for v in vocab)
+        return len(word) >= 5 and any(
+            len(v) >= 5 and (word in v or (not whole and v in word)) for v in vocab
+        )
 
     def known(self, token: str) -> bool:
         """Whether any entry uses this word."""
