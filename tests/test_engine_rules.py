@@ -380,3 +380,14 @@ def test_a_number_in_what_is_ruled_out_is_not_asked_about(engine: Engine) -> Non
     )
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-skolverket")
     assert "5–6" in text
+
+
+def test_a_facet_asked_of_what_follows_it_is_that_ones(engine: Engine) -> None:
+    # "hur ofta är återträffarna": how often the follow-up meetings are, which the sources do not
+    # say; not how often ST supervision takes place.
+    reply, rule, _ = ask(engine, "hur ofta ar atertraffarna for ST-handledare i orebro?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_a_known_word_is_not_split_into_a_compound(engine: Engine) -> None:
+    assert "vision" not in engine.concepts_of("how often supervision during ST in Örebro?")

@@ -33,6 +33,7 @@ SETS = {
     "blind set 14": (KNOWLEDGE / "eval" / "questions-blind14.yaml", 0.95),
     "blind set 15": (KNOWLEDGE / "eval" / "questions-blind15.yaml", 0.96),
     "blind set 16": (KNOWLEDGE / "eval" / "questions-blind16.yaml", 0.96),
+    "blind set 17": (KNOWLEDGE / "eval" / "questions-blind17.yaml", 0.93),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

@@ -122,7 +122,9 @@ class ConceptMatcher:
                 break
             if token[:length] in self._stems:
                 matched.add(token[:length] + "*")
-        if len(token) >= self._fuzzy.min_compound_stem + 2:
+        if len(token) >= self._fuzzy.min_compound_stem + 2 and token not in self._exact:
+            # A word the vocabulary knows as it stands is not split: "supervision" is not
+            # also "vision".
             matched |= self._compound_heads(token)
         if (
             not is_filler

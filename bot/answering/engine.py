@@ -199,6 +199,8 @@ _WORK_WORDS = frozenset(
 # Interrogatives whose next word names what is asked for ("vilket artikelnummer", "which fee").
 _WHICH = frozenset({"vilken", "vilket", "vilka", "which"})
 _ARTICLES = frozenset({"the", "a", "an", "en", "ett"})
+# What stands between a facet and what it is asked of ("hur ofta är återträffarna").
+_COPULAS = frozenset({"ar", "is", "are", "the", "a", "an", "en", "ett", "de", "den", "det"})
 # Quantifiers and kinds after "vilka"/"which" that name nothing asked for ("vilka fler ...").
 _NOT_FOCUS = frozenset(
     {"fler", "flera", "andra", "olika", "sorts", "slags", "other", "more", "kind", "kinds",
@@ -810,6 +812,15 @@ class Engine:
                     missing = [d for d in asked if d not in self._answers.get(top.entry.id, ())]
                     return self._composer.unsupported_detail(set(missing), top.entry, lang)
             if stating and stating[0] is top:
+                # "Hur ofta är återträffarna ...?": the facet is asked of what follows it; an
+                # entry keyed on that, which does not state it, is what the question is about.
+                owner = self._facet_owner(top, candidates, reading)
+                if owner is not None and not self._states(owner.entry, asked):
+                    trace.rule = "facet"
+                    trace.detail = f"{', '.join(asked)} is asked of {owner.entry.id}, which does not state it"
+                    missing = [d for d in asked if d not in self._answers.get(owner.entry.id, ())]
+                    return self._composer.unsupported_detail(set(missing or asked), owner.entry, lang)
+            if stating and stating[0] is top:
                 # "Vem är studierektor på ortopeden?": the group's entry names a person, but the
                 # orthopaedic clinic, what is asked about too, is another entry's, which names none.
                 states = {id(c) for c in stating}
@@ -1241,6 +1252,38 @@ class Engine:
              and not (isinstance(c.entry, Role) and c.entry.supervision is not None)),
             None,
         )
+
+    def _facet_owner(
+        self, top: Candidate, candidates: Sequence[Candidate], reading: Reading
+    ) -> Candidate | None:
+        """The candidate keyed on the word a facet is asked of ("hur ofta är *återträffarna*",
+        "how long is *the X*": the first word after the facet's words, a copula or article
+        aside; a specific concept, weight 2 or more), when `top` neither is keyed on it nor
+        uses that word and no candidate keyed on it states the facet; else None."""
+        facet_positions = reading.positions_of([c for c in reading.found if c in self._details])
+        if not facet_positions:
+            return None
+        after = max(facet_positions) + 1
+        while after < len(reading.tokens) and reading.tokens[after] in _COPULAS:
+            after += 1
+        subject = next(
+            (c for c, ps in reading.found.items()
+             if after in ps and c not in self._details and c not in self._regions
+             and not c.startswith(ALIAS_PREFIX) and self._weights.get(c, 0) >= 2),
+            None,
+        )
+        if subject is None or any(subject in key for key in _keys(top.entry)):
+            return None
+        if self._spoken_by([top], reading, subject):
+            return None
+        owners = [
+            c for c in candidates
+            if c is not top and not isinstance(c.entry, Clarification) and subject in c.key
+        ]
+        asked = [c for c in reading.found if c in self._details]
+        if any(self._states(c.entry, asked) for c in owners):
+            return None  # one of them states it: the usual rules choose
+        return owners[0] if owners else None
 
     def _unexplained_subject(
         self, top: Candidate, others: Sequence[Candidate], reading: Reading
