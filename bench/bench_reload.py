@@ -43,16 +43,23 @@ import yaml
 from aiohttp import ClientSession, ClientTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.national import national_knowledge  # noqa: E402
+
 KNOWLEDGE = ROOT / "knowledge"
 QUESTION = "Hur lång är Skolverkets handledarutbildning?"
 ENTRY_SECTIONS = ("courses", "roles", "guidance", "cadence_groups")
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def make_base(scale: int, target: Path) -> Path:
-    """A knowledge base about `scale` times the real one, written into `target`: the one call to
-    swap for `bench.national.national_knowledge(scale, target)` once that exists."""
-    return variant_knowledge(scale, target)
+def make_base(scale: int, target: Path, *, variants: bool = False) -> Path:
+    """A knowledge base about `scale` times the real one's entries, written into `target`: the
+    national base (`bench/national.py`), or with `variants` every real entry copied `scale` times
+    (the figures before the national generator)."""
+    if variants:
+        return variant_knowledge(scale, target)
+    return national_knowledge(scale, target)
 
 
 def variant_knowledge(scale: int, target: Path) -> Path:
@@ -217,12 +224,16 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", type=float, default=3.0, help="seconds of load before the edit")
+    parser.add_argument("--variants", action="store_true",
+                        help="the older generated base: every real entry copied --scale times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         bases = {"1x": shutil.copytree(KNOWLEDGE, scratch / "1x", ignore=_no_eval)}
         started = time.perf_counter()
-        bases[f"{args.scale}x"] = make_base(args.scale, scratch / f"{args.scale}x")
+        bases[f"{args.scale}x"] = make_base(
+            args.scale, scratch / f"{args.scale}x", variants=args.variants
+        )
         size = sum(p.stat().st_size for p in bases[f"{args.scale}x"].glob("*.yaml"))
         print(f"{args.scale}x base: {size / 1e6:.1f} MB of YAML, written in "
               f"{time.perf_counter() - started:.0f} s\n", flush=True)

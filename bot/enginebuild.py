@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -32,6 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar
 
+from bot import enginepickle
 from bot.answering.engine import Engine
 from bot.enginecache import EngineCache, cache_key
 from bot.settings import Settings
@@ -66,11 +68,10 @@ class EngineBuilder:
         start-up) builds in this process, which is faster when there are no requests to stall."""
         key = await asyncio.to_thread(self._key)
         if self._cache is not None:
-            data = await asyncio.to_thread(self._cache.read, key)
-            if data is not None:
-                engine = await asyncio.to_thread(_paused, lambda: self._cache_load(key, data))
-                if engine is not None:
-                    return engine
+            cache = self._cache
+            engine = await asyncio.to_thread(_paused, lambda: cache.load(key))
+            if engine is not None:
+                return engine
         limit = self._child_above
         if serving and limit is not None and await asyncio.to_thread(self._size) >= limit:
             return await self._in_child(key)
@@ -85,10 +86,6 @@ class EngineBuilder:
         if self._child_above is not None:
             _context()
             multiprocessing.forkserver.ensure_running()
-
-    def _cache_load(self, key: str, data: bytes) -> Engine | None:
-        assert self._cache is not None
-        return self._cache.unpickle(key, data)
 
     async def _in_child(self, key: str) -> Engine:
         """Starting, waiting for and joining the child all block: each happens in a thread (the
@@ -112,8 +109,9 @@ class EngineBuilder:
             receive.close()
         if status == _FAILED:
             raise pickle.loads(data)
-        engine: Engine = await asyncio.to_thread(_paused, lambda: pickle.loads(data))
-        return engine
+        loaded = await asyncio.to_thread(_paused, lambda: enginepickle.load(io.BytesIO(data)))
+        assert isinstance(loaded, Engine)
+        return loaded
 
     def _key(self) -> str:
         s = self._settings
@@ -164,7 +162,7 @@ def _build_pickled(
     os.nice(10)
     gc.disable()
     try:
-        data = pickle.dumps(compile(settings), protocol=pickle.HIGHEST_PROTOCOL)
+        data = enginepickle.dumps(compile(settings))
     except Exception as error:
         connection.send_bytes(_FAILED)
         connection.send_bytes(pickle.dumps(error))
