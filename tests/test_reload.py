@@ -7,6 +7,7 @@ import contextlib
 import logging
 import shutil
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -174,6 +175,17 @@ async def test_a_reload_built_in_a_child_process_brings_its_problems_back(tmp_pa
     problems = (await bot.reloader.reload()).problems
     assert problems[0].startswith("courses.yaml:") and "2026-13-45" in problems[0]
     assert bot.service.engine.version == version and NEW in await bot.ask(QUESTION)
+
+
+async def test_a_reload_frees_the_engine_it_replaced(tmp_path: Path) -> None:
+    """Freed piece by piece in a worker thread after the swap: a bot reloaded every day does not
+    keep every day's knowledge base in memory."""
+    bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")))
+    replaced = weakref.ref(bot.service.engine)
+    replace(bot.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
+    assert not (await bot.reloader.reload()).problems
+    assert NEW in await bot.ask(QUESTION)
+    await _until(lambda: replaced() is None)
 
 
 async def test_admin_reload_of_a_valid_base_says_which_version(running: Running) -> None:
