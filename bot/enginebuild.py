@@ -13,22 +13,24 @@ up to 0.2 s at 1x even in a thread). So:
 - start-up (`build(serving=False)`, nothing to stall yet) and a smaller base build in a worker
   thread.
 
-Whatever runs in this process does so with the collector paused, and the new engine's objects
-are then frozen (`gc.freeze`) so later full collections do not walk them again. The event loop
-itself never builds: `build` is awaited, and the old engine answers until it returns.
+Unpickling runs on the event loop in short slices (`bot.enginepickle`: in a worker thread it
+held up requests more, see there). Whatever builds or unpickles in this process does so with
+the collector paused, and the new engine's objects are then frozen (`gc.freeze`) so later full
+collections do not walk them again. The event loop itself never builds: `build` is awaited,
+and the old engine answers until it returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import io
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import pickle
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar
@@ -68,10 +70,12 @@ class EngineBuilder:
         start-up) builds in this process, which is faster when there are no requests to stall."""
         key = await asyncio.to_thread(self._key)
         if self._cache is not None:
-            cache = self._cache
-            engine = await asyncio.to_thread(_paused, lambda: cache.load(key))
-            if engine is not None:
-                return engine
+            data = await asyncio.to_thread(self._cache.read, key)
+            if data is not None:
+                with _collector_paused():
+                    engine = await self._cache.unpickle(key, data)
+                if engine is not None:
+                    return engine
         limit = self._child_above
         if serving and limit is not None and await asyncio.to_thread(self._size) >= limit:
             return await self._in_child(key)
@@ -109,7 +113,8 @@ class EngineBuilder:
             receive.close()
         if status == _FAILED:
             raise pickle.loads(data)
-        loaded = await asyncio.to_thread(_paused, lambda: enginepickle.load(io.BytesIO(data)))
+        with _collector_paused():
+            loaded = await enginepickle.load(data)
         assert isinstance(loaded, Engine)
         return loaded
 
@@ -131,17 +136,23 @@ def _context() -> multiprocessing.context.ForkServerContext:
 
 
 def _paused(build: Callable[[], T]) -> T:
-    """Run `build` with the collector paused, then freeze what it made (and everything else
-    alive) out of the collector's sight."""
-    with _PAUSE:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return build()
-        finally:
-            gc.freeze()
-            if was_enabled:
-                gc.enable()
+    """Run `build` (in a worker thread) with the collector paused (`_collector_paused`)."""
+    with _PAUSE, _collector_paused():
+        return build()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The collector paused, then what was made (and everything else alive) frozen out of its
+    sight: a full collection during a 100x load would walk the 300,000 new objects at once."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _receive(connection: Connection) -> tuple[bytes, bytes]:

@@ -7,7 +7,7 @@ with. A cache file that cannot be read (truncated, written by another Python) is
 rebuilt; a cache directory that cannot be written only costs the next start-up its speed.
 Only files this process or its build child wrote are unpickled: the directory is the operator's
 (`HANDLEDARBOT_CACHE_DIR`), like the knowledge directory itself. A file holds the engine pickled
-in pieces (`bot.enginepickle`), read from disk as it is unpickled.
+in pieces (`bot.enginepickle`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import IO
 
 from bot import enginepickle
 from bot.answering.engine import Engine
@@ -57,20 +56,18 @@ class EngineCache:
     def path(self, key: str) -> Path:
         return self._directory / f"engine-{key}.pickle"
 
-    def load(self, key: str) -> Engine | None:
-        """The engine stored under `key`; None if there is none or it cannot be read. Long:
-        meant for a worker thread (`enginepickle.load` lets the event loop run meanwhile)."""
+    def read(self, key: str) -> bytes | None:
+        """The pickled engine stored under `key`, if any."""
         try:
-            file = self.path(key).open("rb")
+            return self.path(key).read_bytes()
         except OSError:
             return None
-        with file:
-            return self.unpickle(key, file)
 
-    def unpickle(self, key: str, file: IO[bytes]) -> Engine | None:
-        """The engine in `file` (as `store` wrote it), or None (logged) if it is unreadable."""
+    async def unpickle(self, key: str, data: bytes) -> Engine | None:
+        """The engine in `data` (as `store` wrote it), or None (logged) if it is unreadable.
+        Runs on the event loop, giving way to it (`enginepickle.load`)."""
         try:
-            engine = enginepickle.load(file)
+            engine = await enginepickle.load(data)
         except Exception as error:  # truncated, or classes that changed: rebuild instead
             log.warning("engine cache %s unreadable (%s): rebuilding", self.path(key), error)
             return None

@@ -1,30 +1,35 @@
 """The engine pickled in pieces, so that loading it and freeing it run in short steps.
 
-One `pickle.loads` of a whole engine (7,200 entries at 100x the real base: 21 MB) is one C call
-that holds the GIL for long stretches: the event loop's thread waited up to 200 ms at a time
-although the load ran in another thread. Dropping the last reference to an engine frees its
-300,000 objects in one go (80 ms at 100x), on whichever thread drops it.
+One `pickle.loads` of a whole engine (7,200 entries at 100x the real base: 21 MB, 0.3-0.5 s) is
+one C call that holds the GIL for stretches of 100-250 ms, and dropping the last reference to
+an engine frees its 300,000 objects in one go (50-90 ms). In a worker thread, that is no
+better: every time the event loop's thread lets go of the GIL (each socket call, each SQLite
+call handed to its thread) it waits for the worker's next switch interval to get it back, and
+a chat request during the load took up to 240 ms.
 
 So a pickle here is a stream of pickles that share one memo: first the elements of the engine's
-large containers, `PIECE` at a time, then the engine itself, which only refers to what was read
-before it. `load` reads one piece at a time and lets other threads run in between; `release`
-frees an engine the same way, after the big containers' elements are held piece by piece.
-The engine's behaviour does not change: it is the same object graph, pickled in another order.
+large containers, in pieces of about `PIECE` weight, then each container and each of the engine's own objects,
+then the engine, which only refers to what came before. `load` and `release` run on the event
+loop, a piece at a time, and give way to it every `SLICE` seconds. The engine's behaviour does
+not change: it is the same object graph, pickled in another order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import pickle
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from types import MappingProxyType
-from typing import IO
 
 from pydantic import BaseModel
 
 from bot.answering.engine import Engine
 
-PIECE = 50  # objects per piece: a few ms of unpickling at most (an entry is its whole model)
+PIECE = 500  # weight of a piece (`_weight`): 1 ms or so of unpickling
+MODEL = 10  # the weight of an entry's model (with its texts and facts)
+SLICE = 0.002  # seconds of work between two turns of the event loop
 _CONTAINERS = (dict, MappingProxyType, list, tuple, set, frozenset)
 
 
@@ -39,60 +44,86 @@ def dumps(engine: Engine) -> bytes:
     return buffer.getvalue()
 
 
-def load(file: IO[bytes]) -> object:
-    """What `dumps` wrote, read from `file` one piece at a time, other threads running between
-    pieces. Raises what `pickle` raises for a file cut short or not ours."""
-    unpickler = pickle.Unpickler(file)
+async def load(data: bytes) -> object:
+    """What `dumps` wrote, giving way to the event loop every `SLICE` seconds. Raises what
+    `pickle` raises for data cut short or not ours."""
+    unpickler = pickle.Unpickler(io.BytesIO(data))
     count = unpickler.load()
     if not isinstance(count, int):
         raise pickle.UnpicklingError("not an engine pickled in pieces")
+    pause = _Pause()
     for _ in range(count):
-        unpickler.load()  # between two, the event loop's thread can take the GIL
+        unpickler.load()
+        await pause()
     return unpickler.load()
 
 
-def release(engines: list[Engine]) -> None:
+async def release(engines: list[Engine]) -> None:
     """Free the engines in `engines` (the list is emptied: it must hold their last references)
-    piece by piece, other threads running between pieces. Meant for a worker thread."""
-    parts = [part for engine in engines for part in pieces(engine)]
-    engines.clear()  # frees the containers; their elements are still held by `parts`
+    piece by piece, giving way to the event loop every `SLICE` seconds."""
+    pause = _Pause()
+    parts: list[list[object]] = []
+    for index in range(len(engines)):  # no variable left holding an engine or a piece
+        walk = _pieces(engines[index], set())
+        while (part := next(walk, None)) is not None:
+            parts.append(part)
+            await pause()
+    engines.clear()
     while parts:
         parts.pop()
+        await pause()
+
+
+class _Pause:
+    """Awaited often; yields to the event loop once `SLICE` seconds have run since the last time."""
+
+    def __init__(self) -> None:
+        self._until = time.perf_counter() + SLICE
+
+    async def __call__(self) -> None:
+        if time.perf_counter() >= self._until:
+            await asyncio.sleep(0)
+            self._until = time.perf_counter() + SLICE
 
 
 def pieces(engine: Engine) -> list[list[object]]:
-    """The elements of every container of more than `PIECE` elements that the engine holds
-    (through its own objects, not through the entries' models), `PIECE` at a time, dict keys
-    and values alike."""
-    found: list[list[object]] = []
-    _walk(engine, found, set())
-    return found
+    """The elements of every container that the engine's own objects hold as attributes (not
+    what the entries' models hold), in pieces of about `PIECE` weight, dict keys and values
+    alike; then, innermost first, each such container and each of those objects, one a piece."""
+    return list(_pieces(engine, set()))
 
 
-def _walk(obj: object, found: list[list[object]], seen: set[int]) -> None:
+def _pieces(obj: object, seen: set[int]) -> Iterator[list[object]]:
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    if isinstance(obj, _CONTAINERS):
-        elements = _elements(obj)
-        if len(elements) > PIECE:
-            found.extend(elements[i : i + PIECE] for i in range(0, len(elements), PIECE))
-    elif _ours(obj):
-        elements = list(_attributes(obj))
+    if isinstance(obj, dict | MappingProxyType):
+        yield from _chunks(list(obj.keys()))
+        yield from _chunks(list(obj.values()))
+    elif isinstance(obj, _CONTAINERS):
+        yield from _chunks(list(obj))
     else:
-        return
-    for element in elements:
-        if _ours(element) or (isinstance(element, _CONTAINERS) and _ours(obj)):
-            _walk(element, found, seen)
+        for value in _attributes(obj):
+            if isinstance(value, _CONTAINERS) or _ours(value):
+                yield from _pieces(value, seen)
     if not isinstance(obj, MappingProxyType):  # a read-only view pickles only with its owner
-        found.append([obj])
+        yield [obj]
 
 
-def _elements(container: object) -> list[object]:
-    if isinstance(container, dict | MappingProxyType):
-        return [*container.keys(), *container.values()]
-    assert isinstance(container, list | tuple | set | frozenset)
-    return list(container)
+def _chunks(elements: list[object]) -> Iterator[list[object]]:
+    """`elements` (alike: a table's keys, or its values) in pieces of about `PIECE` weight,
+    reckoned by the first one; none if they all fit in one."""
+    if elements:
+        size = max(1, PIECE // _weight(elements[0]))
+        if len(elements) > size:
+            yield from (elements[i : i + size] for i in range(0, len(elements), size))
+
+
+def _weight(element: object) -> int:
+    """About how long an element takes to unpickle, in strings' worth."""
+    if isinstance(element, _CONTAINERS):
+        return 1 + len(element)
+    return MODEL if isinstance(element, BaseModel) else 1
 
 
 def _ours(obj: object) -> bool:
