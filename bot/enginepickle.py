@@ -10,7 +10,7 @@ a chat request during the load took up to 240 ms.
 So a pickle here is a stream of pickles that share one memo: first the elements of the engine's
 large containers, in pieces of about `PIECE` weight, then each container and each of the engine's own objects,
 then the engine, which only refers to what came before. `load` and `release` run on the event
-loop, a piece at a time, and give way to it every `SLICE` seconds. The engine's behaviour does
+loop, a piece at a time, and pause every `SLICE` seconds. The engine's behaviour does
 not change: it is the same object graph, pickled in another order.
 """
 
@@ -29,7 +29,12 @@ from bot.answering.engine import Engine
 
 PIECE = 500  # weight of a piece (`_weight`): 1 ms or so of unpickling
 MODEL = 10  # the weight of an entry's model (with its texts and facts)
-SLICE = 0.002  # seconds of work between two turns of the event loop
+SLICE = 0.002  # seconds of work between two pauses
+# A pause sleeps, not only yields: the event loop then waits in epoll with the GIL released, and
+# the threads requests hand work to (aiosqlite's) get it at once. With `asyncio.sleep(0)` they
+# waited for the GIL's 5 ms switch interval each time, and a chat request during the load for
+# 45-80 ms; with a sleep, 30-40 ms (as much as the machine's noise that day).
+NAP = 0.001
 _CONTAINERS = (dict, MappingProxyType, list, tuple, set, frozenset)
 
 
@@ -45,8 +50,8 @@ def dumps(engine: Engine) -> bytes:
 
 
 async def load(data: bytes) -> object:
-    """What `dumps` wrote, giving way to the event loop every `SLICE` seconds. Raises what
-    `pickle` raises for data cut short or not ours."""
+    """What `dumps` wrote, pausing every `SLICE` seconds. Raises what `pickle` raises for data
+    cut short or not ours."""
     unpickler = pickle.Unpickler(io.BytesIO(data))
     count = unpickler.load()
     if not isinstance(count, int):
@@ -60,7 +65,7 @@ async def load(data: bytes) -> object:
 
 async def release(engines: list[Engine]) -> None:
     """Free the engines in `engines` (the list is emptied: it must hold their last references)
-    piece by piece, giving way to the event loop every `SLICE` seconds."""
+    piece by piece, pausing every `SLICE` seconds."""
     pause = _Pause()
     parts: list[list[object]] = []
     for index in range(len(engines)):  # no variable left holding an engine or a piece
@@ -75,14 +80,14 @@ async def release(engines: list[Engine]) -> None:
 
 
 class _Pause:
-    """Awaited often; yields to the event loop once `SLICE` seconds have run since the last time."""
+    """Awaited often; once `SLICE` seconds have run since the last time, sleeps `NAP` seconds."""
 
     def __init__(self) -> None:
         self._until = time.perf_counter() + SLICE
 
     async def __call__(self) -> None:
         if time.perf_counter() >= self._until:
-            await asyncio.sleep(0)
+            await asyncio.sleep(NAP)
             self._until = time.perf_counter() + SLICE
 
 
