@@ -73,7 +73,7 @@ class EngineBuilder:
             data = await asyncio.to_thread(self._cache.read, key)
             if data is not None:
                 with _collector_paused():
-                    engine = await self._cache.unpickle(key, data)
+                    engine = await self._cache.unpickle(key, data, serving=serving)
                 if engine is not None:
                     return engine
         limit = self._child_above

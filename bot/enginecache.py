@@ -63,11 +63,11 @@ class EngineCache:
         except OSError:
             return None
 
-    async def unpickle(self, key: str, data: bytes) -> Engine | None:
+    async def unpickle(self, key: str, data: bytes, *, serving: bool = True) -> Engine | None:
         """The engine in `data` (as `store` wrote it), or None (logged) if it is unreadable.
-        Runs on the event loop, giving way to it (`enginepickle.load`)."""
+        Runs on the event loop, pausing for it while `serving` (`enginepickle.load`)."""
         try:
-            engine = await enginepickle.load(data)
+            engine = await enginepickle.load(data, serving=serving)
         except Exception as error:  # truncated, or classes that changed: rebuild instead
             log.warning("engine cache %s unreadable (%s): rebuilding", self.path(key), error)
             return None

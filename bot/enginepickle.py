@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import pickle
 import time
 from collections.abc import Iterable, Iterator
@@ -49,14 +50,14 @@ def dumps(engine: Engine) -> bytes:
     return buffer.getvalue()
 
 
-async def load(data: bytes) -> object:
-    """What `dumps` wrote, pausing every `SLICE` seconds. Raises what `pickle` raises for data
-    cut short or not ours."""
+async def load(data: bytes, *, serving: bool = True) -> object:
+    """What `dumps` wrote, pausing every `SLICE` seconds while `serving` (at start-up there is
+    nothing to wait for). Raises what `pickle` raises for data cut short or not ours."""
     unpickler = pickle.Unpickler(io.BytesIO(data))
     count = unpickler.load()
     if not isinstance(count, int):
         raise pickle.UnpicklingError("not an engine pickled in pieces")
-    pause = _Pause()
+    pause = _Pause(SLICE if serving else math.inf)
     for _ in range(count):
         unpickler.load()
         await pause()
@@ -80,15 +81,16 @@ async def release(engines: list[Engine]) -> None:
 
 
 class _Pause:
-    """Awaited often; once `SLICE` seconds have run since the last time, sleeps `NAP` seconds."""
+    """Awaited often; once `slice` seconds have run since the last time, sleeps `NAP` seconds."""
 
-    def __init__(self) -> None:
-        self._until = time.perf_counter() + SLICE
+    def __init__(self, slice: float = SLICE) -> None:
+        self._slice = slice
+        self._until = time.perf_counter() + slice
 
     async def __call__(self) -> None:
         if time.perf_counter() >= self._until:
             await asyncio.sleep(NAP)
-            self._until = time.perf_counter() + SLICE
+            self._until = time.perf_counter() + self._slice
 
 
 def pieces(engine: Engine) -> list[list[object]]:
