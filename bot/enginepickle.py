@@ -8,10 +8,10 @@ call handed to its thread) it waits for the worker's next switch interval to get
 a chat request during the load took up to 240 ms.
 
 So a pickle here is a stream of pickles that share one memo: first the elements of the engine's
-large containers, in pieces of about `PIECE` weight, then each container and each of the engine's own objects,
-then the engine, which only refers to what came before. `load` and `release` run on the event
-loop, a piece at a time, and pause every `SLICE` seconds. The engine's behaviour does
-not change: it is the same object graph, pickled in another order.
+large containers, in pieces of about `PIECE` weight, then each container and each of the
+engine's own objects, then the engine, which only refers to what came before. `load` and
+`release` run on the event loop, a piece at a time, and pause every `SLICE` seconds. The
+engine's behaviour does not change: it is the same object graph, pickled in another order.
 """
 
 from __future__ import annotations
