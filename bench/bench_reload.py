@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_reload.py [--scale 100] [--repeats 3]
 
 `handledarbot serve` runs in a child process over a generated base `--scale` times the real
-one (`make_base`), with the engine cache in a fresh directory. This process sends a request
-every 10 ms, alternately `GET /healthz` and `POST /api/chat` with a real question, and records
+one's entries (`make_base`: the national base of `bench/national.py`), with the engine cache in
+a fresh directory. This process sends a request every 10 ms, alternately `GET /healthz` and `POST /api/chat` with a real question, and records
 each one's latency. Per repeat:
 
 1. start-up: the server is started and timed until `/healthz` answers (the first repeat with an
@@ -13,7 +13,10 @@ each one's latency. Per repeat:
 3. an edit (a comment appended to a file: new files' hash, so a full build), then `admin
    reload` in the web chat, timed until its reply (the new engine is in use), and the worst
    latency of the load from the edit until 0.3 s after;
-4. the edit undone and reloaded the same way: the files of the cached build, an unpickle.
+4. the edit undone and reloaded the same way: the files of the cached build, an unpickle;
+5. load without a reload for as long as step 3 took (at most `QUIET_MAX` s): the worst latency
+   of the machine's own noise over a window that long (step 2's is shorter: on a loaded
+   machine a longer window alone has a worse worst).
 
 The file watcher is off: on an edit it reloads the same way, 0.4 s (its debounce) later.
 
@@ -43,16 +46,24 @@ import yaml
 from aiohttp import ClientSession, ClientTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.national import national_knowledge  # noqa: E402
+
 KNOWLEDGE = ROOT / "knowledge"
 QUESTION = "Hur lång är Skolverkets handledarutbildning?"
 ENTRY_SECTIONS = ("courses", "roles", "guidance", "cadence_groups")
+QUIET_MAX = 20.0
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def make_base(scale: int, target: Path) -> Path:
-    """A knowledge base about `scale` times the real one, written into `target`: the one call to
-    swap for `bench.national.national_knowledge(scale, target)` once that exists."""
-    return variant_knowledge(scale, target)
+def make_base(scale: int, target: Path, *, variants: bool = False) -> Path:
+    """A knowledge base about `scale` times the real one's entries, written into `target`: the
+    national base (`bench/national.py`), or with `variants` every real entry copied `scale` times
+    (the figures before the national generator)."""
+    if variants:
+        return variant_knowledge(scale, target)
+    return national_knowledge(scale, target)
 
 
 def variant_knowledge(scale: int, target: Path) -> Path:
@@ -188,6 +199,9 @@ async def one_run(directory: Path, cache: Path, scratch: Path, before: float) ->
         result["reload_cached"] = await timed_reload(url, lambda: edited.write_bytes(original))
         await asyncio.sleep(0.3)
         result["worst_cached"] = load.worst(t1, time.perf_counter())
+        t2 = time.perf_counter()  # no reload: the machine's noise over as long a window
+        await asyncio.sleep(min(result["reload"] + 0.3, QUIET_MAX))
+        result["worst_quiet"] = load.worst(t2, time.perf_counter())
         stop.set()
         await running
         result["errors"] = load.errors
@@ -217,18 +231,23 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", type=float, default=3.0, help="seconds of load before the edit")
+    parser.add_argument("--variants", action="store_true",
+                        help="the older generated base: every real entry copied --scale times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         bases = {"1x": shutil.copytree(KNOWLEDGE, scratch / "1x", ignore=_no_eval)}
         started = time.perf_counter()
-        bases[f"{args.scale}x"] = make_base(args.scale, scratch / f"{args.scale}x")
+        bases[f"{args.scale}x"] = make_base(
+            args.scale, scratch / f"{args.scale}x", variants=args.variants
+        )
         size = sum(p.stat().st_size for p in bases[f"{args.scale}x"].glob("*.yaml"))
         print(f"{args.scale}x base: {size / 1e6:.1f} MB of YAML, written in "
               f"{time.perf_counter() - started:.0f} s\n", flush=True)
         print("| base | run | start-up to /healthz | worst before edit | reload after edit "
-              "| worst during it (ratio) | reload from cache | worst during it (ratio) | errors |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| worst during it (ratio) | reload from cache | worst during it (ratio) "
+              "| worst in as long a window, no reload | errors |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for label, directory in bases.items():
             cache = scratch / f"cache-{label}"
             for run in range(1, args.repeats + 1):
@@ -239,6 +258,7 @@ def main() -> None:
                       f"| {ms(r['worst_reload'])} ({r['worst_reload'] / wb:.1f}x) "
                       f"| {r['reload_cached']:.2f} s "
                       f"| {ms(r['worst_cached'])} ({r['worst_cached'] / wb:.1f}x) "
+                      f"| {ms(r['worst_quiet'])} ({r['worst_quiet'] / wb:.1f}x) "
                       f"| {r['errors']:.0f} |", flush=True)
 
 

@@ -13,9 +13,11 @@ up to 0.2 s at 1x even in a thread). So:
 - start-up (`build(serving=False)`, nothing to stall yet) and a smaller base build in a worker
   thread.
 
-Whatever runs in this process does so with the collector paused, and the new engine's objects
-are then frozen (`gc.freeze`) so later full collections do not walk them again. The event loop
-itself never builds: `build` is awaited, and the old engine answers until it returns.
+Unpickling runs on the event loop in short slices (`bot.enginepickle`: in a worker thread it
+held up requests more, see there). Whatever builds or unpickles in this process does so with
+the collector paused, and the new engine's objects are then frozen (`gc.freeze`) so later full
+collections do not walk them again. The event loop itself never builds: `build` is awaited,
+and the old engine answers until it returns.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ import multiprocessing.forkserver
 import os
 import pickle
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar
 
+from bot import enginepickle
 from bot.answering.engine import Engine
 from bot.enginecache import EngineCache, cache_key
 from bot.settings import Settings
@@ -68,7 +72,8 @@ class EngineBuilder:
         if self._cache is not None:
             data = await asyncio.to_thread(self._cache.read, key)
             if data is not None:
-                engine = await asyncio.to_thread(_paused, lambda: self._cache_load(key, data))
+                with _collector_paused():
+                    engine = await self._cache.unpickle(key, data, serving=serving)
                 if engine is not None:
                     return engine
         limit = self._child_above
@@ -85,10 +90,6 @@ class EngineBuilder:
         if self._child_above is not None:
             _context()
             multiprocessing.forkserver.ensure_running()
-
-    def _cache_load(self, key: str, data: bytes) -> Engine | None:
-        assert self._cache is not None
-        return self._cache.unpickle(key, data)
 
     async def _in_child(self, key: str) -> Engine:
         """Starting, waiting for and joining the child all block: each happens in a thread (the
@@ -112,8 +113,10 @@ class EngineBuilder:
             receive.close()
         if status == _FAILED:
             raise pickle.loads(data)
-        engine: Engine = await asyncio.to_thread(_paused, lambda: pickle.loads(data))
-        return engine
+        with _collector_paused():
+            loaded = await enginepickle.load(data)
+        assert isinstance(loaded, Engine)
+        return loaded
 
     def _key(self) -> str:
         s = self._settings
@@ -133,17 +136,23 @@ def _context() -> multiprocessing.context.ForkServerContext:
 
 
 def _paused(build: Callable[[], T]) -> T:
-    """Run `build` with the collector paused, then freeze what it made (and everything else
-    alive) out of the collector's sight."""
-    with _PAUSE:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return build()
-        finally:
-            gc.freeze()
-            if was_enabled:
-                gc.enable()
+    """Run `build` (in a worker thread) with the collector paused (`_collector_paused`)."""
+    with _PAUSE, _collector_paused():
+        return build()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The collector paused, then what was made (and everything else alive) frozen out of its
+    sight: a full collection during a 100x load would walk the 300,000 new objects at once."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _receive(connection: Connection) -> tuple[bytes, bytes]:
@@ -164,7 +173,7 @@ def _build_pickled(
     os.nice(10)
     gc.disable()
     try:
-        data = pickle.dumps(compile(settings), protocol=pickle.HIGHEST_PROTOCOL)
+        data = enginepickle.dumps(compile(settings))
     except Exception as error:
         connection.send_bytes(_FAILED)
         connection.send_bytes(pickle.dumps(error))

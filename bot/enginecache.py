@@ -6,7 +6,8 @@ the `bot` package (a new release never reads an old engine) and the settings the
 with. A cache file that cannot be read (truncated, written by another Python) is ignored and
 rebuilt; a cache directory that cannot be written only costs the next start-up its speed.
 Only files this process or its build child wrote are unpickled: the directory is the operator's
-(`HANDLEDARBOT_CACHE_DIR`), like the knowledge directory itself.
+(`HANDLEDARBOT_CACHE_DIR`), like the knowledge directory itself. A file holds the engine pickled
+in pieces (`bot.enginepickle`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from bot import enginepickle
 from bot.answering.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -62,21 +63,18 @@ class EngineCache:
         except OSError:
             return None
 
-    def load(self, key: str) -> Engine | None:
-        """The engine stored under `key`; None if there is none or it cannot be read."""
-        data = self.read(key)
-        return None if data is None else self.unpickle(key, data)
-
-    def unpickle(self, key: str, data: bytes) -> Engine | None:
+    async def unpickle(self, key: str, data: bytes, *, serving: bool = True) -> Engine | None:
+        """The engine in `data` (as `store` wrote it), or None (logged) if it is unreadable.
+        Runs on the event loop, pausing for it while `serving` (`enginepickle.load`)."""
         try:
-            engine = pickle.loads(data)
+            engine = await enginepickle.load(data, serving=serving)
         except Exception as error:  # truncated, or classes that changed: rebuild instead
             log.warning("engine cache %s unreadable (%s): rebuilding", self.path(key), error)
             return None
         return engine if isinstance(engine, Engine) else None
 
     def store(self, key: str, engine: Engine) -> None:
-        self.write(key, pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
+        self.write(key, enginepickle.dumps(engine))
 
     def write(self, key: str, data: bytes) -> None:
         """Store atomically (a reader never sees half a file); a failure is logged, not raised."""

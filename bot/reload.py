@@ -2,7 +2,9 @@
 
 A reload builds a whole new engine first, off the event loop (`bot.enginebuild`: from the cache,
 in a thread, or in a child process for a large base), and swaps it in only when that succeeded;
-the old engine answers until then. An edit that fails validation is refused, the previous
+the old engine answers until then. The old engine is then freed in short slices on the event
+loop (`bot.enginepickle.release`): dropped at once, a 100x base's engine took 50-90 ms to free,
+all requests waiting. An edit that fails validation is refused, the previous
 knowledge base keeps answering, and every problem (file, line, what to fix) is logged and
 returned to whoever asked.
 
@@ -22,6 +24,7 @@ from watchfiles import Change, awatch
 
 from bot.admin import ReloadOutcome
 from bot.answering.engine import Engine
+from bot.enginepickle import release
 from bot.knowledge.loader import KnowledgeError
 from bot.metrics import Metrics
 from bot.service import Service
@@ -45,11 +48,14 @@ class KnowledgeReloader:
         self._build = build
         self._metrics = metrics
         self._lock = asyncio.Lock()
+        self._released: asyncio.Task[None] | None = None  # the engine replaced last, being freed
         self.last: ReloadOutcome = _outcome(service.engine)
 
     async def reload(self) -> ReloadOutcome:
         """Load the knowledge base again; keep the current one if the new one is broken."""
         async with self._lock:
+            if self._released is not None:
+                await self._released  # one engine freed at a time
             try:
                 engine = await self._build()
             except KnowledgeError as error:
@@ -58,7 +64,9 @@ class KnowledgeReloader:
                 log.exception("knowledge base could not be loaded")
                 return self._refused((self._where(f"{type(error).__name__}: {error}"),))
             previous = self._service.engine.version
+            old = [self._service.engine]
             self._service.replace_engine(engine)
+            self._released = asyncio.create_task(release(old))
             if self._metrics is not None:
                 self._metrics.knowledge_loaded(engine.version, reload=True)
             log.info("knowledge base reloaded: version %s (was %s)", engine.version, previous)

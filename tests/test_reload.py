@@ -7,11 +7,13 @@ import contextlib
 import logging
 import shutil
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
+from bot import enginepickle
 from bot.admin import AdminCommands, Admins
 from bot.answering.engine import Engine
 from bot.app import build_engine
@@ -39,13 +41,14 @@ class Running:
         *,
         compile: Callable[[Settings], Engine] = build_engine,
         child_above: int | None = None,
+        cache: EngineCache | None = None,
     ) -> None:
         settings = load_settings(env_file=None).model_copy(update={"knowledge_dir": directory})
         self.directory = directory
         self.metrics = Metrics()
         self.admin = AdminCommands(admins=Admins.parse("slack:T1:COORD"))
         self.service = Service(engine=build_engine(settings), commands=[self.admin])
-        cache = EngineCache(directory=directory.parent / "cache")
+        cache = cache or EngineCache(directory=directory.parent / "cache")
         builder = EngineBuilder(
             settings=settings, compile=compile, cache=cache, child_above=child_above
         )
@@ -162,6 +165,42 @@ async def test_the_old_engine_answers_while_the_new_one_is_built_off_the_event_l
     assert built_in and built_in[0] is not threading.main_thread()
 
 
+class _Watched(EngineCache):
+    """The engine cache, telling when it has begun to unpickle."""
+
+    def __init__(self, *, directory: Path) -> None:
+        super().__init__(directory=directory)
+        self.unpickling = asyncio.Event()
+
+    async def unpickle(self, key: str, data: bytes, *, serving: bool = True) -> Engine | None:
+        self.unpickling.set()
+        return await super().unpickle(key, data, serving=serving)
+
+
+async def test_the_old_engine_answers_while_a_cached_engine_is_unpickled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unpickling runs on the event loop in slices (`bot.enginepickle`); between them the old
+    engine keeps answering, and the cached one answers once it is swapped in."""
+    monkeypatch.setattr(enginepickle, "SLICE", 0.0)  # a pause after every piece
+    cache = _Watched(directory=tmp_path / "cache")
+    bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")), cache=cache)
+    courses = bot.directory / "courses.yaml"
+    original = courses.read_text(encoding="utf-8")
+    replace(courses, '"Ca 5–6 timmar"', '"Ca sju timmar"')
+    assert not (await bot.reloader.reload()).problems  # built, and cached
+    courses.write_text(original, encoding="utf-8")
+    assert not (await bot.reloader.reload()).problems
+    assert OLD in await bot.ask(QUESTION)
+    replace(courses, '"Ca 5–6 timmar"', '"Ca sju timmar"')  # the cached files again
+    cache.unpickling.clear()
+    reload = asyncio.create_task(bot.reloader.reload())
+    await asyncio.wait_for(cache.unpickling.wait(), TIMEOUT)
+    assert OLD in await bot.ask(QUESTION) and not reload.done()
+    assert not (await asyncio.wait_for(reload, TIMEOUT)).problems
+    assert NEW in await bot.ask(QUESTION)
+
+
 async def test_a_reload_built_in_a_child_process_brings_its_problems_back(tmp_path: Path) -> None:
     """What a running bot does (`child_above=0`): a valid edit is answered, a broken one is
     refused with its file and line, as from a build in this process."""
@@ -174,6 +213,17 @@ async def test_a_reload_built_in_a_child_process_brings_its_problems_back(tmp_pa
     problems = (await bot.reloader.reload()).problems
     assert problems[0].startswith("courses.yaml:") and "2026-13-45" in problems[0]
     assert bot.service.engine.version == version and NEW in await bot.ask(QUESTION)
+
+
+async def test_a_reload_frees_the_engine_it_replaced(tmp_path: Path) -> None:
+    """Freed piece by piece in a worker thread after the swap: a bot reloaded every day does not
+    keep every day's knowledge base in memory."""
+    bot = Running(Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")))
+    replaced = weakref.ref(bot.service.engine)
+    replace(bot.directory / "courses.yaml", '"Ca 5–6 timmar"', '"Ca sju timmar"')
+    assert not (await bot.reloader.reload()).problems
+    assert NEW in await bot.ask(QUESTION)
+    await _until(lambda: replaced() is None)
 
 
 async def test_admin_reload_of_a_valid_base_says_which_version(running: Running) -> None:
