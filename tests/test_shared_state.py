@@ -302,7 +302,7 @@ async def test_a_turn_reads_its_keys_once_and_writes_what_changed_when_it_ends(
         async with a.state.turn(["conv", "user"]):
             assert await a.state.get("conv", AWAITING) == {"kind": "clarify"}
             await b.state.put("conv", CONTEXT, {"role": "changed meanwhile"}, ttl=60)
-            assert await a.state.get("conv", CONTEXT) == {"role": "st"}  # as the turn began
+            assert await a.state.get("conv", CONTEXT) == {"role": "st"}  # as first read
             await a.state.delete("conv", AWAITING)
             await a.state.put("user", PROFILE, {"region": "skane"}, ttl=60)
             await a.state.put("elsewhere", CONTEXT, {"role": "at"}, ttl=60)  # not a turn key
