@@ -12,6 +12,10 @@ epoch, so every replica reads the same expiry.
   `done` (its replica died) can be taken again, so a retry of an event nobody finished is
   answered once, and a retry of one that was answered is not.
 - `SqlRateLimiter` is `bot.ratelimit.RateLimiter`'s sliding window, counted over all replicas.
+  Inside a message's turn its check goes in the transaction that reads the turn's slots.
+
+A message's work is short transactions (`Database.transaction(short=True)`): on SQLite they run
+on the event loop's thread whenever the file's write lock is free.
 
 `SharedState.cleanup` deletes expired rows every `CLEANUP_EVERY` seconds.
 """
@@ -26,11 +30,11 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from bot.reminders.store import Database
+from bot.reminders.store import Connection, Database
 from bot.state import JsonDict
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ MAX_MEMORY_MARKS = 100_000
 RATE_LOCK = 4242003  # advisory lock class of the per-user rate-limit windows (PostgreSQL)
 
 WallClock = Callable[[], float]  # seconds since the epoch
+T = TypeVar("T")
 
 
 def _ms(seconds: float) -> int:
@@ -49,12 +54,20 @@ def _ms(seconds: float) -> int:
 
 @dataclass
 class _Turn:
-    """The slots of one message's keys, read at its start; the writes to make at its end."""
+    """The slots of one message's keys, read when first needed; the writes to make at its end."""
 
-    keys: frozenset[str]
-    slots: dict[tuple[str, str], str]  # (key, name) -> the value as JSON text
+    keys: tuple[str, ...]
+    slots: dict[tuple[str, str], str] = field(default_factory=dict)  # (key, name) -> JSON text
     writes: dict[tuple[str, str], tuple[str, int] | None] = field(default_factory=dict)
     open: bool = True
+    read: bool = False
+
+    def loaded(self, slots: Mapping[tuple[str, str], str]) -> None:
+        """Take in the slots read from the database; those this turn wrote keep its value."""
+        for slot, text in slots.items():
+            if slot not in self.writes:
+                self.slots[slot] = text
+        self.read = True
 
     def holds(self, key: str) -> bool:
         """Whether `key` is read and written through this turn (a task started inside the turn
@@ -65,7 +78,8 @@ class _Turn:
 class SqlStateStore:
     """`bot.state.StateStore` in the `conversation_state` table; values are stored as JSON.
 
-    Inside `turn(keys)` the slots of `keys` are read in one query when the turn starts, and the
+    Inside `turn(keys)` the slots of `keys` are read in one query when the turn first needs
+    them (its first `get`, or work given to `with_read`, such as the rate-limit check), and the
     puts and deletes are written in one transaction when it ends (also when it ends with an
     error): a message costs two transactions, however many slots it reads and writes. Outside a
     turn each call is its own transaction. The turn belongs to the task that opened it (a
@@ -84,7 +98,7 @@ class SqlStateStore:
         if self._turn.get() is not None:  # nested: the outer turn reads and writes
             yield
             return
-        turn = _Turn(frozenset(keys), await self._load(keys))
+        turn = _Turn(tuple(dict.fromkeys(keys)))
         token = self._turn.set(turn)
         try:
             yield
@@ -94,12 +108,27 @@ class SqlStateStore:
             if turn.writes:
                 await self._write(turn.writes)
 
+    async def with_read(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """`work(conn)` in one short transaction with the read of this task's turn's slots when
+        the turn has not read them yet; else in a short transaction of its own."""
+        turn = self._turn.get()
+        unread = turn if turn is not None and turn.open and not turn.read and turn.keys else None
+        async with self._db.transaction(short=True) as conn:
+            result = await work(conn)
+            slots = await self._select(conn, unread.keys) if unread is not None else {}
+        if unread is not None:
+            unread.loaded(slots)
+        return result
+
     async def get(self, key: str, name: str) -> JsonDict | None:
         turn = self._turn.get()
         if turn is not None and turn.holds(key):
+            if not turn.read:
+                async with self._db.transaction(short=True) as conn:
+                    turn.loaded(await self._select(conn, turn.keys))
             text = turn.slots.get((key, name))
             return None if text is None else _as_dict(text)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(short=True) as conn:
             rows = await conn.fetch(
                 "SELECT value FROM conversation_state WHERE state_key = $1 AND name = $2"
                 " AND expires_ms > $3",
@@ -128,20 +157,19 @@ class SqlStateStore:
             return
         await self._write({(key, name): None})
 
-    async def _load(self, keys: Sequence[str]) -> dict[tuple[str, str], str]:
+    async def _select(self, conn: Connection, keys: Sequence[str]) -> dict[tuple[str, str], str]:
         places = ", ".join(f"${n}" for n in range(2, len(keys) + 2))
-        async with self._db.transaction() as conn:
-            rows = await conn.fetch(
-                "SELECT state_key, name, value FROM conversation_state"
-                f" WHERE expires_ms > $1 AND state_key IN ({places})",
-                _ms(self._clock()),
-                *keys,
-            )
+        rows = await conn.fetch(
+            "SELECT state_key, name, value FROM conversation_state"
+            f" WHERE expires_ms > $1 AND state_key IN ({places})",
+            _ms(self._clock()),
+            *keys,
+        )
         return {(row["state_key"], row["name"]): row["value"] for row in rows}
 
     async def _write(self, writes: Mapping[tuple[str, str], tuple[str, int] | None]) -> None:
         """Each slot's put (value text, expiry) or delete (None), in one transaction."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(short=True) as conn:
             for (key, name), put in writes.items():
                 if put is None:
                     await conn.execute(
@@ -229,7 +257,7 @@ class SqlMarks:
         now = self._clock()
         token = uuid.uuid4().hex
         args = (kind, key, token, _ms(now + lease), _ms(now + max(lease, MARK_KEEP)), _ms(now))
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(short=True) as conn:
             inserted = await conn.execute(
                 "INSERT INTO marks (kind, mark_key, token, done, lease_until_ms, expires_ms)"
                 " VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (kind, mark_key) DO NOTHING",
@@ -246,7 +274,7 @@ class SqlMarks:
         return token if taken else None
 
     async def done(self, kind: str, key: str, token: str) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(short=True) as conn:
             await conn.execute(
                 "UPDATE marks SET done = 1, expires_ms = $4"
                 " WHERE kind = $1 AND mark_key = $2 AND token = $3",
@@ -267,12 +295,20 @@ class SqlRateLimiter:
     """At most `limit` messages per user in any `window` seconds, counted over every replica.
 
     Same rule as `bot.ratelimit.RateLimiter`: refused messages do not count. Each admitted message
-    is a row of `rate_events`; a user's check-and-count is serialized (PostgreSQL: an advisory
-    transaction lock per user; SQLite: the write lock every transaction takes).
+    is a row of `rate_events`; a user's check-and-count is one transaction, serialized
+    (PostgreSQL: an advisory transaction lock per user; SQLite: the write lock every transaction
+    takes). With `state` (on the same database), a check made inside a turn of that store goes in
+    the transaction that reads the turn's slots (`SqlStateStore.with_read`).
     """
 
     def __init__(
-        self, *, database: Database, limit: int, window: float, clock: WallClock = time.time
+        self,
+        *,
+        database: Database,
+        limit: int,
+        window: float,
+        clock: WallClock = time.time,
+        state: SqlStateStore | None = None,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("a rate limit needs limit >= 1 and window > 0")
@@ -280,28 +316,32 @@ class SqlRateLimiter:
         self._limit = limit
         self._window = window
         self._clock = clock
+        self._state = state
 
     async def admit(self, user: str) -> float | None:
         """Count one message of `user`: None when admitted, else the seconds until they may."""
         now = _ms(self._clock())
+        if self._state is not None:
+            return await self._state.with_read(lambda conn: self._count(conn, user, now))
+        async with self._db.transaction(short=True) as conn:
+            return await self._count(conn, user, now)
+
+    async def _count(self, conn: Connection, user: str, now: int) -> float | None:
         since = now - _ms(self._window)
-        async with self._db.transaction() as conn:
-            if self._db.dialect == "postgres":
-                await conn.execute(
-                    f"SELECT pg_advisory_xact_lock({RATE_LOCK}, hashtext($1))", user
-                )
+        if self._db.dialect == "postgres":
+            await conn.execute(f"SELECT pg_advisory_xact_lock({RATE_LOCK}, hashtext($1))", user)
+        await conn.execute(
+            "DELETE FROM rate_events WHERE user_key = $1 AND at_ms <= $2", user, since
+        )
+        rows = await conn.fetch(
+            "SELECT COUNT(*) AS n, MIN(at_ms) AS first FROM rate_events WHERE user_key = $1",
+            user,
+        )
+        if int(rows[0]["n"]) < self._limit:
             await conn.execute(
-                "DELETE FROM rate_events WHERE user_key = $1 AND at_ms <= $2", user, since
+                "INSERT INTO rate_events (user_key, at_ms) VALUES ($1, $2)", user, now
             )
-            rows = await conn.fetch(
-                "SELECT COUNT(*) AS n, MIN(at_ms) AS first FROM rate_events WHERE user_key = $1",
-                user,
-            )
-            if int(rows[0]["n"]) < self._limit:
-                await conn.execute(
-                    "INSERT INTO rate_events (user_key, at_ms) VALUES ($1, $2)", user, now
-                )
-                return None
+            return None
         return max(0.0, (int(rows[0]["first"]) - since) / 1000)
 
     async def purge(self) -> int:
@@ -318,7 +358,9 @@ class SharedState:
     ) -> None:
         self.state = SqlStateStore(database=database, clock=clock)
         self.marks = SqlMarks(database=database, clock=clock)
-        self.limiter = SqlRateLimiter(database=database, limit=limit, window=window, clock=clock)
+        self.limiter = SqlRateLimiter(
+            database=database, limit=limit, window=window, clock=clock, state=self.state
+        )
 
     async def purge(self) -> int:
         """Delete every expired row; how many were deleted."""

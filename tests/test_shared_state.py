@@ -17,6 +17,7 @@ from bot.messages import Message, Status
 from bot.reminders.clock import SystemClock
 from bot.reminders.store_postgres import open_postgres_store
 from bot.reminders.store_sqlite import open_sqlite_store
+from bot.safety import Guard
 from bot.service import Service
 from bot.settings import load_settings
 from bot.sharedstate import SharedState
@@ -145,6 +146,32 @@ async def test_a_clarification_asked_by_one_service_is_answered_by_another(
     assert again.paragraphs != expected.paragraphs
 
 
+async def test_the_rate_limit_checked_with_the_turns_read_counts_and_refuses_on_every_replica(
+    replica: Callable[..., object], engine: Engine, clock: Clock
+) -> None:
+    a: SharedState = await replica(limit=2, window=60.0)  # type: ignore[misc]
+    b: SharedState = await replica(limit=2, window=60.0)  # type: ignore[misc]
+    one, two = (Service(engine=engine, guard=Guard(limiter=s.limiter), state=s.state)
+                for s in (a, b))  # fmt: skip
+
+    def said(text: str) -> Message:
+        return Message(text=text, user_id="U1", conversation_id="D1", platform="slack")
+
+    asked = await one.handle(said("Vilken handledarutbildning ska jag gå?"))
+    assert asked.status is Status.CLARIFY
+    answered = await two.handle(said("3"))  # the open question, read with the rate check
+    expected = engine.answer_option(asked.options[2].value, asked.lang)
+    assert answered.paragraphs == expected.paragraphs
+    refused = await one.handle(said("Vilken handledarutbildning ska jag gå?"))
+    assert refused.kind == "rate_limited"
+    assert await a.state.get("slack:U1:D1", AWAITING) is None  # the refused message left nothing
+    clock.now += 61
+    again = await two.handle(said("Vilken handledarutbildning ska jag gå?"))
+    assert again.status is Status.CLARIFY
+    assert await b.limiter.admit("slack:U1") is None  # outside a turn: a transaction of its own
+    assert await a.limiter.admit("slack:U1") is not None
+
+
 async def test_an_open_clarification_survives_a_restart(tmp_path: Path, engine: Engine) -> None:
     path = tmp_path / "bot.sqlite3"
     store = await open_sqlite_store(path)
@@ -236,8 +263,9 @@ async def test_reminder_commands_get_the_shared_state_when_they_take_it(
     await built.aclose()
 
 
+@pytest.mark.parametrize("short", [False, True])
 async def test_a_transaction_that_fails_leaves_nothing_behind_and_the_next_one_works(
-    replica: Callable[..., object],
+    replica: Callable[..., object], short: bool
 ) -> None:
     a: SharedState = await replica()  # type: ignore[misc]
     b: SharedState = await replica()  # type: ignore[misc]
@@ -247,14 +275,14 @@ async def test_a_transaction_that_fails_leaves_nothing_behind_and_the_next_one_w
         " VALUES ($1, $2, '{}', 9999999999999)"
     )
     with pytest.raises(ZeroDivisionError):
-        async with database.transaction() as conn:
+        async with database.transaction(short=short) as conn:
             await conn.execute(insert, "k", "first")
             1 / 0  # noqa: B018
     with pytest.raises(Exception, match=r"(?i)unique|constraint"):
-        async with database.transaction() as conn:
+        async with database.transaction(short=short) as conn:
             await conn.execute(insert, "k", "second")
             await conn.execute(insert, "k", "second")  # the same key again: refused
-    async with database.transaction() as conn:
+    async with database.transaction(short=short) as conn:
         await conn.execute(insert, "k", "third")
         assert [r["name"] for r in await conn.fetch("SELECT name FROM conversation_state")] == [
             "third"
@@ -274,7 +302,7 @@ async def test_a_turn_reads_its_keys_once_and_writes_what_changed_when_it_ends(
         async with a.state.turn(["conv", "user"]):
             assert await a.state.get("conv", AWAITING) == {"kind": "clarify"}
             await b.state.put("conv", CONTEXT, {"role": "changed meanwhile"}, ttl=60)
-            assert await a.state.get("conv", CONTEXT) == {"role": "st"}  # as the turn began
+            assert await a.state.get("conv", CONTEXT) == {"role": "st"}  # as first read
             await a.state.delete("conv", AWAITING)
             await a.state.put("user", PROFILE, {"region": "skane"}, ttl=60)
             await a.state.put("elsewhere", CONTEXT, {"role": "at"}, ttl=60)  # not a turn key

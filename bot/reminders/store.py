@@ -45,7 +45,12 @@ class Connection(Protocol):
 class Database(Protocol):
     dialect: str
 
-    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+    def transaction(self, *, short: bool = False) -> AbstractAsyncContextManager[Connection]:
+        """BEGIN ... COMMIT, or ROLLBACK when the block raises. `short`: a few statements on a
+        handful of rows, and nothing else awaited inside (a message's state, a mark, a rate-limit
+        check); SQLite then runs it on the event loop's thread when its write lock is free."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -39,7 +39,8 @@ class PostgresDatabase:
         return cls(pool)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_PgConnection]:
+    async def transaction(self, *, short: bool = False) -> AsyncIterator[_PgConnection]:
+        """`short` changes nothing here (every statement is a round trip to the server)."""
         async with self._pool.acquire() as conn, conn.transaction():
             yield _PgConnection(conn)
 
