@@ -14,6 +14,7 @@ from bot.messages import Message, Reply
 from bot.reminders.clock import FakeClock, SystemClock
 from bot.reminders.commands import ReminderCommands
 from bot.reminders.model import NewReminder, Owner, Recurrence, Schedule
+from bot.reminders.render import meeting_text
 from bot.reminders.scheduler import Scheduler, SchedulerConfig
 from bot.reminders.store import SqlReminderStore
 from tests.reminder_worker import KNOWLEDGE, FakeEndpoint, HttpSender, StoreFactory, wait_until
@@ -80,6 +81,45 @@ async def test_due_reminder_delivered_once_with_topics_then_the_next_meeting(
     assert await scheduler.run_once() == 1
     assert "tisdag 9 september 2025" in recorder.sent[1][1].paragraphs[0]
     assert "Fallbaserad" not in "\n".join(recorder.sent[1][1].paragraphs)
+
+
+async def test_reminders_sharing_a_meeting_each_get_their_own_text(
+    factory: StoreFactory,
+) -> None:
+    """One scheduler renders a meeting's topics once per plan and language; every reminder still
+    gets its own label, language and topics, the same text the chat shows for that meeting."""
+    store = await factory.open()
+    clock = FakeClock(datetime(2025, 9, 2, 12, 0, tzinfo=UTC))
+    schedule = Schedule(Recurrence("weekly", 1), datetime(2025, 9, 2, 14, 0), "Europe/Stockholm")
+    plans = [  # (label, language, ST start): the first and third share a plan, not a language
+        ("Anna", "sv", date(2025, 6, 2)),
+        ("Bo", "sv", None),
+        ("Cecilia", "en", date(2025, 6, 2)),
+        ("Dan", "sv", date(2025, 6, 2)),
+    ]
+    for label, lang, st_start in plans:
+        new = NewReminder(OWNER, f"to {label}", label, lang, schedule, st_start)  # type: ignore[arg-type]
+        await store.add(new, first=clock.now(), now=clock.now())
+    recorder = Recorder()
+    scheduler = Scheduler(
+        store=store, senders={"test": recorder}, clock=clock, knowledge=KNOWLEDGE, config=FAST
+    )
+    reminders = {r.address: r for r in await store.mine(OWNER)}
+    first = clock.now()  # three months after the ST start of 2 June: a case-based discussion
+    for meeting in (first, first + timedelta(days=7)):
+        clock.set(meeting)
+        recorder.sent.clear()
+        assert await scheduler.run_once() == len(plans)
+        if meeting == first:
+            texts = {address: reply.paragraphs[-1] for address, reply in recorder.sent}
+            assert "Fallbaserad diskussion" in texts["to Anna"] and "Case-based" in texts["to Cecilia"]
+            assert "Fallbaserad diskussion" not in texts["to Bo"]
+        for address, reply in recorder.sent:
+            reminder = reminders[address]
+            assert reminder.label in reply.paragraphs[0]
+            assert reply.lang == reminder.lang
+            assert reply.paragraphs[-1] == meeting_text(KNOWLEDGE, reminder, meeting, reminder.lang)
+        assert sorted(address for address, _ in recorder.sent) == sorted(reminders)
 
 
 async def test_missed_while_down_is_delivered_once_marked_late_then_resumes_future(

@@ -104,6 +104,7 @@ async def test_one_settle_records_a_whole_batch_and_never_twice(
     assert again.job_id == claims[3].job_id and again.attempts == 1
     assert await store.settle([Sent(again, False, None)], now=NOW) == 1
     queued = await store.claim("c", now=week, lease_until=week + timedelta(minutes=5), limit=10)
+    assert len(queued) == 3  # each next meeting once (statements list 4, the last one twice)
     assert {(c.reminder.id, c.occurrence) for c in queued} == {
         (c.reminder.id, week) for c in claims[:3]
     }

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 from bot.knowledge.schema import Source, Topic
 from bot.messages import Lang, Option, Reply, SourceRef, Status
-from bot.reminders.due import due_topics
-from bot.reminders.model import Reminder, to_epoch
+from bot.reminders.due import due_topics, next_meeting
+from bot.reminders.model import Reminder, Schedule, to_epoch
 from bot.reminders.phrases import PHRASES
 
 SNOOZE_HOUR = 3600
@@ -103,24 +104,71 @@ def _text(lines: list[str], lang: Lang) -> str:
     return "\n".join([words.to_cover, *lines]) if lines else words.nothing_due
 
 
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """What a meeting of a plan brings, in one language: its date as written, the due topics'
+    text and sources, and the next meeting not skipped (None when the series has ended)."""
+
+    date: str
+    text: str
+    sources: tuple[SourceRef, ...]
+    following: datetime | None
+
+
+_Plan = tuple[Schedule, date | None, frozenset[int], datetime, Lang]
+
+
+class Agendas:
+    """Each meeting's `Agenda`, kept for the last `size` (plan, meeting, language) asked for.
+
+    A plan is what decides the due topics: the schedule, the ST start and the skipped meetings.
+    Reminders that share one (every trainee of a clinic on the same Monday meeting) and each
+    retry of a delivery are rendered once; memory is bounded by `size`, not by the reminders."""
+
+    def __init__(self, knowledge: Knowledge, *, size: int = 1024) -> None:
+        self._knowledge = knowledge
+        self._size = size
+        self._kept: OrderedDict[_Plan, Agenda] = OrderedDict()
+
+    def agenda(self, reminder: Reminder, meeting: datetime) -> Agenda:
+        key = (reminder.schedule, reminder.st_start, reminder.skipped, meeting, reminder.lang)
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+            return found
+        found = self._kept[key] = _agenda(self._knowledge, reminder, meeting)
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return found
+
+
+def _agenda(knowledge: Knowledge, reminder: Reminder, meeting: datetime) -> Agenda:
+    lang = reminder.lang
+    due = due_topics(knowledge.topics, reminder, meeting)
+    return Agenda(
+        PHRASES[lang].when(reminder.schedule.local(meeting)),
+        _text(_lines(knowledge, due, lang), lang),
+        _sources(knowledge, due, lang),
+        next_meeting(reminder, meeting),
+    )
+
+
 def delivered(
-    knowledge: Knowledge,
+    agenda: Agenda,
     reminder: Reminder,
     occurrence: datetime,
     seq: int,
     *,
     late_since: datetime | None,
 ) -> Reply:
-    """The proactive reminder; its options come back as `reminder:snooze|skip:...` choices.
-    Its due topics are computed once and not cached (each delivery is another meeting)."""
+    """The proactive reminder for `occurrence`, whose `agenda` it is; its options come back as
+    `reminder:snooze|skip:...` choices."""
     lang = reminder.lang
-    due = due_topics(knowledge.topics, reminder, occurrence)
     words = PHRASES[lang]
-    local = reminder.schedule.local(occurrence)
-    paragraphs = [words.reminder.format(what=what(reminder, lang), date=words.when(local))]
+    paragraphs = [words.reminder.format(what=what(reminder, lang), date=agenda.date)]
     if late_since is not None:
         paragraphs.append(words.late.format(date=words.when(reminder.schedule.local(late_since))))
-    paragraphs.append(_text(_lines(knowledge, due, lang), lang))
+    paragraphs.append(agenda.text)
     key = f"{reminder.id}:{to_epoch(occurrence)}:{seq}"
     options = (
         Option(words.snooze_hour, f"reminder:snooze:{key}:{SNOOZE_HOUR}"),
@@ -133,7 +181,7 @@ def delivered(
         tuple(paragraphs),
         options=options,
         kind="reminder",
-        sources=_sources(knowledge, due, lang),
+        sources=agenda.sources,
     )
 
 

@@ -27,12 +27,12 @@ import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.ports import Clock, DeliveryError, Sender
 from bot.reminders.due import next_meeting
 from bot.reminders.model import Claim, Failed, Outcome, Retry, Sent
-from bot.reminders.render import Knowledge, delivered
+from bot.reminders.render import Agendas, Knowledge, delivered
 from bot.reminders.store import ReminderStore
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Scheduler:
         self._store = store
         self._senders = senders
         self._clock = clock
-        self._knowledge = knowledge
+        self._agendas = Agendas(knowledge)
         self._config = config or SchedulerConfig()
         self._config.check()
         self._name = name or uuid.uuid4().hex[:12]
@@ -168,8 +168,9 @@ class Scheduler:
         sender = self._senders.get(reminder.owner.platform)
         if sender is None:
             return self._give_up(claim, f"no sender for platform {reminder.owner.platform!r}")
+        agenda = self._agendas.agenda(reminder, claim.occurrence)
         reply = delivered(
-            self._knowledge,
+            agenda,
             reminder,
             claim.occurrence,
             claim.seq,
@@ -184,12 +185,17 @@ class Scheduler:
             return self._retry(claim, error.retry_after, str(error))
         except Exception as error:  # timeouts, connection errors: the outcome is unknown
             return self._retry(claim, None, repr(error))
-        following = (
-            next_meeting(reminder, max(self._clock.now(), claim.occurrence))
-            if claim.seq == 0
-            else None
-        )
-        return Sent(claim, late, following)
+        return Sent(claim, late, self._following(claim, agenda.following))
+
+    def _following(self, claim: Claim, after_occurrence: datetime | None) -> datetime | None:
+        """The meeting to queue after a sent delivery: the first one not skipped after both
+        the occurrence and now (a late delivery is not followed by meetings already past)."""
+        if claim.seq:
+            return None
+        now = self._clock.now()
+        if after_occurrence is not None and after_occurrence <= now:
+            return next_meeting(claim.reminder, now)
+        return after_occurrence
 
     def _retry(self, claim: Claim, retry_after: float | None, why: str) -> Outcome:
         attempts = claim.attempts + 1

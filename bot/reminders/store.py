@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.messages import Lang
 from bot.reminders.migrations import MIGRATIONS, statements
@@ -34,7 +34,9 @@ from bot.reminders.model import (
 log = logging.getLogger(__name__)
 ADVISORY_LOCK = 4242001  # held while migrating; the feedback tables use 4242002
 Row = Mapping[str, Any]
+_T = TypeVar("_T")
 _CHUNK = 400  # rows per multi-row statement (SQLite allows 32,766 parameters)
+_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, _CHUNK)  # list lengths a statement is built for
 
 
 class Connection(Protocol):
@@ -226,12 +228,13 @@ class SqlReminderStore:
             )
             if not leased:
                 return []
-            listed = ", ".join(f"${n + 1}" for n in range(len(leased)))
+            ids = _padded([row["id"] for row in leased])
+            listed = ", ".join(f"${n + 1}" for n in range(len(ids)))
             rows = await conn.fetch(
                 f"SELECT d.id AS job_id, d.occurrence, d.seq, d.scheduled_at, d.attempts, {_COLUMNS}"
                 " FROM deliveries d JOIN reminders r ON r.id = d.reminder_id"
                 f" WHERE d.id IN ({listed}) ORDER BY d.due_at",
-                *(row["id"] for row in leased),
+                *ids,
             )
         return [_claim(row, token) for row in rows]
 
@@ -284,7 +287,7 @@ async def _insert_delivery(
 async def _insert_next(conn: Connection, following: Sequence[tuple[int, datetime]]) -> None:
     """Queue each (reminder id, occurrence) unless a seq-0 delivery is already pending for it."""
     for first in range(0, len(following), _CHUNK):
-        chunk = following[first : first + _CHUNK]
+        chunk = _padded(following[first : first + _CHUNK])  # a repeated row: ON CONFLICT
         rows = ", ".join(
             f"(CAST(${2 * n + 1} AS BIGINT), CAST(${2 * n + 2} AS BIGINT))"
             for n in range(len(chunk))
@@ -306,7 +309,7 @@ async def _mark_sent(conn: Connection, sent: Sequence[Sent], now: datetime) -> s
     marked: set[int] = set()
     for (token, late), ids in groups.items():
         for first in range(0, len(ids), _CHUNK):
-            chunk = ids[first : first + _CHUNK]
+            chunk = _padded(ids[first : first + _CHUNK])
             listed = ", ".join(f"${n + 4}" for n in range(len(chunk)))
             rows = await conn.fetch(
                 "UPDATE deliveries SET state = 'sent', sent_at = $1, late = $2, lease_until = NULL"
@@ -318,6 +321,15 @@ async def _mark_sent(conn: Connection, sent: Sequence[Sent], now: datetime) -> s
             )
             marked.update(int(row["id"]) for row in rows)
     return marked
+
+
+def _padded(values: Sequence[_T]) -> list[_T]:
+    """`values` (not empty) with its last one repeated up to the next of `_SIZES`, for a statement
+    whose text lists them: batches of any size then make a few statement texts, not one per
+    size, so the drivers' statement caches stay small (asyncpg keeps up to 100 per connection,
+    about 15 KB each at 400 parameters; they grew with the length of a run)."""
+    size = next((size for size in _SIZES if size >= len(values)), len(values))
+    return [*values, *[values[-1]] * (size - len(values))]
 
 
 async def _retry(conn: Connection, retry: Retry) -> int:
