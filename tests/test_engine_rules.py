@@ -385,9 +385,18 @@ def test_a_number_in_what_is_ruled_out_is_not_asked_about(engine: Engine) -> Non
 def test_a_facet_asked_of_what_follows_it_is_that_ones(engine: Engine) -> None:
     # "hur ofta är återträffarna": how often the follow-up meetings are, which the sources do not
     # say; not how often ST supervision takes place.
-    reply, rule, _ = ask(engine, "hur ofta ar atertraffarna for ST-handledare i orebro?")
-    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    for question in (
+        "hur ofta ar atertraffarna for ST-handledare i orebro?",
+        "hur ofta har ni atertraffar for ST-handledare i orebro?",
+    ):
+        reply, rule, _ = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question
 
 
 def test_a_known_word_is_not_split_into_a_compound(engine: Engine) -> None:
     assert "vision" not in engine.concepts_of("how often supervision during ST in Örebro?")
+
+
+def test_an_english_question_of_unknown_words_is_answered_in_english(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "What's first-line antibiotic treatment for community-acquired pneumonia?")
+    assert (reply.status, reply.lang) == (Status.NO_MATCH, "en")

@@ -34,6 +34,7 @@ SETS = {
     "blind set 15": (KNOWLEDGE / "eval" / "questions-blind15.yaml", 0.96),
     "blind set 16": (KNOWLEDGE / "eval" / "questions-blind16.yaml", 0.96),
     "blind set 17": (KNOWLEDGE / "eval" / "questions-blind17.yaml", 0.93),
+    "blind set 18": (KNOWLEDGE / "eval" / "questions-blind18.yaml", 0.90),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

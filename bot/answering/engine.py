@@ -199,8 +199,12 @@ _WORK_WORDS = frozenset(
 # Interrogatives whose next word names what is asked for ("vilket artikelnummer", "which fee").
 _WHICH = frozenset({"vilken", "vilket", "vilka", "which"})
 _ARTICLES = frozenset({"the", "a", "an", "en", "ett"})
-# What stands between a facet and what it is asked of ("hur ofta är återträffarna").
-_COPULAS = frozenset({"ar", "is", "are", "the", "a", "an", "en", "ett", "de", "den", "det"})
+# What stands between a facet and what it is asked of ("hur ofta är återträffarna", "hur ofta
+# har ni återträffar", "how often are there ...").
+_COPULAS = frozenset({
+    "ar", "is", "are", "the", "a", "an", "en", "ett", "de", "den", "det", "har", "ni", "vi", "man",
+    "finns", "there", "do", "does", "you", "we", "have", "has", "hold", "haller",
+})
 # Quantifiers and kinds after "vilka"/"which" that name nothing asked for ("vilka fler ...").
 _NOT_FOCUS = frozenset(
     {"fler", "flera", "andra", "olika", "sorts", "slags", "other", "more", "kind", "kinds",
