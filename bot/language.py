@@ -26,7 +26,8 @@ do does did can could should would will must my you we they it its this that the
 need needs long often many much course courses training supervisor supervisors supervision
 take takes hi hello thanks thank please help from about as there any every year month week
 days hours doctor doctors students student recommended required have has get much next
-also only your our their than then but if not yes because still into first some
+also only your our their than then but if not yes because still into first some apply applies
+find tell know want give gives
 """.split()
 
 _FOLDED_SV = frozenset(t for word in _SWEDISH for t in normalize(word))

@@ -400,3 +400,8 @@ def test_a_known_word_is_not_split_into_a_compound(engine: Engine) -> None:
 def test_an_english_question_of_unknown_words_is_answered_in_english(engine: Engine) -> None:
     reply, _, _ = ask(engine, "What's first-line antibiotic treatment for community-acquired pneumonia?")
     assert (reply.status, reply.lang) == (Status.NO_MATCH, "en")
+
+
+def test_applying_to_a_course_with_a_swedish_name_is_asked_in_english(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "How do I apply to Högskolepedagogik för lärare och handledare i VFU?")
+    assert (reply.status, reply.lang) == (Status.ANSWER, "en")

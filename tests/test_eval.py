@@ -35,6 +35,7 @@ SETS = {
     "blind set 16": (KNOWLEDGE / "eval" / "questions-blind16.yaml", 0.96),
     "blind set 17": (KNOWLEDGE / "eval" / "questions-blind17.yaml", 0.93),
     "blind set 18": (KNOWLEDGE / "eval" / "questions-blind18.yaml", 0.90),
+    "blind set 19": (KNOWLEDGE / "eval" / "questions-blind19.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
