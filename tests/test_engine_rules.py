@@ -388,6 +388,7 @@ def test_a_facet_asked_of_what_follows_it_is_that_ones(engine: Engine) -> None:
     for question in (
         "hur ofta ar atertraffarna for ST-handledare i orebro?",
         "hur ofta har ni atertraffar for ST-handledare i orebro?",
+        "hur ofta har st-handledarna i orebro aterträffar, varje termin?",
     ):
         reply, rule, _ = ask(engine, question)
         assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question

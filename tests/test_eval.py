@@ -49,7 +49,6 @@ KNOWN_ANSWERED = {
         "vad heter de olika kursdelarna i stepping stones?",
         "har region stockholm en verktygslåda med ämnen för ST-handledningsmöten som skåne har?",
     },
-    "blind set 20": {"hur ofta har st-handledarna i orebro aterträffar, varje termin?"},
 }
 
 
