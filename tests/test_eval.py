@@ -37,6 +37,7 @@ SETS = {
     "blind set 18": (KNOWLEDGE / "eval" / "questions-blind18.yaml", 0.90),
     "blind set 19": (KNOWLEDGE / "eval" / "questions-blind19.yaml", 0.95),
     "blind set 20": (KNOWLEDGE / "eval" / "questions-blind20.yaml", 0.93),
+    "blind set 21": (KNOWLEDGE / "eval" / "questions-blind21.yaml", 0.90),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -49,6 +50,7 @@ KNOWN_ANSWERED = {
         "vad heter de olika kursdelarna i stepping stones?",
         "har region stockholm en verktygslåda med ämnen för ST-handledningsmöten som skåne har?",
     },
+    "blind set 21": {"What time of day are the two Stepping stone seminars held?"},
 }
 
 
