@@ -201,9 +201,9 @@ _WHICH = frozenset({"vilken", "vilket", "vilka", "which"})
 _ARTICLES = frozenset({"the", "a", "an", "en", "ett"})
 # What stands between a facet and what it is asked of ("hur ofta är återträffarna", "hur ofta
 # har ni återträffar", "how often are there ...").
-_COPULAS = frozenset({
-    "ar", "is", "are", "the", "a", "an", "en", "ett", "de", "den", "det", "har", "ni", "vi", "man",
-    "finns", "there", "do", "does", "you", "we", "have", "has", "hold", "haller",
+_COPULAS = _ARTICLES | frozenset({
+    "ar", "is", "are", "de", "den", "det", "har", "ni", "vi", "man", "finns", "there", "do",
+    "does", "you", "we", "have", "has", "hold", "haller",
 })
 # Quantifiers and kinds after "vilka"/"which" that name nothing asked for ("vilka fler ...").
 _NOT_FOCUS = frozenset(
@@ -635,11 +635,8 @@ class Engine:
         pointed: list[Entry] = []
         for index in self._keyed_on.get(rarest, ()):
             entry = self._entries[index]
-            if (
-                not isinstance(entry, Clarification)
-                and any(named <= set(key) for key in self._keys[index])
-                and self._states(entry, asked)
-            ):
+            assert not isinstance(entry, Clarification)  # `_keyed_on` holds entries only
+            if any(named <= set(key) for key in self._keys[index]) and self._states(entry, asked):
                 pointed.append(entry)
         return pointed[: self._settings.max_options]
 
@@ -818,13 +815,12 @@ class Engine:
             if stating and stating[0] is top:
                 # "Hur ofta är återträffarna ...?": the facet is asked of what follows it; an
                 # entry keyed on that, which does not state it, is what the question is about.
-                owner = self._facet_owner(top, candidates, reading)
-                if owner is not None and not self._states(owner.entry, asked):
+                owner = self._facet_owner(top, candidates, reading, asked)
+                if owner is not None:
                     trace.rule = "facet"
                     trace.detail = f"{', '.join(asked)} is asked of {owner.entry.id}, which does not state it"
                     missing = [d for d in asked if d not in self._answers.get(owner.entry.id, ())]
                     return self._composer.unsupported_detail(set(missing or asked), owner.entry, lang)
-            if stating and stating[0] is top:
                 # "Vem är studierektor på ortopeden?": the group's entry names a person, but the
                 # orthopaedic clinic, what is asked about too, is another entry's, which names none.
                 states = {id(c) for c in stating}
@@ -1258,12 +1254,12 @@ class Engine:
         )
 
     def _facet_owner(
-        self, top: Candidate, candidates: Sequence[Candidate], reading: Reading
+        self, top: Candidate, candidates: Sequence[Candidate], reading: Reading, asked: Sequence[str]
     ) -> Candidate | None:
-        """The candidate keyed on the word a facet is asked of ("hur ofta är *återträffarna*",
-        "how long is *the X*": the first word after the facet's words, a copula or article
-        aside; a specific concept, weight 2 or more), when `top` neither is keyed on it nor
-        uses that word and no candidate keyed on it states the facet; else None."""
+        """The candidate keyed on the word the facets `asked` are asked of ("hur ofta är
+        *återträffarna*", "how long is *the X*": the first word after the facet's words, a
+        copula or article aside; a specific concept, weight 2 or more), when `top` neither is
+        keyed on it nor uses that word and no candidate keyed on it states them; else None."""
         facet_positions = reading.positions_of([c for c in reading.found if c in self._details])
         if not facet_positions:
             return None
@@ -1284,7 +1280,6 @@ class Engine:
             c for c in candidates
             if c is not top and not isinstance(c.entry, Clarification) and subject in c.key
         ]
-        asked = [c for c in reading.found if c in self._details]
         if any(self._states(c.entry, asked) for c in owners):
             return None  # one of them states it: the usual rules choose
         return owners[0] if owners else None
