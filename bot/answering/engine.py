@@ -64,6 +64,10 @@ class MatchSettings:
     rival_share: float = 0.85
     # ... and even a heavy one is a guess among this many words no entry uses.
     foreign_words_limit: int = 1
+    # This many words no source nor the vocabulary uses, more of them than the concepts a
+    # candidate rests on and than the question's other words: it is about something else,
+    # whatever it matched.
+    foreign_words_outweigh: int = 3
     alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
     region_bonus: float = 0.5  # "... i Örebro?" prefers Region Örebro län's entry
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
@@ -213,7 +217,8 @@ _NOT_FOCUS = frozenset(
      # meetings"): the frame of the question, not the thing asked for
      "raknas", "ingar", "galler", "finns", "behovs", "kravs", "later", "earlier", "senare",
      "tidigare", "forsta", "first", "next", "nasta", "following", "foljande", "ovriga",
-     "remaining", "further", "additional"}
+     "remaining", "further", "additional", "kortare", "langre", "shorter", "longer",
+     "alternativ", "alternative", "alternatives"}
 )
 # Number words that state a count in an entry's text ("fem kompetensområden"); "en", "ett" and
 # "one" are left out (articles as often as numbers).
@@ -255,6 +260,32 @@ def _without_training(tokens: Sequence[str]) -> bool:
 
 
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
+# Words that qualify what is asked by a comparison the sources may never make ("en specialist i
+# en *annan* specialitet", "*samma* specialitet som ST-läkaren", "handledare *samtidigt*"):
+# an answer must speak of them, or the question asks more than it says.
+# The verb "handleda/supervise" as a verb, not in a compound ("handledarstöd").
+_VERB_FORM = re.compile(
+    r"\b(?:handleda|handleder|handledas|handleds|handledde|supervise|supervises|supervised|supervising)\b"
+)
+_QUALIFIERS = frozenset(
+    {"samma", "annan", "annat", "same", "another", "different", "samtidigt", "simultaneously"}
+)
+# Qualifiers that still stand where several subjects are compared ("samma kurs för AT och BT?"
+# is what the several-subjects rule answers; "samtidigt" is not).
+_AT_ONCE = frozenset({"samtidigt", "simultaneously"})
+# "Finns det parkering ...?", "is there any ...?": what follows is the thing asked for.
+_EXISTENTIAL = (("finns", "det"), ("finns", "de"), ("is", "there"), ("are", "there"))
+_QUANTIFIERS = frozenset(
+    {"nagon", "nagot", "nagra", "nan", "nat", "nagra", "ngn", "ngt", "any", "some", "en", "ett", "a", "an"}
+)
+# "Var kan jag ...?", "where can I ...?": the verb that follows is the thing asked for, unless
+# it only looks for what the entry is ("hitta", "find", "read").
+_WHERE_CAN = (("var", "kan", "jag"), ("where", "can", "i"), ("where", "do", "i"))
+_LOOKING = frozenset(
+    {"hitta", "find", "read", "lasa", "las", "see", "learn", "lara", "fa", "get", "go", "ga",
+     "anmala", "apply", "ansoka", "sign", "register", "registrera", "info", "information",
+     "mer", "more", "om", "about"}
+)
 # "Vem är" / "who is": the verb between an interrogative and the post it asks a name for.
 _IS = frozenset({"ar", "is", "heter", "was", "var"})
 
@@ -307,7 +338,7 @@ class Engine:
         # Concepts that name one thing (weight 4 or more: "Stepping stones", "Högskolepedagogik").
         self._names = frozenset(
             c.id for c in knowledge.concepts.values()
-            if c.weight >= self._settings.trusted_concept_weight
+            if c.weight >= self._settings.trusted_concept_weight or c.region is not None
         )
         self._question_words = {c.id for c in knowledge.concepts.values() if c.question_word}
         self._posts = {c.id: c.post for c in knowledge.concepts.values() if c.post}
@@ -877,6 +908,12 @@ class Engine:
             trace.rule, trace.detail = "supervision", f"{unlisted.id} lists no supervisors"
             return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, unlisted, lang)
         if supervision:
+            qualified = self._qualifier_not_stated([r for r, _ in supervision], reading)
+            if qualified:
+                # "Kan en specialist i en annan specialitet vara huvudhandledare för min ST?":
+                # the table says who, never which specialty.
+                trace.rule, trace.detail = "supervision", f"the table never speaks of {qualified!r}"
+                return self._composer.unstated_word(qualified, supervision[0][0], lang)
             trace.rule = "supervision"
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
@@ -888,6 +925,14 @@ class Engine:
             trace.rule, trace.detail = "facet", f"none of the subjects speaks of {focus!r}"
             return self._composer.unstated_word(str(focus), several[0].entry, lang)  # type: ignore[arg-type]
         if len(several) > 1:
+            at_once = self._qualifier_not_stated(
+                [c.entry for c in several], reading, _AT_ONCE  # type: ignore[misc]
+            )
+            if at_once:
+                # "Får studierektorn vara handledare för ST-läkare samtidigt?": both roles are
+                # described, never whether one person may hold them at once.
+                trace.rule, trace.detail = "facet", f"none of the subjects speaks of {at_once!r}"
+                return self._composer.unstated_word(at_once, several[0].entry, lang)  # type: ignore[arg-type]
             # The named region's own guidance first, then what applies nationally.
             several.sort(key=lambda c: _scope(c.entry) not in covered)
             trace.rule = "several"
@@ -972,6 +1017,11 @@ class Engine:
             # "Vilket artikelnummer har ...?": what is asked for is a word the entry never uses.
             trace.rule, trace.detail = "facet", f"{entry.id} never speaks of {focus!r}"
             return self._composer.unstated_word(focus, entry, reading.lang)
+        qualified = self._qualifier_not_stated([entry], reading)
+        if qualified:
+            # "Måste huvudhandledaren ha samma specialitet ...?": the entry never compares.
+            trace.rule, trace.detail = "facet", f"{entry.id} never speaks of {qualified!r}"
+            return self._composer.unstated_word(qualified, entry, reading.lang)
         missing = self._numbers_not_stated(entry, reading)
         if missing:
             trace.rule, trace.detail = "number", f"{entry.id} never mentions {', '.join(missing)}"
@@ -1117,6 +1167,15 @@ class Engine:
                 and clear
             ):
                 entry = self.knowledge.entries[best.entry_id]
+                if (
+                    self._asks_who_supervises(reading)
+                    and WHO_MAY_SUPERVISE in self.knowledge.concepts
+                    and not self._names_supervisors(entry)
+                ):
+                    # "Who supervises psychologists during their PTP year?": an entry on PTP
+                    # that names no supervisors does not answer who.
+                    trace.rule, trace.detail = "supervision", f"{entry.id} lists no supervisors"
+                    return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, entry, reading.lang)
                 return self._final(entry, best.score, reading, regions, trace, "retrieval")
             trace.detail = f"retrieval: {share:.0%} of the words are {best.entry_id}'s"
         trace.rule = "weak"
@@ -1229,9 +1288,9 @@ class Engine:
         and, after it, a subject whose entry lists no supervisors (no `supervision` table):
         that entry (the sources do not say who may supervise them). None otherwise, and when
         the knowledge base has no concept for this detail."""
-        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not reading.tokens or (
-            reading.tokens[0] not in _PERMISSION
-        ):
+        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not reading.tokens:
+            return None
+        if reading.tokens[0] not in _PERMISSION:
             return None
         verb = _supervise_verb(reading)
         if not verb:
@@ -1252,6 +1311,20 @@ class Engine:
              and not (isinstance(c.entry, Role) and c.entry.supervision is not None)),
             None,
         )
+
+    def _asks_who_supervises(self, reading: Reading) -> bool:
+        """"Vem får handleda en AKA?", "who supervises psychologists ...?": the question word
+        "vem/who" opens the question, before the verb "handleda/supervise"."""
+        verb = [p for p in _supervise_verb(reading) if _VERB_FORM.match(reading.tokens[p])]
+        asked = reading.found.get(WHO, frozenset())
+        return bool(verb and asked and min(asked) <= 1 and min(asked) < verb[0])
+
+    def _names_supervisors(self, entry: Entry) -> bool:
+        """Whether the entry says who supervises whom: a supervision table, or the verb in its
+        own text ("steg 3 ger möjlighet att handleda mindre erfarna handledare")."""
+        if isinstance(entry, Role) and entry.supervision is not None:
+            return True
+        return bool(_VERB_FORM.search(fold(f"{entry.text.sv} {entry.text.en}")))
 
     def _facet_owner(
         self, top: Candidate, candidates: Sequence[Candidate], reading: Reading, asked: Sequence[str]
@@ -1394,13 +1467,11 @@ class Engine:
         # Words explained by a concept this entry's keys (or facets) name.
         own = self._answers.get(entry.id, frozenset())
         explained = {p for c, ps in reading.found.items() if c in own for p in ps}
-        for position, token in enumerate(tokens[:-1]):
-            if token not in _WHICH:
-                continue
-            focus = position + 1
-            if tokens[focus] in _ARTICLES and focus + 1 < len(tokens):
-                focus += 1
+        anywhere = {p for ps in reading.found.values() for p in ps}
+        for focus, strict in self._focus_positions(tokens):
             word = tokens[focus]
+            if strict and (focus in anywhere or self._retriever.known(word)):
+                continue  # "finns det nåt nationellt stöd": a word the sources do use
             if (
                 focus in explained or word in self._ignorable or word in _NOT_FOCUS
                 or word.isdigit() or len(word) < 4
@@ -1408,6 +1479,64 @@ class Engine:
             ):
                 continue
             return word
+        return None
+
+    @staticmethod
+    def _focus_positions(tokens: Sequence[str]) -> list[tuple[int, bool]]:
+        """Where the thing a question asks for stands: after "vilken/which" (an article
+        aside), after "finns det/is there" (a quantifier aside), and the verb after "var kan
+        jag/where can I" when it does more than look for the entry ("parkera", "download").
+        With each, whether it is asked for only when no source uses the word (`strict`: what
+        follows "finns det" may be an adjective of what the entry is about)."""
+        found: list[tuple[int, bool]] = []
+        for position, token in enumerate(tokens[:-1]):
+            if token in _WHICH:
+                focus = position + 1
+                if tokens[focus] in _ARTICLES and focus + 1 < len(tokens):
+                    focus += 1
+                found.append((focus, False))
+            elif any(tuple(tokens[position : position + len(p)]) == p for p in _EXISTENTIAL):
+                focus = position + 2
+                while focus < len(tokens) - 1 and tokens[focus] in _QUANTIFIERS:
+                    focus += 1
+                if focus < len(tokens):
+                    found.append((focus, True))
+            elif any(tuple(tokens[position : position + len(p)]) == p for p in _WHERE_CAN):
+                focus = position + 3
+                if focus < len(tokens) and tokens[focus] not in _LOOKING:
+                    found.append((focus, True))
+        return found
+
+    def _qualifier_not_stated(
+        self, entries: Sequence[Entry], reading: Reading, words: frozenset[str] = _QUALIFIERS
+    ) -> str | None:
+        """A qualifier ("annan specialitet", "samtidigt") none of `entries` speaks of, with the
+        word it qualifies; None when there is none or an entry uses it."""
+        tokens = reading.tokens
+        if "supervise" not in reading.found:
+            return None  # who may supervise whom, and with what, is where sources stop short
+        for position, token in enumerate(tokens):
+            if token not in words or position in reading.negated_positions:
+                continue
+            if any(self._retriever.grounded(e.id, token, whole=True) for e in entries):
+                continue
+            at = [
+                p for p in range(position + 1, min(position + 3, len(tokens)))
+                if tokens[p] not in _QUANTIFIERS
+            ][:1]
+            if at and (
+                any(self._retriever.grounded(e.id, tokens[at[0]]) for e in entries)
+                or any(
+                    at[0] in ps for c, ps in reading.found.items()
+                    if c in self._details or c in self._levels or c in self._regions
+                    or c.startswith(ALIAS_PREFIX) or c in self._settings.course_words
+                    or self._weights.get(c, 0) >= self._settings.subject_weight
+                )
+            ):
+                # "en annan ST-läkare", "samma längd", "annan klinik": what it qualifies is
+                # a subject, a facet or the entry's own word; the rules read that.
+                continue
+            return " ".join(tokens[p] for p in [position, *at])
         return None
 
     def _numbers_not_stated(self, entry: Entry, reading: Reading) -> list[str]:
@@ -1432,6 +1561,16 @@ class Engine:
             # Only general words fit ("what course is required to supervise PTP psychologists"):
             # the words nothing explains are what it is about, and the entry never uses them.
             return True
+        foreign = [w for w in reading.unknown if not self._retriever.known(w)]
+        if (
+            len(foreign) >= self._settings.foreign_words_outweigh
+            and len(foreign) > best.explained
+            and 2 * len(foreign) > len(reading.content)
+            and not any(c.startswith(ALIAS_PREFIX) for c in best.key)
+        ):
+            # "pat med bröstsmärta och ST-höjning på EKG, vad gör jag först?": more words no
+            # source uses than words the entry rests on; "ST" is a coincidence.
+            return True
         if best.explained > 1 or best.key[0].startswith(ALIAS_PREFIX):
             return False
         concept = best.key[0]
@@ -1442,7 +1581,6 @@ class Engine:
         ) and not isinstance(best.entry, Clarification):
             return False  # its own words ("när fastställdes strategin"): not a guess
         # Words neither the vocabulary nor any entry's text knows ("write a referral").
-        foreign = [w for w in reading.unknown if not self._retriever.known(w)]
         if len(foreign) >= self._settings.foreign_words_limit:
             return True
         trusted = self._weights[concept] >= self._settings.trusted_concept_weight
