@@ -68,6 +68,9 @@ class MatchSettings:
     # candidate rests on and than the question's other words: it is about something else,
     # whatever it matched.
     foreign_words_outweigh: int = 3
+    # A question of at most this many content words that no entry's key fits may be asked
+    # back: which of the entries stating what it asks is meant.
+    underspecified_words: int = 4
     alias_weight: float = 3.0  # an entry's own alias ("AKA", "ST-handledare") is decisive
     region_bonus: float = 0.5  # "... i Örebro?" prefers Region Örebro län's entry
     option_label_ratio: float = 80.0  # how closely typed words must match an option's label
@@ -510,6 +513,13 @@ class Engine:
             reading = replace(followed, home=reading.home, lang=reading.lang, from_context=True)
         trace.reading = reading
         reply = self._decide_for(reading, trace)
+        if reply.status is Status.NO_MATCH and not context and trace.rule in ("facet", "weak"):
+            # "kursdatum?", "vilket steg?": too little named to know which; ask, do not guess.
+            meant = self._underspecified(reading)
+            if 2 <= len(meant) <= self._settings.max_options:
+                trace.rule = "clarify"
+                trace.detail = f"names too little: {len(meant)} entries fit what it names and asks"
+                return self._composer.choose_between(meant, reading.lang, 0.0), trace
         if (
             reply.status is Status.NO_MATCH and context and followed is None
             and (len(reading.content) <= 4 or _FOLLOW_START.match(reading.text))
@@ -670,6 +680,46 @@ class Engine:
             if any(named <= set(key) for key in self._keys[index]) and self._states(entry, asked):
                 pointed.append(entry)
         return pointed[: self._settings.max_options]
+
+    def _underspecified(self, reading: Reading) -> list[Entry]:
+        """The entries a short question that names too little could mean ("kursdatum?",
+        "vilket steg?", "how long is the training for people with a pedagogical role?"): those
+        with a match key holding every concept it names that state every facet it asks (all
+        entries when it names nothing but a facet). Empty when it is long, uses a word no
+        source uses, names a region or a doctor's level, counts, or negates anything."""
+        if (
+            len(reading.content) > self._settings.underspecified_words or reading.negated
+            or any(len(w) >= 4 and not self._retriever.known(w) for w in reading.unknown)
+            or any(c in self._regions or c in self._levels or c == COUNT for c in reading.found)
+        ):
+            # A region named is specific enough; a doctor's level ("hur lång är BT?") names a
+            # training of its own the sources do not describe; a count asks for a number.
+            return []
+        asked = [c for c in reading.found if c in self._details and c != COUNT]
+        named = {
+            c for c in reading.found
+            if c not in self._details and c not in self._regions and c not in self._question_words
+            and self._weights.get(c, 0) > self._settings.generic_weight / 2
+        }
+        if not named and not asked:
+            return []
+        if named:
+            rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
+            indexes: Sequence[int] = self._keyed_on.get(rarest, ())
+        else:
+            indexes = range(len(self._entries))
+        meant: list[Entry] = []
+        for index in indexes:
+            entry = self._entries[index]
+            if isinstance(entry, Clarification):
+                continue
+            if any(named <= set(key) for key in self._keys[index]) and self._states(entry, asked):
+                meant.append(entry)
+        explained = {p for ps in reading.found.values() for p in ps}
+        rest = [reading.tokens[p] for p in reading.content if p not in explained]
+        if any(not any(self._retriever.grounded(e.id, w) for e in meant) for w in rest):
+            return []  # "semester", "PTP-psykologer": a word none of them uses is what is asked
+        return meant
 
     def _named_entry(self, reading: Reading) -> bool:
         """Whether the message names something of its own that some entry is about."""
