@@ -28,6 +28,8 @@ take takes hi hello thanks thank please help from about as there any every year 
 days hours doctor doctors students student recommended required have has get much next
 also only your our their than then but if not yes because still into first some apply applies
 find tell know want give gives
+a like say says said anyone someone anything something way new same another different before
+after during between each while isn don doesn allowed should whose
 """.split()
 
 _FOLDED_SV = frozenset(t for word in _SWEDISH for t in normalize(word))

@@ -138,7 +138,11 @@ class ConceptMatcher:
         """Nothing matched, or only a short stem of a long word ("högskol*" of a mistyped
         "högskolepedagogk"): a typo may hide the word that was meant."""
         if not matched:
-            return True
+            # "dagarna" is "dagar" in its definite form, not a typo of "Dalarna".
+            return not any(
+                token.endswith(ending) and token[: -len(ending)] in self._exact
+                for ending in _INFLECTIONS if len(token) - len(ending) >= 4
+            )
         if any(not word.endswith("*") for word in matched):
             return False
         longest = max(len(word) - 1 for word in matched)
@@ -178,6 +182,11 @@ class ConceptMatcher:
                 if near is not None:
                     found.add(near[0] + "*")
         return found
+
+
+# Swedish definite and plural endings: a vocabulary word with one of these is that word
+# inflected, never a typo of another.
+_INFLECTIONS = ("na", "arna", "erna", "orna", "en", "et", "n", "t", "ar", "er", "or")
 
 
 def _sequence_at(pattern: Pattern, words: list[frozenset[str]], position: int) -> bool:
