@@ -465,7 +465,7 @@ def test_a_year_asked_of_the_past_is_stated_by_a_year(engine: Engine) -> None:
 
 def test_a_question_that_names_too_little_is_asked_back(engine: Engine) -> None:
     for question in ("vem ar kontaktperson?", "is it mandatory?", "vilken mall ska jag anvanda"):
-        reply, rule, text = ask(engine, question)
+        reply, rule, _ = ask(engine, question)
         assert (reply.status, rule) == (Status.CLARIFY, "clarify"), question
         assert len(reply.options) >= 2, question
     # ... but a doctor's level asks for the training itself, which the sources do not describe.

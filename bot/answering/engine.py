@@ -279,7 +279,7 @@ _AT_ONCE = frozenset({"samtidigt", "simultaneously"})
 # "Finns det parkering ...?", "is there any ...?": what follows is the thing asked for.
 _EXISTENTIAL = (("finns", "det"), ("finns", "de"), ("is", "there"), ("are", "there"))
 _QUANTIFIERS = frozenset(
-    {"nagon", "nagot", "nagra", "nan", "nat", "nagra", "ngn", "ngt", "any", "some", "en", "ett", "a", "an"}
+    {"nagon", "nagot", "nagra", "nan", "nat", "ngn", "ngt", "any", "some", "en", "ett", "a", "an"}
 )
 # "Var kan jag ...?", "where can I ...?": the verb that follows is the thing asked for, unless
 # it only looks for what the entry is ("hitta", "find", "read").
