@@ -112,7 +112,7 @@ class Retriever:
             return False
         vocab = self._vocab[index]
         word = stem(token)
-        if word in vocab:
+        if word in vocab or _definite(token) in vocab:
             return True
         return len(word) >= 5 and any(
             len(v) >= 5 and (word in v or (not whole and v in word)) for v in vocab
@@ -120,4 +120,10 @@ class Retriever:
 
     def known(self, token: str) -> bool:
         """Whether any entry uses this word."""
-        return stem(token) in self._known
+        return stem(token) in self._known or _definite(token) in self._known
+
+
+def _definite(token: str) -> str:
+    """The stem of a noun ending in a vowel, taken from its definite form: folded (å→a) the
+    stemmer reads "omrade" (område) as a participle ("omr") but "omraden" as "omrad"."""
+    return stem(token + "n") if token[-1:] in ("a", "e") else stem(token)
