@@ -68,6 +68,9 @@ class MatchSettings:
     # candidate rests on and than the question's other words: it is about something else,
     # whatever it matched.
     foreign_words_outweigh: int = 3
+    # A candidate this close to the best whose own text uses the question's unknown words,
+    # where the best's does not, is what the question is about.
+    own_words_share: float = 0.7
     # A question of at most this many content words that no entry's key fits may be asked
     # back: which of the entries stating what it asks is meant.
     underspecified_words: int = 4
@@ -520,6 +523,17 @@ class Engine:
                 trace.rule = "clarify"
                 trace.detail = f"names too little: {len(meant)} entries fit what it names and asks"
                 return self._composer.choose_between(meant, reading.lang, 0.0), trace
+            if len(meant) == 1 and all(
+                self._retriever.grounded(meant[0].id, reading.tokens[p], whole=True)
+                for p in reading.content
+            ):
+                # "hur ofta ska man göra bedömningar?": one entry is keyed on what it names,
+                # states what it asks, and uses every word of it (not "friskvårdsbidrag" for
+                # "bidrag").
+                retry = Trace(reading=reading)
+                answered = self._final(meant[0], 0.0, reading, set(), retry, "answer (the one entry that fits)")
+                if answered.status is Status.ANSWER:
+                    return self._with_context(answered, reading), retry
         if (
             reply.status is Status.NO_MATCH and context and followed is None
             and (len(reading.content) <= 4 or _FOLLOW_START.match(reading.text))
@@ -1057,7 +1071,30 @@ class Engine:
             trace.detail = "different entries rest on the same words"
             entries = [c.entry for c in close[: self._settings.max_options]]
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
+        rival = self._own_words_rival(best, candidates, reading)
+        if rival is not None:
+            # "Who was in the expert group behind Socialstyrelsen's support?": "expert" is the
+            # support entry's own word, not the one naming who led the work.
+            return self._final(rival.entry, rival.score, reading, covered, trace, "answer→own words")  # type: ignore[arg-type]
         return self._final(best.entry, best.score, reading, covered, trace, "answer")
+
+    def _own_words_rival(
+        self, best: Candidate, candidates: Sequence[Candidate], reading: Reading
+    ) -> Candidate | None:
+        """A close candidate whose own text uses words of the question that no concept
+        explains and the best one's never does: that one is what is asked about."""
+        words = [w for w in reading.unknown if len(w) >= 4]
+        if not words or any(self._retriever.grounded(best.entry.id, w) for w in words):
+            return None
+        for c in candidates:
+            if (
+                c is best or isinstance(c.entry, Clarification)
+                or c.score < best.score * self._settings.own_words_share
+            ):
+                continue
+            if any(self._retriever.grounded(c.entry.id, w) for w in words):
+                return c
+        return None
 
     def _final(
         self, entry: Entry, score: float, reading: Reading, regions: set[str], trace: Trace, rule: str
