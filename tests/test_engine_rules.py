@@ -483,3 +483,25 @@ def test_an_inflected_word_is_not_read_as_a_region(engine: Engine) -> None:
 def test_a_patient_case_is_not_answered_because_it_says_st(engine: Engine) -> None:
     reply, _, _ = ask(engine, "pat med bröstsmärta och ST-höjning på EKG, vad gör jag först?")
     assert reply.status is Status.NO_MATCH
+
+
+def test_who_may_hold_a_role_is_not_answered_with_what_the_role_does(engine: Engine) -> None:
+    for question in ("Who is allowed to act as external assessor in BT?", "who is allowed to be AKA?"):
+        reply, rule, text = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question
+        assert "who may hold that role" in text, question
+    # ... while a role whose table names who may supervise is answered.
+    reply, _, text = ask(engine, "who may be a supervisor for BT doctors?")
+    assert reply.status is Status.ANSWER and "specialist" in text.lower()
+
+
+def test_the_entry_using_the_questions_own_words_is_the_one_asked_about(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Who was in the expert group behind Socialstyrelsen's support?")
+    assert reply.status is Status.ANSWER and "expert group" in text
+
+
+def test_one_entry_keyed_on_what_a_short_question_names_answers_it(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "hur ofta ska man göra bedömningar?")
+    assert reply.status is Status.ANSWER
+    # ... but not when a word of the question is only part of one of its words.
+    assert ask(engine, "hur mycket friskvardsbidrag far man")[0].status is Status.NO_MATCH

@@ -269,6 +269,10 @@ _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 # Words that qualify what is asked by a comparison the sources may never make ("en specialist i
 # en *annan* specialitet", "*samma* specialitet som ST-läkaren", "handledare *samtidigt*"):
 # an answer must speak of them, or the question asks more than it says.
+# "Vem får vara/bli X?", "who is allowed to be X?": who may hold a role, not what it takes.
+WHO_MAY_BE = "who_may_be"
+_MAY = frozenset({"far", "kan", "may", "can", "allowed", "maste", "must"})
+_BE = frozenset({"vara", "bli", "be", "become", "act", "agera", "fungera", "serve"})
 # The verb "handleda/supervise" as a verb, not in a compound ("handledarstöd").
 _VERB_FORM = re.compile(
     r"\b(?:handleda|handleder|handledas|handleds|handledde|supervise|supervises|supervised|supervising)\b"
@@ -530,10 +534,10 @@ class Engine:
                 # "hur ofta ska man göra bedömningar?": one entry is keyed on what it names,
                 # states what it asks, and uses every word of it (not "friskvårdsbidrag" for
                 # "bidrag").
-                retry = Trace(reading=reading)
-                answered = self._final(meant[0], 0.0, reading, set(), retry, "answer (the one entry that fits)")
+                single = Trace(reading=reading)
+                answered = self._final(meant[0], 0.0, reading, set(), single, "answer (the one entry that fits)")
                 if answered.status is Status.ANSWER:
-                    return self._with_context(answered, reading), retry
+                    return self._with_context(answered, reading), single
         if (
             reply.status is Status.NO_MATCH and context and followed is None
             and (len(reading.content) <= 4 or _FOLLOW_START.match(reading.text))
@@ -981,6 +985,17 @@ class Engine:
             trace.rule = "supervision"
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
+        role = self._role_asked_who_may_be(reading)
+        if role is not None and WHO_MAY_BE in self.knowledge.concepts:
+            holds = [
+                c for c in candidates
+                if not isinstance(c.entry, Clarification) and role in c.key
+            ][:2]
+            if holds and not any(self._names_who_may_be(c.entry, reading) for c in holds):  # type: ignore[arg-type]
+                # "Vem får bli studierektor?", "who can be an external assessor in BT?": what
+                # the role does is described, never who may hold it.
+                trace.rule, trace.detail = "facet", f"{holds[0].entry.id} says nothing of who may hold it"
+                return self._composer.unsupported_detail({WHO_MAY_BE}, holds[0].entry, lang)
         several = self._several(candidates, reading)
         if len(several) > 1 and all(
             self._focus_not_stated(c.entry, reading) for c in several  # type: ignore[arg-type]
@@ -1071,11 +1086,11 @@ class Engine:
             trace.detail = "different entries rest on the same words"
             entries = [c.entry for c in close[: self._settings.max_options]]
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
-        rival = self._own_words_rival(best, candidates, reading)
-        if rival is not None:
+        closer = self._own_words_rival(best, candidates, reading)
+        if closer is not None:
             # "Who was in the expert group behind Socialstyrelsen's support?": "expert" is the
             # support entry's own word, not the one naming who led the work.
-            return self._final(rival.entry, rival.score, reading, covered, trace, "answer→own words")  # type: ignore[arg-type]
+            return self._final(closer.entry, closer.score, reading, covered, trace, "answer→own words")  # type: ignore[arg-type]
         return self._final(best.entry, best.score, reading, covered, trace, "answer")
 
     def _own_words_rival(
@@ -1405,6 +1420,33 @@ class Engine:
         verb = [p for p in _supervise_verb(reading) if _VERB_FORM.match(reading.tokens[p])]
         asked = reading.found.get(WHO, frozenset())
         return bool(verb and asked and min(asked) <= 1 and min(asked) < verb[0])
+
+    def _role_asked_who_may_be(self, reading: Reading) -> str | None:
+        """"Vem får bli studierektor?", "who is allowed to act as external assessor in BT?":
+        "vem/who" opening the question, a word of permission and "vara/bli/be" within a few
+        words; the heaviest concept named after that (the role), else None."""
+        tokens = reading.tokens
+        if not tokens or tokens[0] not in ("vem", "who"):
+            return None
+        window = tokens[1:6]
+        may = [i for i, t in enumerate(window) if t in _MAY]
+        be = [i for i, t in enumerate(window) if t in _BE and may and i > may[0]]
+        if not be:
+            return None
+        start = be[0] + 1
+        after = [
+            c for c, ps in reading.found.items()
+            if min(ps) > start and c not in self._details and c not in self._regions
+            and c not in self._question_words
+        ]
+        return max(after, key=lambda c: self._weights.get(c, 0), default=None)
+
+    def _names_who_may_be(self, entry: Entry, reading: Reading) -> bool:
+        """Whether the entry says who may hold the role asked about: a supervision table, or,
+        for a supervisor's role, the verb "handleda" in its own text."""
+        if isinstance(entry, Role) and entry.supervision is not None:
+            return True
+        return "supervise" in reading.found and self._names_supervisors(entry)
 
     def _names_supervisors(self, entry: Entry) -> bool:
         """Whether the entry says who supervises whom: a supervision table, or the verb in its
