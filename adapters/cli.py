@@ -1,9 +1,13 @@
 """The `handledarbot` command: the one entry point that wires settings, core and adapters."""
 
+# Each command imports what it needs when it runs, not this module: `health` or `kb validate`
+# do not load the matching engine, the reminders or the web server, and `serve` loads the Slack
+# and Teams adapters only when they are configured (`adapters.server`). The module docstring is
+# the description `--help` prints.
+
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -14,16 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from adapters.console import reply_json
-from bot import __version__, logs
-from bot.answering.engine import Engine
-from bot.app import Runtime, build_batch_service, build_engine, build_runtime
-from bot.evaluation import QuestionSetError, format_report, load_questions, run_async
-from bot.knowledge.loader import KnowledgeError, load_knowledge
-from bot.messages import Message, Reply
-from bot.ports import Sender
-from bot.render_text import render_text
-from bot.service import Service
 from bot.settings import Settings, SettingsError, load_settings, setting_warnings
 from bot.startup import (
     EXIT_CONFIGURATION,
@@ -36,6 +30,11 @@ from bot.startup import (
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from bot.app import Runtime
+    from bot.messages import Reply
+    from bot.ports import Sender
+    from bot.service import Service
 
 DEFAULT_MIN_SHARE = 0.95
 ENV_FILE = ".env"
@@ -66,11 +65,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StartupError as error:
         print(f"handledarbot: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
-    except KnowledgeError as error:
+    except Exception as error:
+        if not _is_knowledge_error(error):
+            raise
         named = knowledge_variable(settings, from_option=from_option)
         print(f"The knowledge base cannot be loaded ({named}={settings.knowledge_dir}):\n"
               f"{error}", file=sys.stderr)
         return 1
+
+
+def _is_knowledge_error(error: Exception) -> bool:
+    """Whether `error` is the loader's `KnowledgeError`. A command that raised one has imported
+    the loader; one that did not is spared importing it (and the knowledge schema) here."""
+    loader = sys.modules.get("bot.knowledge.loader")
+    return loader is not None and isinstance(error, loader.KnowledgeError)
 
 
 def entry() -> None:
@@ -187,8 +195,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _chat_and_page(settings: Settings) -> int:
+    import asyncio
+
     from adapters import server
     from adapters.console import chat
+    from bot.app import build_runtime
     from bot.reminders.console_sender import ConsoleSender
 
     _configure_logs(settings, quiet=True)
@@ -231,7 +242,10 @@ def _chat_and_page(settings: Settings) -> int:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from adapters.console import chat
+    from bot.app import build_runtime
     from bot.reminders.console_sender import ConsoleSender
 
     _configure_logs(settings, quiet=True)
@@ -259,6 +273,8 @@ def _configure_logs(settings: Settings, *, quiet: bool = False) -> None:
         settings.metrics_token,
         settings.database_url,
     )
+    from bot import logs
+
     level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else None
     logs.configure(format=settings.log_format, level=level or settings.log_level, secrets=secrets)
 
@@ -266,6 +282,8 @@ def _configure_logs(settings: Settings, *, quiet: bool = False) -> None:
 async def _ask_once(service: Service, text: str) -> Reply:
     """`text` through the service as the first message of a new conversation: nothing carried
     over from an earlier question, no clarification pending."""
+    from bot.messages import Message
+
     message = Message(text=text, user_id="cli", conversation_id=f"cli-{uuid.uuid4().hex}",
                       platform="cli")
     return await service.handle(message)
@@ -273,6 +291,10 @@ async def _ask_once(service: Service, text: str) -> Reply:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     """Through the service (the patient-data guard first), each question its own conversation."""
+    import asyncio
+
+    from bot.app import build_batch_service
+
     service = build_batch_service(settings)
 
     async def main() -> None:
@@ -290,6 +312,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:
+    from adapters.console import reply_json
+    from bot.render_text import render_text
+
     if as_json:
         print(json.dumps(reply_json(reply), ensure_ascii=False), file=out, flush=True)
     else:
@@ -298,6 +323,11 @@ def _print_reply(reply: Reply, *, as_json: bool, out: TextIO) -> None:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     """Each question through the service as its own conversation, like `ask -`."""
+    import asyncio
+
+    from bot.app import build_batch_service
+    from bot.evaluation import QuestionSetError, format_report, load_questions, run_async
+
     service = build_batch_service(settings)
     try:
         questions = load_questions(Path(args.file))
@@ -313,13 +343,17 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 def _explain(args: argparse.Namespace, settings: Settings) -> int:
     """Prints the words read and their concepts, the candidates with their scores, the rule
     that decided, and the reply."""
-    engine: Engine = build_engine(settings)
+    from bot.app import build_engine
+
+    engine = build_engine(settings)
     context = engine.answer(args.after).context if args.after else None
     print(engine.explain_text(args.question, context=context))
     return 0
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge.loader import KnowledgeError, load_knowledge
+
     directory = args.directory or settings.knowledge_dir
     try:
         knowledge = load_knowledge(directory)
@@ -358,6 +392,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return supervisor.run(
             settings, workers=workers, port=args.port, knowledge=getattr(args, "knowledge", None)
         )
+    import asyncio
+
+    from bot.app import build_runtime
+
     _configure_logs(settings)
 
     async def main() -> None:
@@ -395,6 +433,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _started(settings: Settings, runtime: Runtime, adapters: Sequence[str]) -> str:
     """The start-up log line: version, store, adapters, knowledge folder and version."""
+    from bot import __version__
+
     return (
         f"handledarbot {__version__} started: store {store_description(settings)}; adapters "
         f"{', '.join(adapters) or 'none'}; knowledge {settings.knowledge_dir.resolve()} "
@@ -440,6 +480,9 @@ def _lint(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.app import build_engine
     from bot.reminders.clock import SystemClock
     from bot.report import format_report
     from bot.unanswered import open_feedback_store

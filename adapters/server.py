@@ -5,6 +5,9 @@
   socket is opened when the server starts and closed when it stops).
 - Teams (`POST /api/messages`) when `adapters.teams.enabled(settings)`.
 
+The Slack and Teams adapters, and with them slack_bolt and botbuilder, are imported only when
+the settings turn them on: a server with neither does not spend its start-up importing them.
+
 `validate` names every missing or contradictory setting so that `serve` fails before binding a
 port; `serve` stops gracefully on SIGTERM and SIGINT, letting answers in progress finish.
 """
@@ -18,21 +21,24 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from adapters import access_log, teams
-from adapters import slack as slack_adapter
+from adapters import access_log
 from adapters import web as web_chat
-from adapters.slack import SlackApp, SlackSender
+from adapters.platforms import slack_mode, teams_enabled
 from bot.metrics import Metrics
 from bot.ports import Sender
 from bot.service import Service
 from bot.settings import Settings, is_loopback
 from bot.sharedstate import Marks
 from bot.startup import StartupError, describe_bind_error
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    from adapters.slack import SlackApp, SlackSender
 
 SLACK_APP: web.AppKey[SlackApp] = web.AppKey("slack_app")
 SLACK_SOCKET: web.AppKey[SocketMode] = web.AppKey("slack_socket")
@@ -61,15 +67,6 @@ class ConfigurationError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("Incomplete configuration:\n" + "\n".join(f"- {p}" for p in problems))
         self.problems = problems
-
-
-def slack_mode(settings: Settings) -> str | None:
-    """ "socket", "http", or None when Slack is not configured (or configured incompletely)."""
-    if not settings.slack_bot_token:
-        return None
-    if settings.slack_app_token:
-        return "socket"
-    return "http" if settings.slack_signing_secret else None
 
 
 def validate(settings: Settings) -> list[str]:
@@ -131,7 +128,7 @@ def _teams_problems(settings: Settings) -> list[str]:
 def _nothing_on(settings: Settings) -> list[str]:
     anything = any(
         (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
-    ) or teams.enabled(settings) or web_chat.enabled(settings)
+    ) or teams_enabled(settings) or web_chat.enabled(settings)
     if anything:
         return []
     return [
@@ -163,7 +160,9 @@ def create_app(
     mode = slack_mode(settings)
     if mode is not None:
         _mount_slack(app, settings=settings, service=service, mode=mode, marks=marks)
-    if teams.enabled(settings):
+    if teams_enabled(settings):
+        from adapters import teams
+
         teams.mount(app, settings=settings, service=service, marks=marks)
         app[ADAPTERS].append("teams")
     if web_chat.enabled(settings):
@@ -180,9 +179,11 @@ def create_app(
 def _mount_slack(
     app: web.Application, *, settings: Settings, service: Service, mode: str, marks: Marks | None
 ) -> None:
-    slack = SlackApp.from_settings(settings=settings, service=service, marks=marks)
+    from adapters import slack as slack_adapter
+
+    slack = slack_adapter.SlackApp.from_settings(settings=settings, service=service, marks=marks)
     app[SLACK_APP] = slack
-    app[SLACK_SENDER] = SlackSender.from_settings(settings)
+    app[SLACK_SENDER] = slack_adapter.SlackSender.from_settings(settings)
     app.on_startup.append(_open_slack_session)
     if mode == "socket":
         app[SLACK_SOCKET] = SocketMode(app_token=settings.slack_app_token or "")
@@ -226,7 +227,8 @@ def senders(app: web.Application) -> dict[str, Sender]:
     found: dict[str, Sender] = {}
     if SLACK_SENDER in app:
         found["slack"] = app[SLACK_SENDER]
-    if teams.TEAMS_SENDER in app:
+    teams = sys.modules.get("adapters.teams")  # not imported: no app has Teams mounted
+    if teams is not None and teams.TEAMS_SENDER in app:
         found["teams"] = app[teams.TEAMS_SENDER]
     if web_chat.WEB_SENDER in app:
         found["web"] = app[web_chat.WEB_SENDER]

@@ -60,6 +60,7 @@ from botbuilder.schema.teams import (  # type: ignore[import-untyped]
 
 from adapters import render_cards
 from adapters.botframework import ReusingAuthentication, create_adapter
+from adapters.platforms import teams_enabled
 from bot.messages import Attachment as File
 from bot.messages import Message, Reply
 from bot.ports import DeliveryError, MessageHandler
@@ -95,7 +96,7 @@ TEAMS_SENDER: web.AppKey[TeamsSender] = web.AppKey("teams_sender")
 
 def enabled(settings: Settings) -> bool:
     """Teams is served when an app id is configured or HANDLEDARBOT_TEAMS=true (unauthenticated)."""
-    return bool(settings.microsoft_app_id) or settings.teams_enabled
+    return teams_enabled(settings)
 
 
 def authenticated(settings: Settings) -> bool:

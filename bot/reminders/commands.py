@@ -30,7 +30,6 @@ from typing import Any
 from bot.language import detect_language
 from bot.messages import Attachment, Lang, Message, Option, Reply, Status
 from bot.ports import Clock
-from bot.reminders.calendar import calendar_file
 from bot.reminders.due import next_meeting
 from bot.reminders.model import (
     NewReminder,
@@ -498,6 +497,9 @@ class ReminderCommands:
         reminders = [r for r in await self._store.mine(_owner(message)) if r.status == "active"]
         if not reminders:
             return _reply(lang, words.export_empty)
+        # icalendar (bot.reminders.calendar) is imported on the first export, not at start-up.
+        from bot.reminders.calendar import calendar_file
+
         data = calendar_file(reminders, self._knowledge, now=self._clock.now(), lang=lang)
         attachment = Attachment("handledning.ics", "text/calendar", data)
         return Reply(

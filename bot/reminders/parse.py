@@ -4,6 +4,9 @@ Recurrence ("varannan tisdag", "every other week on Monday", "första måndagen 
 the time of day ("kl 14", "at 8:30", "2pm") are read with patterns; calendar dates ("ST-start
 1 september 2025", "from 14 October", "in two weeks") with dateparser. Anything left over that
 looks like a schedule but matched nothing ("nästa blå måndag") is quoted back, never guessed.
+
+dateparser is imported when a date is first read, not with this module: it is a tenth of a
+second of the server's start-up, and most processes never read a date.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import dateparser  # type: ignore[import-untyped]
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, rrule, weekday
 from rapidfuzz import fuzz
@@ -581,6 +583,8 @@ def _dateparser(fragment: str, now: datetime, timezone: str, *, future: bool) ->
     }
     if future:
         settings["PREFER_DATES_FROM"] = "future"
+    import dateparser  # type: ignore[import-untyped]  # on first use: see the module's docstring
+
     parsed: datetime | None = dateparser.parse(fragment, languages=["sv", "en"], settings=settings)
     return parsed.date() if parsed is not None else None
 

@@ -1,16 +1,19 @@
 """PostgreSQL `Database` for the reminder store (asyncpg pool), used when DATABASE_URL is set.
 
 `schema` puts every table in that schema (tests use a fresh one each, so runs never collide).
+asyncpg is imported when a pool is opened: a bot on SQLite never loads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-import asyncpg
+from typing import TYPE_CHECKING
 
 from bot.reminders.store import Row, SqlReminderStore
+
+if TYPE_CHECKING:
+    import asyncpg
 
 
 class _PgConnection:
@@ -34,6 +37,8 @@ class PostgresDatabase:
 
     @classmethod
     async def open(cls, url: str, *, schema: str | None = None, size: int = 4) -> PostgresDatabase:
+        import asyncpg
+
         settings = {"search_path": schema} if schema else {}
         pool = await asyncpg.create_pool(url, min_size=1, max_size=size, server_settings=settings)
         return cls(pool)
