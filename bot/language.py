@@ -30,6 +30,7 @@ also only your our their than then but if not yes because still into first some 
 find tell know want give gives
 a like say says said anyone someone anything something way new same another different before
 after during between each while isn don doesn allowed should whose
+mandatory compulsory recommendation optional voluntary supposed
 """.split()
 
 _FOLDED_SV = frozenset(t for word in _SWEDISH for t in normalize(word))

@@ -505,3 +505,28 @@ def test_one_entry_keyed_on_what_a_short_question_names_answers_it(engine: Engin
     assert reply.status is Status.ANSWER
     # ... but not when a word of the question is only part of one of its words.
     assert ask(engine, "hur mycket friskvardsbidrag far man")[0].status is Status.NO_MATCH
+
+
+def test_an_entry_found_by_its_words_must_state_what_is_asked(engine: Engine) -> None:
+    # Örebro's page on time for ST supervision gives no length of a session.
+    reply, rule, _ = ask(engine, "hur många timmar per gång ska ST-handledningen i Örebro vara?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_what_the_question_rules_out_is_not_offered(engine: Engine) -> None:
+    reply, _, text = ask(engine, "except the intro course, which Stockholm courses are web-based?")
+    assert reply.status is Status.ANSWER and "Skolverket" in text
+    # ... while an entry also named by what is kept still answers.
+    reply, _, text = ask(engine, "inte steg 1 eller 2, vad ger steg 3?")
+    assert reply.status is Status.ANSWER and "3" in text
+
+
+def test_only_general_words_and_words_no_source_uses_is_not_asked_back(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "how do I book train + hotel for the handledarkurs?")
+    assert reply.status is Status.NO_MATCH
+
+
+def test_which_regions_are_covered_lists_the_sources(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "utom Skåne, vilka regioner har ni info om?")
+    assert (reply.status, rule) == (Status.ANSWER, "sources")
+    assert "Stockholm" in text and "Örebro" in text

@@ -224,7 +224,11 @@ _NOT_FOCUS = frozenset(
      "raknas", "ingar", "galler", "finns", "behovs", "kravs", "later", "earlier", "senare",
      "tidigare", "forsta", "first", "next", "nasta", "following", "foljande", "ovriga",
      "remaining", "further", "additional", "kortare", "langre", "shorter", "longer",
-     "alternativ", "alternative", "alternatives"}
+     "alternativ", "alternative", "alternatives", "besides", "apart", "except", "else",
+     "also", "too", "forutom", "utover", "utom", "annars", "ocksa", "aven",
+     # verbs of fitting or sufficing after "vilka/which" ("för vilka räcker ...")
+     "racker", "passar", "lampar", "funkar", "fungerar", "duger", "enough", "suffices",
+     "suffice", "fits", "suits", "works"}
 )
 # Number words that state a count in an entry's text ("fem kompetensområden"); "en", "ett" and
 # "one" are left out (articles as often as numbers).
@@ -787,6 +791,16 @@ class Engine:
         # A region named, else the user's or the deployment's own: its guidance first.
         favoured = covered or ({reading.home} if reading.home and not regions else set())
         candidates = self._candidates(reading, favoured, prune=True)
+        if reading.negated:
+            # "Except the intro course, which Stockholm courses are web-based?": an entry the
+            # ruled-out words alone name is not asked about.
+            ruled_out = set(reading.negated)
+            candidates = [
+                c for c in candidates
+                if isinstance(c.entry, Clarification)
+                or not any(set(key) <= ruled_out for key in c.entry.match)
+                or self._named_apart_from(c.entry, reading)
+            ]
         excluded = {self._regions[c] for c in reading.negated if c in self._regions} - covered
         if excluded:
             # "Inte Örebro – vad rekommenderar Stockholm?": that region's guidance is not asked.
@@ -1164,7 +1178,36 @@ class Engine:
             return None
         entry, score = found
         trace.retrieval = [(entry.id, score)]
+        unstated = self._facets_not_stated(entry, reading)
+        if unstated:
+            # "Hur många timmar per gång ska ST-handledningen i Örebro vara?": the region's
+            # page on time for supervision gives no length of a session.
+            trace.rule, trace.detail = "facet", f"{entry.id} does not state {', '.join(unstated)}"
+            return self._composer.unsupported_detail(set(unstated), entry, reading.lang)
         return self._final(entry, score, reading, regions, trace, "retrieval→region")
+
+    def _named_apart_from(self, entry: Entry, reading: Reading) -> bool:
+        """Whether the question names the entry by words it does not rule out: a match key of
+        the entry, free of what is ruled out, that the question completes and that holds more
+        than general words ("inte steg 1 utan steg 2": the steps' entry is named by "steg 2"
+        too; "except the intro course, which web courses": the intro course only by "web")."""
+        kept = set(reading.found)
+        return any(
+            set(key) <= kept
+            and any(
+                k.startswith(ALIAS_PREFIX) or self._weights.get(k, 0) > self._settings.generic_weight
+                for k in key
+            )
+            for key in entry.match
+        )
+
+    def _facets_not_stated(self, entry: Entry, reading: Reading) -> list[str]:
+        """The facets the question asks (a count aside, what is ruled out or only told
+        aside) that an entry found by retrieval does not state."""
+        told = {c for c in reading.found if reading.found[c] <= reading.told}
+        asked = set(reading.found) & self._details - told - set(reading.negated) - {COUNT}
+        asked -= self._about_sources
+        return sorted(d for d in asked if d not in self._answers.get(entry.id, ()))
 
     def _subject_concepts(self, reading: Reading) -> list[str]:
         """The specific concepts (weight 2 or more, no facet, no region) the question names."""
@@ -1278,6 +1321,10 @@ class Engine:
                     # that names no supervisors does not answer who.
                     trace.rule, trace.detail = "supervision", f"{entry.id} lists no supervisors"
                     return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, entry, reading.lang)
+                unstated = self._facets_not_stated(entry, reading)
+                if unstated:
+                    trace.rule, trace.detail = "facet", f"{entry.id} does not state {', '.join(unstated)}"
+                    return self._composer.unsupported_detail(set(unstated), entry, reading.lang)
                 return self._final(entry, best.score, reading, regions, trace, "retrieval")
             trace.detail = f"retrieval: {share:.0%} of the words are {best.entry_id}'s"
         trace.rule = "weak"
@@ -1691,6 +1738,12 @@ class Engine:
             # the words nothing explains are what it is about, and the entry never uses them.
             return True
         foreign = [w for w in reading.unknown if not self._retriever.known(w)]
+        if len(foreign) >= 2 and all(
+            self._weights.get(c, 0) <= self._settings.generic_weight for c in best.key
+        ):
+            # "how do I book train + hotel for the handledarkurs?": only general words fit,
+            # and words no source uses are what it is about.
+            return True
         if (
             len(foreign) >= self._settings.foreign_words_outweigh
             and len(foreign) > best.explained
