@@ -433,6 +433,7 @@ def test_what_is_there_is_asked_of_the_sources_words(engine: Engine) -> None:
     for question in (
         "finns det parkering där ortopedisk medicin kursen hålls?",
         "where can I download Socialstyrelsen's support document for supervisor training?",
+        "can you recommend a good lunch place near Karolinska for our handledarträff?",
     ):
         reply, rule, _ = ask(engine, question)
         assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question

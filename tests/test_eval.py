@@ -41,6 +41,7 @@ SETS = {
     "blind set 22": (KNOWLEDGE / "eval" / "questions-blind22.yaml", 0.94),
     "blind set 23": (KNOWLEDGE / "eval" / "questions-blind23.yaml", 0.93),
     "blind set 24": (KNOWLEDGE / "eval" / "questions-blind24.yaml", 0.96),
+    "blind set 25": (KNOWLEDGE / "eval" / "questions-blind25.yaml", 0.96),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

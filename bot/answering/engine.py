@@ -292,6 +292,9 @@ _EXISTENTIAL = (("finns", "det"), ("finns", "de"), ("is", "there"), ("are", "the
 _QUANTIFIERS = frozenset(
     {"nagon", "nagot", "nagra", "nan", "nat", "ngn", "ngt", "any", "some", "en", "ett", "a", "an"}
 )
+# "Can you recommend a good ...?", "tipsa om ett bra ...": what follows is asked for.
+_RECOMMEND_ME = frozenset({"recommend", "suggest", "tipsa", "tips", "foresla"})
+_PRAISE = frozenset({"good", "nice", "great", "bra", "trevlig", "trevligt", "mysig", "mysigt", "some", "pa", "om"})
 # "Var kan jag ...?", "where can I ...?": the verb that follows is the thing asked for, unless
 # it only looks for what the entry is ("hitta", "find", "read").
 _WHERE_CAN = (("var", "kan", "jag"), ("where", "can", "i"), ("where", "do", "i"))
@@ -1660,8 +1663,9 @@ class Engine:
     @staticmethod
     def _focus_positions(tokens: Sequence[str]) -> list[tuple[int, bool]]:
         """Where the thing a question asks for stands: after "vilken/which" (an article
-        aside), after "finns det/is there" (a quantifier aside), and the verb after "var kan
-        jag/where can I" when it does more than look for the entry ("parkera", "download").
+        aside), after "finns det/is there" (a quantifier aside), after "recommend/tipsa om" (a
+        word of praise aside), and the verb after "var kan jag/where can I" when it does more
+        than look for the entry ("parkera", "download").
         With each, whether it is asked for only when no source uses the word (`strict`: what
         follows "finns det" may be an adjective of what the entry is about)."""
         found: list[tuple[int, bool]] = []
@@ -1671,6 +1675,15 @@ class Engine:
                 if tokens[focus] in _ARTICLES and focus + 1 < len(tokens):
                     focus += 1
                 found.append((focus, False))
+            elif token in _RECOMMEND_ME:
+                # "can you recommend a good lunch place ...": what is to be recommended.
+                focus = position + 1
+                while focus < len(tokens) - 1 and (
+                    tokens[focus] in _QUANTIFIERS or tokens[focus] in _PRAISE
+                ):
+                    focus += 1
+                if focus < len(tokens):
+                    found.append((focus, True))
             elif any(tuple(tokens[position : position + len(p)]) == p for p in _EXISTENTIAL):
                 focus = position + 2
                 while focus < len(tokens) - 1 and tokens[focus] in _QUANTIFIERS:
