@@ -531,3 +531,9 @@ def test_which_regions_are_covered_lists_the_sources(engine: Engine) -> None:
     reply, rule, text = ask(engine, "utom Skåne, vilka regioner har ni info om?")
     assert (reply.status, rule) == (Status.ANSWER, "sources")
     assert "Stockholm" in text and "Örebro" in text
+
+
+def test_who_may_hold_a_role_is_answered_by_an_entry_speaking_of_it(engine: Engine) -> None:
+    # Örebro's VO-college steps say which step lets you supervise YH students.
+    reply, _, text = ask(engine, "vem får vara handledare för yh-studerande enligt VO-college stegen?")
+    assert reply.status is Status.ANSWER and "steg 2" in text.lower()

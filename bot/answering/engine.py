@@ -1004,13 +1004,18 @@ class Engine:
             return self._composer.supervision(supervision, lang, best.score)
         role = self._role_asked_who_may_be(reading)
         if role is not None and WHO_MAY_BE in self.knowledge.concepts:
+            spoken = [reading.tokens[p] for p in sorted(reading.found[role])]
             holds = [
                 c for c in candidates
-                if not isinstance(c.entry, Clarification) and role in c.key
-            ][:2]
+                if not isinstance(c.entry, Clarification) and (
+                    role in c.key
+                    or all(self._retriever.grounded(c.entry.id, w) for w in spoken)
+                )
+            ][:3]
             if holds and not any(self._names_who_may_be(c.entry, reading) for c in holds):  # type: ignore[arg-type]
                 # "Vem får bli studierektor?", "who can be an external assessor in BT?": what
-                # the role does is described, never who may hold it.
+                # the role does is described, never who may hold it (by the entries keyed on
+                # it or speaking of it: "enligt VO-college-stegen" names who may supervise YH).
                 trace.rule, trace.detail = "facet", f"{holds[0].entry.id} says nothing of who may hold it"
                 return self._composer.unsupported_detail({WHO_MAY_BE}, holds[0].entry, lang)
         several = self._several(candidates, reading)
@@ -1751,11 +1756,13 @@ class Engine:
             # the words nothing explains are what it is about, and the entry never uses them.
             return True
         foreign = [w for w in reading.unknown if not self._retriever.known(w)]
-        if len(foreign) >= 2 and all(
+        asking_back = isinstance(best.entry, Clarification) and any(len(w) >= 6 for w in foreign)
+        if (len(foreign) >= 2 or asking_back) and all(
             self._weights.get(c, 0) <= self._settings.generic_weight for c in best.key
         ):
-            # "how do I book train + hotel for the handledarkurs?": only general words fit,
-            # and words no source uses are what it is about.
+            # "how do I book train + hotel for the handledarkurs?", "hur lång uppsägningstid
+            # ...?" (asked back "which course?"): only general words fit, and words no source
+            # uses are what it is about.
             return True
         if (
             len(foreign) >= self._settings.foreign_words_outweigh
