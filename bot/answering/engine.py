@@ -270,9 +270,6 @@ def _without_training(tokens: Sequence[str]) -> bool:
 
 
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
-# Words that qualify what is asked by a comparison the sources may never make ("en specialist i
-# en *annan* specialitet", "*samma* specialitet som ST-läkaren", "handledare *samtidigt*"):
-# an answer must speak of them, or the question asks more than it says.
 # "Vem får vara/bli X?", "who is allowed to be X?": who may hold a role, not what it takes.
 WHO_MAY_BE = "who_may_be"
 _MAY = frozenset({"far", "kan", "may", "can", "allowed", "maste", "must"})
@@ -281,6 +278,9 @@ _BE = frozenset({"vara", "bli", "be", "become", "act", "agera", "fungera", "serv
 _VERB_FORM = re.compile(
     r"\b(?:handleda|handleder|handledas|handleds|handledde|supervise|supervises|supervised|supervising)\b"
 )
+# Words that qualify what is asked by a comparison the sources may never make ("en specialist i
+# en *annan* specialitet", "*samma* specialitet som ST-läkaren", "handledare *samtidigt*"):
+# an answer must speak of them, or the question asks more than it says.
 _QUALIFIERS = frozenset(
     {"samma", "annan", "annat", "same", "another", "different", "samtidigt", "simultaneously"}
 )
