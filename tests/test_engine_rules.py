@@ -537,3 +537,25 @@ def test_who_may_hold_a_role_is_answered_by_an_entry_speaking_of_it(engine: Engi
     # Örebro's VO-college steps say which step lets you supervise YH students.
     reply, _, text = ask(engine, "vem får vara handledare för yh-studerande enligt VO-college stegen?")
     assert reply.status is Status.ANSWER and "steg 2" in text.lower()
+
+
+def test_a_contact_is_a_detail_the_entry_must_give(engine: Engine) -> None:
+    # The Stepping stones course names no contact person: say so, and whom to ask instead.
+    reply, rule, text = ask(engine, "vem är kontaktperson för stepping stones i sthlm?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    assert "kontaktperson" in text
+    # ... while the group of directors of studies in Örebro names one.
+    reply, _, text = ask(engine, "vem är kontaktperson för ST i Örebro?")
+    assert reply.status is Status.ANSWER and "Södergren" in text
+
+
+def test_a_would_be_holder_described_by_words_no_source_uses_is_not_answered(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "får pensionerade läkare vara ST-handledare?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet") and "pensionerade" in text
+
+
+def test_class_nouns_and_what_holds_are_not_what_is_asked(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Which body adopted Region Örebro län's education strategy?")
+    assert reply.status is Status.ANSWER and "Forsknings- och utbildningsnämnden" in text
+    reply, _, _ = ask(engine, "Not for students – for newly employed staff, which VO-college step applies?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-vo-college-steps")

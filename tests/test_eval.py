@@ -42,7 +42,8 @@ SETS = {
     "blind set 23": (KNOWLEDGE / "eval" / "questions-blind23.yaml", 0.93),
     "blind set 24": (KNOWLEDGE / "eval" / "questions-blind24.yaml", 0.96),
     "blind set 25": (KNOWLEDGE / "eval" / "questions-blind25.yaml", 0.96),
-    "blind set 26": (KNOWLEDGE / "eval" / "questions-blind26.yaml", 0.95),
+    "blind set 26": (KNOWLEDGE / "eval" / "questions-blind26.yaml", 0.96),
+    "blind set 27": (KNOWLEDGE / "eval" / "questions-blind27.yaml", 0.97),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

@@ -1002,6 +1002,12 @@ class Engine:
             trace.rule = "supervision"
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
+        stranger = self._unknown_would_be(reading)
+        if stranger is not None and not isinstance(best.entry, Clarification):
+            # "Får pensionerade läkare vara ST-handledare?": whoever the sources name, they
+            # never speak of "pensionerade".
+            trace.rule, trace.detail = "facet", f"no source speaks of {stranger!r}"
+            return self._composer.unstated_word(stranger, best.entry, lang)
         role = self._role_asked_who_may_be(reading)
         if role is not None and WHO_MAY_BE in self.knowledge.concepts:
             spoken = [reading.tokens[p] for p in sorted(reading.found[role])]
@@ -1496,6 +1502,22 @@ class Engine:
         ]
         return max(after, key=lambda c: self._weights.get(c, 0), default=None)
 
+    def _unknown_would_be(self, reading: Reading) -> str | None:
+        """"Får pensionerade läkare vara ST-handledare?": a question of permission ("får/
+        kan/may/can" first, "vara/bli/be" later) whose would-be holder is described by a word
+        no source uses; that word, else None."""
+        tokens = reading.tokens
+        if not tokens or tokens[0] not in _PERMISSION:
+            return None
+        be = next((i for i, t in enumerate(tokens[:8]) if t in _BE), None)
+        if be is None:
+            return None
+        return next(
+            (t for t in tokens[1:be]
+             if len(t) >= 4 and t in reading.unknown and not self._retriever.known(t)),
+            None,
+        )
+
     def _names_who_may_be(self, entry: Entry, reading: Reading) -> bool:
         """Whether the entry says who may hold the role asked about: a supervision table, or,
         for a supervisor's role, the verb "handleda" in its own text."""
@@ -1758,11 +1780,12 @@ class Engine:
         foreign = [w for w in reading.unknown if not self._retriever.known(w)]
         asking_back = isinstance(best.entry, Clarification) and any(len(w) >= 6 for w in foreign)
         if (len(foreign) >= 2 or asking_back) and all(
-            self._weights.get(c, 0) <= self._settings.generic_weight for c in best.key
+            self._weights.get(c, 0) <= self._settings.generic_weight or c in self._details
+            for c in best.key
         ):
-            # "how do I book train + hotel for the handledarkurs?", "hur lång uppsägningstid
-            # ...?" (asked back "which course?"): only general words fit, and words no source
-            # uses are what it is about.
+            # "how do I book train + hotel for the handledarkurs?", "how do I apply for parental
+            # leave?" (asked back "which course?"): only general words or a facet fit, and words
+            # no source uses are what it is about.
             return True
         if (
             len(foreign) >= self._settings.foreign_words_outweigh
