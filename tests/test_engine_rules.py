@@ -434,6 +434,7 @@ def test_what_is_there_is_asked_of_the_sources_words(engine: Engine) -> None:
         "finns det parkering där ortopedisk medicin kursen hålls?",
         "where can I download Socialstyrelsen's support document for supervisor training?",
         "can you recommend a good lunch place near Karolinska for our handledarträff?",
+        "Is lunch included during B-delmålsveckan?",
     ):
         reply, rule, _ = ask(engine, question)
         assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question
@@ -559,3 +560,8 @@ def test_class_nouns_and_what_holds_are_not_what_is_asked(engine: Engine) -> Non
     assert reply.status is Status.ANSWER and "Forsknings- och utbildningsnämnden" in text
     reply, _, _ = ask(engine, "Not for students – for newly employed staff, which VO-college step applies?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-vo-college-steps")
+
+
+def test_who_the_teachers_are_is_a_detail_the_sources_do_not_give(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "Who are the teachers on Skolverket's national supervisor course?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet") and "who teaches" in text

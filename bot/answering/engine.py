@@ -292,6 +292,8 @@ _EXISTENTIAL = (("finns", "det"), ("finns", "de"), ("is", "there"), ("are", "the
 _QUANTIFIERS = frozenset(
     {"nagon", "nagot", "nagra", "nan", "nat", "ngn", "ngt", "any", "some", "en", "ett", "a", "an"}
 )
+# "Is lunch included?", "ingår lunch?": what is or is not part of it is asked for.
+_INCLUDED = frozenset({"included", "include", "includes", "ingar", "inkluderat", "inkluderad"})
 # "Can you recommend a good ...?", "tipsa om ett bra ...": what follows is asked for.
 _RECOMMEND_ME = frozenset({"recommend", "suggest", "tipsa", "tips", "foresla"})
 _PRAISE = frozenset({"good", "nice", "great", "bra", "trevlig", "trevligt", "mysig", "mysigt", "some", "pa", "om"})
@@ -1691,8 +1693,8 @@ class Engine:
     def _focus_positions(tokens: Sequence[str]) -> list[tuple[int, bool]]:
         """Where the thing a question asks for stands: after "vilken/which" (an article
         aside), after "finns det/is there" (a quantifier aside), after "recommend/tipsa om" (a
-        word of praise aside), and the verb after "var kan jag/where can I" when it does more
-        than look for the entry ("parkera", "download").
+        word of praise aside), beside "included/ingår", and the verb after "var kan jag/where
+        can I" when it does more than look for the entry ("parkera", "download").
         With each, whether it is asked for only when no source uses the word (`strict`: what
         follows "finns det" may be an adjective of what the entry is about)."""
         found: list[tuple[int, bool]] = []
@@ -1711,6 +1713,11 @@ class Engine:
                     focus += 1
                 if focus < len(tokens):
                     found.append((focus, True))
+            elif token in _INCLUDED and position > 0:
+                # "Is lunch included ...?", "ingår lunch ...?": the word before or after.
+                for focus in (position - 1, position + 1):
+                    if 0 <= focus < len(tokens) and tokens[focus] not in _COPULAS:
+                        found.append((focus, True))
             elif any(tuple(tokens[position : position + len(p)]) == p for p in _EXISTENTIAL):
                 focus = position + 2
                 while focus < len(tokens) - 1 and tokens[focus] in _QUANTIFIERS:
