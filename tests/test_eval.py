@@ -44,6 +44,7 @@ SETS = {
     "blind set 25": (KNOWLEDGE / "eval" / "questions-blind25.yaml", 0.96),
     "blind set 26": (KNOWLEDGE / "eval" / "questions-blind26.yaml", 0.96),
     "blind set 27": (KNOWLEDGE / "eval" / "questions-blind27.yaml", 0.97),
+    "blind set 28": (KNOWLEDGE / "eval" / "questions-blind28.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -61,6 +62,7 @@ KNOWN_ANSWERED = {
         "får en sjuksköterska handleda läkarstudenter på VFU?",
     },
     "blind set 23": {"vem far handleda en AKA?"},
+    "blind set 28": {"Can a dentist supervise dental nurse students without the VO-college steps?"},
 }
 
 
