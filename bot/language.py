@@ -31,6 +31,7 @@ find tell know want give gives
 a like say says said anyone someone anything something way new same another different before
 after during between each while isn don doesn allowed should whose
 mandatory compulsory recommendation optional voluntary supposed
+now everyone everybody right down today tomorrow yesterday
 """.split()
 
 _FOLDED_SV = frozenset(t for word in _SWEDISH for t in normalize(word))

@@ -565,3 +565,23 @@ def test_class_nouns_and_what_holds_are_not_what_is_asked(engine: Engine) -> Non
 def test_who_the_teachers_are_is_a_detail_the_sources_do_not_give(engine: Engine) -> None:
     reply, rule, text = ask(engine, "Who are the teachers on Skolverket's national supervisor course?")
     assert (reply.status, rule) == (Status.NO_MATCH, "facet") and "who teaches" in text
+
+
+def test_a_number_written_as_a_word_is_a_number_the_entry_mentions(engine: Engine) -> None:
+    # The strategy names "fyra prioriterade utvecklingsområden": 4 is mentioned.
+    reply, _, _ = ask(engine, "vilka 4 prioriterade utvecklingsomraden finns i orebros utbildningsstrategi?")
+    assert reply.status is Status.ANSWER
+    # ... and "fem kompetensområden" counts "områden", while "360-gradersbedömning" counts nothing.
+    reply, _, text = ask(engine, "hur manga omraden pekar socialstyrelsen ut for vad en handledarutbildning bor omfatta?")
+    assert reply.status is Status.ANSWER and "fem" in text
+    assert ask(engine, "hur manga bedomningar per ar ska en ST-lakare ha?")[0].status is Status.NO_MATCH
+
+
+def test_how_a_course_is_examined_is_a_detail_no_source_gives(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "hur examineras stepping stones? hemtenta eller muntligt?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_a_cadence_states_how_often(engine: Engine) -> None:
+    reply, _, text = ask(engine, "In the Skåne toolbox, how often are you supposed to book the time for the next meeting?")
+    assert reply.status is Status.ANSWER and "every meeting" in text

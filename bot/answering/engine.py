@@ -232,10 +232,13 @@ _NOT_FOCUS = frozenset(
 )
 # Number words that state a count in an entry's text ("fem kompetensområden"); "en", "ett" and
 # "one" are left out (articles as often as numbers).
-_NUMBER_WORDS = frozenset(
-    {"tva", "tre", "fyra", "fem", "sex", "sju", "atta", "nio", "tio", "two", "three", "four",
-     "five", "six", "seven", "eight", "nine", "ten"}
-)
+# Numbers written as words (folded), with their digits: "fyra prioriterade områden" states 4.
+_NUMBER_VALUES = {
+    "tva": "2", "tre": "3", "fyra": "4", "fem": "5", "sex": "6", "sju": "7", "atta": "8",
+    "nio": "9", "tio": "10", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10",
+}
+_NUMBER_WORDS = frozenset(_NUMBER_VALUES)
 COUNT = "how_many"  # the facet of "hur många"/"how many": a count
 WHO = "who"  # the question word of "vem"/"who": a person asked for
 # "handledare", "handledaren", "supervisor(s)": the one who supervises, not the verb.
@@ -443,7 +446,8 @@ class Engine:
             e.id: frozenset(
                 t
                 for other in [e, *self._related(e), *knowledge.courses_of(e)]
-                for t in self._words.get(other.id) or normalize(document_text(other))
+                for w in self._words.get(other.id) or normalize(document_text(other))
+                for t in [_NUMBER_VALUES.get(w, w)]
                 if t.isdigit()
             )
             for e in knowledge.answerables()
@@ -536,13 +540,15 @@ class Engine:
                 trace.rule = "clarify"
                 trace.detail = f"names too little: {len(meant)} entries fit what it names and asks"
                 return self._composer.choose_between(meant, reading.lang, 0.0), trace
+            explained = {p for ps in reading.found.values() for p in ps}
             if len(meant) == 1 and all(
                 self._retriever.grounded(meant[0].id, reading.tokens[p], whole=True)
+                if p in explained else self._retriever.known(reading.tokens[p])
                 for p in reading.content
             ):
                 # "hur ofta ska man göra bedömningar?": one entry is keyed on what it names,
-                # states what it asks, and uses every word of it (not "friskvårdsbidrag" for
-                # "bidrag").
+                # states what it asks, and uses every word a concept was read in (not
+                # "friskvårdsbidrag" for "bidrag"); its other words are words the sources use.
                 single = Trace(reading=reading)
                 answered = self._final(meant[0], 0.0, reading, set(), single, "answer (the one entry that fits)")
                 if answered.status is Status.ANSWER:
@@ -1652,7 +1658,15 @@ class Engine:
         counted = self._counted(entry.id)
         for noun in nouns:
             wanted = stem(noun)
-            if any(b == wanted or (len(wanted) >= 5 and b.startswith(wanted[:5])) for b in counted):
+            if any(
+                b.lstrip("+") == wanted
+                or (len(wanted) >= 5 and (
+                    b.lstrip("+").startswith(wanted[:5]) or (b[0] == "+" and b.endswith(wanted))
+                ))
+                for b in counted
+            ):
+                # "2 seminarier"; a compound ending in it counts it too ("fem
+                # kompetensområden" are five "områden").
                 return True
         return False
 
@@ -1661,8 +1675,11 @@ class Engine:
         counted = self._counted_nouns.get(entry_id)
         if counted is None:
             words = self._words.get(entry_id, ())
+            # A number word's noun keeps a marker: only it counts a compound's last part
+            # ("fem kompetensområden" are five "områden"; "360-gradersbedömning" is no count).
             counted = tuple(
-                stem(b) for a, b in pairwise(words) if a.isdigit() or a in _NUMBER_WORDS
+                stem(b) if a.isdigit() else "+" + stem(b)
+                for a, b in pairwise(words) if a.isdigit() or a in _NUMBER_WORDS
             )
             self._counted_nouns[entry_id] = counted
         return counted
