@@ -553,6 +553,9 @@ def test_a_contact_is_a_detail_the_entry_must_give(engine: Engine) -> None:
 def test_a_would_be_holder_described_by_words_no_source_uses_is_not_answered(engine: Engine) -> None:
     reply, rule, text = ask(engine, "får pensionerade läkare vara ST-handledare?")
     assert (reply.status, rule) == (Status.NO_MATCH, "facet") and "pensionerade" in text
+    # ... not even where the supervision table would say yes to the level named.
+    reply, _, text = ask(engine, "får en pensionerad överläkare vara huvudhandledare för en ST?")
+    assert reply.status is Status.NO_MATCH and "pensionerad" in text
 
 
 def test_class_nouns_and_what_holds_are_not_what_is_asked(engine: Engine) -> None:
@@ -585,3 +588,8 @@ def test_how_a_course_is_examined_is_a_detail_no_source_gives(engine: Engine) ->
 def test_a_cadence_states_how_often(engine: Engine) -> None:
     reply, _, text = ask(engine, "In the Skåne toolbox, how often are you supposed to book the time for the next meeting?")
     assert reply.status is Status.ANSWER and "every meeting" in text
+
+
+def test_a_mobile_number_is_a_contact_detail(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "torbjörn södergrens mobilnummer?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")

@@ -994,6 +994,12 @@ class Engine:
         if not candidates:
             return self._retrieval_only(reading, trace, covered)
         best = candidates[0]
+        stranger = self._unknown_would_be(reading)
+        if stranger is not None and not isinstance(best.entry, Clarification):
+            # "Får pensionerade läkare vara ST-handledare?": whoever the sources name, they
+            # never speak of "pensionerade".
+            trace.rule, trace.detail = "facet", f"no source speaks of {stranger!r}"
+            return self._composer.unstated_word(stranger, best.entry, lang)
         supervision = self._who_supervises(reading)
         unlisted = None if supervision else self._unlisted_supervisee(reading, candidates)
         if unlisted is not None:
@@ -1010,12 +1016,6 @@ class Engine:
             trace.rule = "supervision"
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
-        stranger = self._unknown_would_be(reading)
-        if stranger is not None and not isinstance(best.entry, Clarification):
-            # "Får pensionerade läkare vara ST-handledare?": whoever the sources name, they
-            # never speak of "pensionerade".
-            trace.rule, trace.detail = "facet", f"no source speaks of {stranger!r}"
-            return self._composer.unstated_word(stranger, best.entry, lang)
         role = self._role_asked_who_may_be(reading)
         if role is not None and WHO_MAY_BE in self.knowledge.concepts:
             spoken = [reading.tokens[p] for p in sorted(reading.found[role])]
