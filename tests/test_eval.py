@@ -46,6 +46,7 @@ SETS = {
     "blind set 27": (KNOWLEDGE / "eval" / "questions-blind27.yaml", 0.97),
     "blind set 28": (KNOWLEDGE / "eval" / "questions-blind28.yaml", 0.95),
     "blind set 29": (KNOWLEDGE / "eval" / "questions-blind29.yaml", 0.96),
+    "blind set 30": (KNOWLEDGE / "eval" / "questions-blind30.yaml", 0.96),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
