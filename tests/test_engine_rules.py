@@ -593,3 +593,24 @@ def test_a_cadence_states_how_often(engine: Engine) -> None:
 def test_a_mobile_number_is_a_contact_detail(engine: Engine) -> None:
     reply, rule, _ = ask(engine, "torbjörn södergrens mobilnummer?")
     assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_a_tie_is_broken_by_the_entry_whose_own_words_name_every_step(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "vad ger steg 1, steg 2 resp steg 3 i VO-colleges handledarutb behörighet till?")
+    assert (reply.status, rule, reply.entry_id) == (Status.ANSWER, "tie→number", "orebro-vo-college-steps")
+
+
+def test_which_ones_asked_in_the_plural_are_all_answered(engine: Engine) -> None:
+    reply, rule, text = ask(
+        engine, "alla roller utom läkare – vilka av stockholms rekommenderade handledarutbildningar är webbaserade?"
+    )
+    assert (reply.status, rule) == (Status.ANSWER, "several")
+    assert "Skolverket" in text and "Introduktion till handledning" in text
+
+
+def test_supervising_without_something_the_sources_never_mention_is_not_answered(engine: Engine) -> None:
+    reply, _, text = ask(engine, "får en underläkare utan leg handleda sjuksköterskestudenter?")
+    assert reply.status is Status.NO_MATCH and "utan leg" in text
+    # ... while "inte X utan Y" is a contrast, not a qualifier.
+    reply, _, _ = ask(engine, "jag ar inte lakare utan usk som handleder APL-elever, vad ska jag ga for handledarutb?")
+    assert reply.status is Status.ANSWER

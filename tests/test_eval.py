@@ -47,6 +47,7 @@ SETS = {
     "blind set 28": (KNOWLEDGE / "eval" / "questions-blind28.yaml", 0.95),
     "blind set 29": (KNOWLEDGE / "eval" / "questions-blind29.yaml", 0.96),
     "blind set 30": (KNOWLEDGE / "eval" / "questions-blind30.yaml", 0.96),
+    "blind set 31": (KNOWLEDGE / "eval" / "questions-blind31.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -64,7 +65,6 @@ KNOWN_ANSWERED = {
         "får en sjuksköterska handleda läkarstudenter på VFU?",
     },
     "blind set 23": {"vem far handleda en AKA?"},
-    "blind set 28": {"Can a dentist supervise dental nurse students without the VO-college steps?"},
 }
 
 

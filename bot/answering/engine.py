@@ -33,7 +33,7 @@ from typing import Any
 
 from bot.answering.compose import ASKED, Composer
 from bot.answering.concepts import ConceptMatcher, FuzzySettings
-from bot.answering.reading import ALIAS_PREFIX, Found, Reading, read
+from bot.answering.reading import ALIAS_PREFIX, NEGATIONS, Found, Reading, read
 from bot.answering.retrieval import Hit, Retriever, document_text, stem
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
@@ -261,6 +261,15 @@ def _supervise_verb(reading: Reading) -> list[int]:
     )
 
 
+def _asks_for_all(tokens: Sequence[str]) -> bool:
+    """"Vilka av ... är webbaserade?", "which of the courses are ...?": the question asks for
+    every one that fits, not for one of them."""
+    return "vilka" in tokens or any(
+        t == "which" and any(w.endswith("s") and len(w) > 4 for w in tokens[i + 1 : i + 4])
+        for i, t in enumerate(tokens)
+    )
+
+
 def _without_training(tokens: Sequence[str]) -> bool:
     """Whether the words speak of someone without training ("utan handledarutbildning",
     "without any supervisor training")."""
@@ -282,10 +291,12 @@ _VERB_FORM = re.compile(
     r"\b(?:handleda|handleder|handledas|handleds|handledde|supervise|supervises|supervised|supervising)\b"
 )
 # Words that qualify what is asked by a comparison the sources may never make ("en specialist i
-# en *annan* specialitet", "*samma* specialitet som ST-läkaren", "handledare *samtidigt*"):
-# an answer must speak of them, or the question asks more than it says.
+# en *annan* specialitet", "*samma* specialitet som ST-läkaren", "handledare *samtidigt*",
+# "en underläkare *utan leg*"): an answer must speak of them, or the question asks more than it
+# says.
 _QUALIFIERS = frozenset(
-    {"samma", "annan", "annat", "same", "another", "different", "samtidigt", "simultaneously"}
+    {"samma", "annan", "annat", "same", "another", "different", "samtidigt", "simultaneously",
+     "utan", "without"}
 )
 # Qualifiers that still stand where several subjects are compared ("samma kurs för AT och BT?"
 # is what the several-subjects rule answers; "samtidigt" is not).
@@ -1106,6 +1117,21 @@ class Engine:
             if best.score - c.score <= self._settings.tie_margin
             and not isinstance(c.entry, Clarification)
         ]
+        if len(close) > 1 and reading.numbers:
+            # "vad ger steg 1, steg 2 resp steg 3 ...?": an entry whose own words never
+            # mention a number asked about is not among those meant, when another's mention
+            # them all.
+            numbered = [
+                c for c in close
+                if set(reading.numbers) <= {
+                    _NUMBER_VALUES.get(w, w) for w in self._words.get(c.entry.id, ())
+                }
+            ]
+            close = numbered or close
+            if len(numbered) == 1:
+                return self._final(
+                    numbered[0].entry, best.score, reading, covered, trace, "tie→number"  # type: ignore[arg-type]
+                )
         wanted = set(asked) | (set(reading.found) & self._question_words)
         facet_keyed = [c for c in close if set(c.key) & wanted]
         if len(close) > 1 and len(facet_keyed) == 1:
@@ -1118,9 +1144,14 @@ class Engine:
             preferred = self._retrieval_choice(reading, [c.entry.id for c in close], trace, keyed)
             if preferred is not None:
                 return self._final(preferred, best.score, reading, covered, trace, "tie→retrieval")
+            entries = [c.entry for c in close[: self._settings.max_options]]
+            if _asks_for_all(reading.tokens) and not asked:
+                # "Vilka av Stockholms rekommenderade utbildningar är webbaserade?": asked in
+                # the plural, the entries that rest on the same words are the answer.
+                trace.rule, trace.detail = "several", "asked for all that fit: " + ", ".join(e.id for e in entries)
+                return self._composer.entries(entries, lang, best.score, covered)  # type: ignore[arg-type]
             trace.rule = "clarify"
             trace.detail = "different entries rest on the same words"
-            entries = [c.entry for c in close[: self._settings.max_options]]
             return self._composer.choose_between(entries, lang, best.score)  # type: ignore[arg-type]
         closer = self._own_words_rival(best, candidates, reading)
         if closer is not None:
@@ -1758,6 +1789,11 @@ class Engine:
         for position, token in enumerate(tokens):
             if token not in words or position in reading.negated_positions:
                 continue
+            if token == "utan" and (
+                tokens[position + 1 : position + 2] == ("att",)
+                or any(t in NEGATIONS for t in tokens[max(0, position - 10) : position])
+            ):
+                continue  # "inte X utan Y" contrasts; "utan att ha gått ..." is the training rule's
             if any(self._retriever.grounded(e.id, token, whole=True) for e in entries):
                 continue
             at = [
