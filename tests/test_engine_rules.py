@@ -556,6 +556,8 @@ def test_a_would_be_holder_described_by_words_no_source_uses_is_not_answered(eng
     # ... not even where the supervision table would say yes to the level named.
     reply, _, text = ask(engine, "får en pensionerad överläkare vara huvudhandledare för en ST?")
     assert reply.status is Status.NO_MATCH and "pensionerad" in text
+    reply, _, text = ask(engine, "can a retired specialist keep being an ST supervisor?")
+    assert reply.status is Status.NO_MATCH and "retired" in text
 
 
 def test_class_nouns_and_what_holds_are_not_what_is_asked(engine: Engine) -> None:
@@ -614,3 +616,11 @@ def test_supervising_without_something_the_sources_never_mention_is_not_answered
     # ... while "inte X utan Y" is a contrast, not a qualifier.
     reply, _, _ = ask(engine, "jag ar inte lakare utan usk som handleder APL-elever, vad ska jag ga for handledarutb?")
     assert reply.status is Status.ANSWER
+
+
+def test_two_student_groups_named_apart_are_answered_each(engine: Engine) -> None:
+    reply, rule, text = ask(
+        engine, "vilken utbildning ska handledare for YH-studerande resp. universitetsstudenter ga i Stockholm?"
+    )
+    assert (reply.status, rule) == (Status.ANSWER, "several")
+    assert "Vård- och omsorgscollege" in text and "Stepping stone" in text

@@ -48,6 +48,7 @@ SETS = {
     "blind set 29": (KNOWLEDGE / "eval" / "questions-blind29.yaml", 0.96),
     "blind set 30": (KNOWLEDGE / "eval" / "questions-blind30.yaml", 0.96),
     "blind set 31": (KNOWLEDGE / "eval" / "questions-blind31.yaml", 0.95),
+    "blind set 32": (KNOWLEDGE / "eval" / "questions-blind32.yaml", 0.97),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

@@ -285,7 +285,10 @@ _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
 # "Vem får vara/bli X?", "who is allowed to be X?": who may hold a role, not what it takes.
 WHO_MAY_BE = "who_may_be"
 _MAY = frozenset({"far", "kan", "may", "can", "allowed", "maste", "must"})
-_BE = frozenset({"vara", "bli", "be", "become", "act", "agera", "fungera", "serve"})
+_BE = frozenset({
+    "vara", "bli", "be", "become", "act", "agera", "fungera", "serve", "being", "remain",
+    "continue", "fortsatta", "forbli", "kvar",
+})
 # The verb "handleda/supervise" as a verb, not in a compound ("handledarstöd").
 _VERB_FORM = re.compile(
     r"\b(?:handleda|handleder|handledas|handleds|handledde|supervise|supervises|supervised|supervising)\b"
