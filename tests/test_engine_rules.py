@@ -624,3 +624,16 @@ def test_two_student_groups_named_apart_are_answered_each(engine: Engine) -> Non
     )
     assert (reply.status, rule) == (Status.ANSWER, "several")
     assert "Vård- och omsorgscollege" in text and "Stepping stone" in text
+
+
+def test_the_other_one_is_the_entry_left_when_one_is_ruled_out(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "Not the orthopaedic medicine course, the other one in April – when is it?")
+    assert (reply.status, rule, reply.entry_id) == (
+        Status.ANSWER, "answer (the other one)", "course-orebro-b-delmalsveckan"
+    )
+    assert "22 April" in text
+
+
+def test_a_course_named_with_kursen_is_that_course(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "Hur söker man högskolepedagogikkursen för VFU-handledare?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-hogskolepedagogik")

@@ -309,6 +309,8 @@ _EXISTENTIAL = (("finns", "det"), ("finns", "de"), ("is", "there"), ("are", "the
 _QUANTIFIERS = frozenset(
     {"nagon", "nagot", "nagra", "nan", "nat", "ngn", "ngt", "any", "some", "en", "ett", "a", "an"}
 )
+# "Den andra", "the other one": what is left when one is ruled out.
+_OTHER = frozenset({"andra", "annan", "annat", "other", "another", "one", "den", "det"})
 # "Is lunch included?", "ingår lunch?": what is or is not part of it is asked for.
 _INCLUDED = frozenset({"included", "include", "includes", "ingar", "inkluderat", "inkluderad"})
 # "Can you recommend a good ...?", "tipsa om ett bra ...": what follows is asked for.
@@ -1003,6 +1005,10 @@ class Engine:
                 return self._composer.unsupported_detail(set(missing or asked), subject, lang)
             candidates = stating
         elif asked and not candidates:
+            other = self._the_other_one(reading, asked)
+            if other is not None:
+                # "Not the orthopaedic medicine course, the other one in April – when is it?"
+                return self._final(other, 0.0, reading, covered, trace, "answer (the other one)")
             trace.rule, trace.detail = "facet", f"nothing is about this; asked {', '.join(asked)}"
             return self._composer.unsupported_detail(set(asked), None, lang)
         if not candidates:
@@ -1241,6 +1247,42 @@ class Engine:
             trace.rule, trace.detail = "facet", f"{entry.id} does not state {', '.join(unstated)}"
             return self._composer.unsupported_detail(set(unstated), entry, reading.lang)
         return self._final(entry, score, reading, regions, trace, "retrieval→region")
+
+    def _the_other_one(self, reading: Reading, asked: Sequence[str]) -> Entry | None:
+        """"Inte ortopedkursen, den andra i april – när är den?": with something ruled out and
+        no key fitting, the one entry that states what is asked, is not named by what is ruled
+        out, and whose own words hold every other word of the question ("april"); else None."""
+        if not reading.negated:
+            return None
+        explained = {p for ps in reading.found.values() for p in ps}
+        words = [
+            reading.tokens[p] for p in reading.content
+            if p not in explained and len(reading.tokens[p]) >= 4
+            and reading.tokens[p] not in _NOT_FOCUS and reading.tokens[p] not in _OTHER
+        ]
+        if not words:
+            return None
+        ruled_out = set(reading.negated)
+        # The words of what is ruled out, general ones ("course") aside: an entry speaking of
+        # it (a listing of both courses) is not "the other one" either.
+        spoken = {
+            reading.tokens[p]
+            for c in ruled_out if self._weights.get(c, 0) > self._settings.generic_weight
+            for p in self._found_negated(reading, c)
+        }
+        fitting = [
+            e for e in self.knowledge.answerables()
+            if self._states(e, asked)
+            and not any(set(key) <= ruled_out for key in e.match)
+            and all(self._retriever.grounded(e.id, w) for w in words)
+            and not any(self._retriever.grounded(e.id, w) for w in spoken)
+        ]
+        return fitting[0] if len(fitting) == 1 else None
+
+    def _found_negated(self, reading: Reading, concept: str) -> list[int]:
+        """The positions of a ruled-out concept's words (those the negation covers)."""
+        hits = self._concepts.find(list(reading.tokens), skip=self._filler)
+        return sorted(p for p in hits.get(concept, ()) if p in reading.negated_positions)
 
     def _named_apart_from(self, entry: Entry, reading: Reading) -> bool:
         """Whether the question names the entry by words it does not rule out: a match key of
