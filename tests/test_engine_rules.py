@@ -637,3 +637,19 @@ def test_the_other_one_is_the_entry_left_when_one_is_ruled_out(engine: Engine) -
 def test_a_course_named_with_kursen_is_that_course(engine: Engine) -> None:
     reply, _, _ = ask(engine, "Hur söker man högskolepedagogikkursen för VFU-handledare?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-hogskolepedagogik")
+
+
+def test_a_tie_is_broken_by_the_entry_named_by_its_own_name(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "hogskolepedagogik VFU kursen, hur manga veckor heltid?")
+    assert (reply.status, rule, reply.entry_id) == (Status.ANSWER, "tie→name", "course-hogskolepedagogik")
+    assert "5 veckor" in text
+
+
+def test_who_may_supervise_needs_a_question_of_permission(engine: Engine) -> None:
+    # "specialistläkare som handleder ST" describes someone; it asks nothing of who may.
+    reply, rule, _ = ask(
+        engine, "handledarutb för specialistläkare som handleder ST och för studentansvarig ssk - vad gäller?"
+    )
+    assert reply.status is Status.ANSWER and rule != "supervision"
+    reply, rule, _ = ask(engine, "kan en ST-läkare handleda AT-läkare?")
+    assert (reply.status, rule) == (Status.ANSWER, "supervision")

@@ -50,6 +50,7 @@ SETS = {
     "blind set 31": (KNOWLEDGE / "eval" / "questions-blind31.yaml", 0.95),
     "blind set 32": (KNOWLEDGE / "eval" / "questions-blind32.yaml", 0.97),
     "blind set 33": (KNOWLEDGE / "eval" / "questions-blind33.yaml", 0.93),
+    "blind set 34": (KNOWLEDGE / "eval" / "questions-blind34.yaml", 0.96),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -68,6 +69,7 @@ KNOWN_ANSWERED = {
     },
     "blind set 23": {"vem far handleda en AKA?"},
     "blind set 33": {"kan en undersköterska handleda sjuksköterskestudenter?"},
+    "blind set 34": {"vem får handleda tandläkarstudenter?"},
 }
 
 

@@ -228,7 +228,9 @@ _NOT_FOCUS = frozenset(
      "also", "too", "forutom", "utover", "utom", "annars", "ocksa", "aven",
      # verbs of fitting or sufficing after "vilka/which" ("för vilka räcker ...")
      "racker", "passar", "lampar", "funkar", "fungerar", "duger", "enough", "suffices",
-     "suffice", "fits", "suits", "works"}
+     "suffice", "fits", "suits", "works",
+     # verbs of aiming ("vilka riktar den sig till?") and of taking part ("vilka satt i ...")
+     "riktar", "vander", "aimed", "intended", "meant", "targeted", "satt", "sitter", "deltog"}
 )
 # Number words that state a count in an entry's text ("fem kompetensområden"); "en", "ett" and
 # "one" are left out (articles as often as numbers).
@@ -1126,6 +1128,14 @@ class Engine:
             if best.score - c.score <= self._settings.tie_margin
             and not isinstance(c.entry, Clarification)
         ]
+        if len(close) > 1:
+            by_name = [c for c in close if ALIAS_PREFIX + c.entry.id in reading.found]
+            if len(by_name) == 1:
+                # "högskolepedagogik VFU-kursen, hur många veckor?": the course named by its
+                # own name, not the role whose words it shares.
+                return self._final(
+                    by_name[0].entry, best.score, reading, covered, trace, "tie→name"  # type: ignore[arg-type]
+                )
         if len(close) > 1 and reading.numbers:
             # "vad ger steg 1, steg 2 resp steg 3 ...?": an entry whose own words never
             # mention a number asked about is not among those meant, when another's mention
@@ -1513,6 +1523,9 @@ class Engine:
             # training is required; the table's "yes" would be wrong.
             return []
         first = min(verb)
+        if not any(t in _PERMISSION or t in _MAY for t in reading.tokens[:first]):
+            # "handledarutb för specialistläkare som handleder ST": no question of who may.
+            return []
         roles = self._supervising
         levels = self._levels
         before = {c for c, p in reading.found.items() if c in levels and min(p) < first}
@@ -1598,7 +1611,8 @@ class Engine:
             return None
         return next(
             (t for t in tokens[1:be]
-             if len(t) >= 4 and t in reading.unknown and not self._retriever.known(t)),
+             if len(t) >= 4 and t in reading.unknown and not self._retriever.known(t)
+             and t not in _WITHOUT and t not in _QUALIFIERS),
             None,
         )
 
@@ -1839,6 +1853,8 @@ class Engine:
                 or any(t in NEGATIONS for t in tokens[max(0, position - 10) : position])
             ):
                 continue  # "inte X utan Y" contrasts; "utan att ha gått ..." is the training rule's
+            if token in _WITHOUT and _without_training(tokens[position:]):
+                continue  # "without any supervisor training": the training rule's
             if any(self._retriever.grounded(e.id, token, whole=True) for e in entries):
                 continue
             at = [
