@@ -9,7 +9,14 @@ msrest 0.7.1) and covered by tests/test_teams.py over HTTP against tests/fakes/c
   with its own `requests` session in worker threads; here one connector client per (app id,
   serviceUrl, audience) sends over one aiohttp session (`_AioSender`, `_BearerPolicy` adds the
   token as `AppCredentials.signed_session` would).
-- `_CardSerializer`: msrest's Serializer without its value-by-value walk of Adaptive Card dicts.
+- `_CardSerializer`: msrest's Serializer without its value-by-value walk of Adaptive Card dicts,
+  and without the deserialization pass `Serializer.body` makes over an Activity that is already
+  made of schema models throughout.
+- `CardAttachment`: an Attachment whose content `TurnContext.send_activities`' deep copy of each
+  outgoing activity shares instead of copying (the card is never changed once rendered).
+- `read_model` / `write_model`: `Model.deserialize` / `Model.serialize` for the schema's models
+  with one msrest deserializer and serializer for the process; msrest builds both, and the table
+  of the schema's classes they need, on every call.
 - `OpenIdMetadata` (issue 14): botbuilder's `_OpenIdMetadata._refresh` calls `requests.get`
   synchronously, without a timeout, inside the async request handler, whenever its key cache is
   empty or a token names an unknown key id; a slow metadata endpoint stalled the whole process
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import time
@@ -34,12 +42,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import botbuilder.schema  # type: ignore[import-untyped]
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity  # type: ignore[import-untyped]
+from botbuilder.schema import Activity, Attachment
 from botframework.connector.aio import ConnectorClient  # type: ignore[import-untyped]
 from botframework.connector.auth import (  # type: ignore[import-untyped]
     AppCredentials,
@@ -54,10 +63,11 @@ from botframework.connector.auth.jwt_token_extractor import (  # type: ignore[im
     _OpenIdConfig,
 )
 from jwt.algorithms import RSAAlgorithm
-from msrest import Serializer
+from msrest import Deserializer, Serializer
 from msrest.pipeline import Request, Response
 from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
+from msrest.serialization import Model
 from msrest.universal_http.async_abc import AsyncClientResponse
 from multidict import CIMultiDict
 
@@ -332,6 +342,68 @@ def _aiohttp_client(original: Any, service_url: str, session: Callable[[], Clien
     return client
 
 
+# botbuilder's schema classes by name, as msrest's `Model._infer_class_models` finds them for the
+# schema's models (every class of the package), built once.
+SCHEMA_CLASSES: dict[str, type] = {
+    name: value for name, value in vars(botbuilder.schema).items() if isinstance(value, type)
+}
+_READER = Deserializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
+_WRITER = Serializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
+
+
+def read_model(model: str, data: Any) -> Any:
+    """`<model>().deserialize(data)` (a dict parsed from JSON) with the process's deserializer."""
+    return _READER(model, data)
+
+
+def write_model(value: Model) -> Any:
+    """`value.serialize()` (readonly attributes left out) with the process's serializer."""
+    return _WRITER.serialize_data(value, type(value).__name__)  # type: ignore[no-untyped-call]
+
+
+class CardAttachment(Attachment):  # type: ignore[misc]
+    """An Attachment whose `content` (an Adaptive Card, a file card) deep copies as itself.
+
+    `TurnContext.send_activities` deep-copies every outgoing activity before sending it; a card
+    of a few hundred values made that copy cost about as much as answering the question. The
+    cards are rendered for one reply and never changed afterwards, so the copy shares the content
+    and copies the rest. Serialized exactly as an Attachment (same attribute map, a plain dict as
+    content).
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CardAttachment:
+        copied = copy.copy(self)
+        for name, value in vars(self).items():
+            if name != "content":
+                setattr(copied, name, copy.deepcopy(value, memo))
+        return copied
+
+
+def _models_throughout(value: Model, classes: dict[str, type]) -> bool:
+    """Whether every attribute of `value` typed as one of `classes` holds a model (in a list or
+    dict where the type says so), all the way down. Then the deserialization pass of msrest's
+    `Serializer.body` (meant for dicts given in place of models) leaves `value` as it is."""
+    for attr, desc in value._attribute_map.items():
+        item = getattr(value, attr, None)
+        kind: str = desc["type"]
+        if item is None or kind.strip("[]{}") not in classes:
+            continue
+        if kind.startswith("["):
+            if not isinstance(item, list):
+                return False
+            items = item
+        elif kind.startswith("{"):
+            if not isinstance(item, dict):
+                return False
+            items = list(item.values())
+        else:
+            items = [item]
+        for one in items:
+            if not isinstance(one, Model) or not _models_throughout(one, classes):
+                return False
+    return True
+
+
 class _CardSerializer(Serializer):
     """msrest's Serializer, except that an Activity's attachment `content` dicts go out as they are.
 
@@ -341,7 +413,9 @@ class _CardSerializer(Serializer):
     (str, int, bool, None, lists and dicts), for which that walk returns an equal copy; the rest of
     the Activity still goes through msrest, without its client-side validation pass, which checks
     nothing here: no model of botbuilder's schema declares a constraint (`_validation` is empty),
-    and the conversions it tries are done again by the serialization itself.
+    and the conversions it tries are done again by the serialization itself. When the Activity is
+    made of models throughout (`_models_throughout`: what `adapters.teams` builds), `body`'s
+    deserialization pass, which turns dicts given in place of models into models, is skipped too.
     """
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
@@ -355,7 +429,12 @@ class _CardSerializer(Serializer):
                 attachment.content = None
         validating, self.client_side_validation = self.client_side_validation, False
         try:
-            serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+            if isinstance(data, Model) and _models_throughout(data, self.dependencies):
+                # What `body` does after its deserialization pass, which would change nothing.
+                kwargs.setdefault("is_xml", False)
+                serialized = self.serialize_data(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+            else:
+                serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
         finally:
             self.client_side_validation = validating
             for attachment, content in zip(attachments, contents, strict=True):

@@ -1,0 +1,126 @@
+"""adapters.botframework's shortcuts through botbuilder/msrest give what the SDK's own calls give."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from botbuilder.core import TurnContext  # type: ignore[import-untyped]
+from botbuilder.schema import Activity, ConversationReference  # type: ignore[import-untyped]
+from msrest import Serializer
+
+from adapters import teams
+from adapters.botframework import (
+    SCHEMA_CLASSES,
+    CardAttachment,
+    _CardSerializer,
+    read_model,
+    write_model,
+)
+from bot.messages import Attachment as File
+from bot.messages import Option, Reply, Status
+
+ACTIVITIES: list[dict[str, Any]] = [
+    {
+        "type": "message",
+        "id": "act-1",
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.example/emea/",
+        "text": "Vilken utbildning behöver en ST-handledare?",
+        "from": {"id": "29:user", "aadObjectId": "aad-1"},
+        "recipient": {"id": "28:bot", "name": "Handledarbot"},
+        "conversation": {"id": "a:conv", "conversationType": "personal"},
+        "channelData": {"tenant": {"id": "t-1"}},
+    },
+    {
+        "type": "message",
+        "id": "act-2",
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.example/emea/",
+        "text": "<at>Handledarbot</at> hej",
+        "from": {"id": "29:u", "name": "U", "aadObjectId": "a", "extra": 1},
+        "recipient": {"id": "28:bot", "name": "Handledarbot"},
+        "conversation": {
+            "id": "19:c;messageid=1",
+            "tenantId": "t",
+            "conversationType": "channel",
+            "isGroup": True,
+        },
+        "entities": [
+            {
+                "type": "mention",
+                "mentioned": {"id": "28:bot", "name": "Handledarbot"},
+                "text": "<at>Handledarbot</at>",
+            }
+        ],
+        "value": {"choice": "opt-1"},
+        "timestamp": "2026-01-01T10:00:00.123Z",
+        "localTimestamp": "2026-01-01T11:00:00+01:00",
+        "locale": "en-US",
+        "attachments": [{"contentType": "x", "content": {"a": [1, True, None]}}],
+        "membersAdded": [{"id": "28:bot"}],
+        "unknownField": {"q": 1},
+    },
+]
+
+
+@pytest.mark.parametrize("body", ACTIVITIES)
+def test_read_and_write_model_match_msrest(body: dict[str, Any]) -> None:
+    ours, theirs = read_model("Activity", body), Activity().deserialize(body)
+    assert write_model(ours) == theirs.serialize()
+    reference = TurnContext.get_conversation_reference(ours)
+    assert write_model(reference) == reference.serialize()
+    again = read_model("ConversationReference", write_model(reference))
+    assert (
+        write_model(again) == ConversationReference().deserialize(reference.serialize()).serialize()
+    )
+
+
+def _reply() -> Reply:
+    return Reply(
+        status=Status.ANSWER,
+        lang="sv",
+        paragraphs=("Hej", "Två rader"),
+        options=(Option(value="o1", label="Ett"),),
+        attachments=(File(filename="a.ics", content_type="text/calendar", data=b"BEGIN"),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("personal", "origin"), [(True, None), (False, "https://x"), (False, None)]
+)
+def test_reply_serialized_as_msrest_does(personal: bool, origin: str | None) -> None:
+    """The connector's serializer (no walk of the card dicts, no deserialization pass) sends
+    the JSON msrest's own Serializer makes of the activity TurnContext sends."""
+    incoming = read_model("Activity", ACTIVITIES[1])
+    activity = teams.reply_activity(_reply(), personal=personal, origin=origin)
+    sent = TurnContext.apply_conversation_reference(
+        copy.deepcopy(activity), TurnContext.get_conversation_reference(incoming)
+    )
+    sent.input_hint, sent.id = "acceptingInput", None
+    plain = Serializer(SCHEMA_CLASSES).body(sent, "Activity")
+    ours = _CardSerializer(SCHEMA_CLASSES).body(sent, "Activity")
+    assert json.dumps(ours, sort_keys=True) == json.dumps(plain, sort_keys=True)
+    assert ours["attachments"][0]["content"]["type"] == "AdaptiveCard"
+
+
+def test_reply_with_a_dict_for_a_model_goes_through_msrest() -> None:
+    """A dict given where the schema wants a model is still turned into one (msrest's pass)."""
+    activity = Activity(type="message", text="x", recipient={"id": "29:u", "name": "U"})
+    plain = Serializer(SCHEMA_CLASSES).body(copy.deepcopy(activity), "Activity")
+    assert _CardSerializer(SCHEMA_CLASSES).body(activity, "Activity") == plain
+    assert plain["recipient"] == {"id": "29:u", "name": "U"}
+
+
+def test_deep_copy_shares_the_card_and_copies_the_rest() -> None:
+    activity = teams.reply_activity(_reply(), personal=True)
+    copied = copy.deepcopy(activity)
+    for original, twin in zip(activity.attachments, copied.attachments, strict=True):
+        assert isinstance(twin, CardAttachment)
+        assert twin is not original
+        assert twin.content is original.content
+        assert twin.content_type == original.content_type and twin.name == original.name
+    copied.attachments[0].name = "changed"
+    assert activity.attachments[0].name != "changed"
