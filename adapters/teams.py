@@ -61,6 +61,7 @@ from botbuilder.schema.teams import (  # type: ignore[import-untyped]
 from adapters import render_cards
 from adapters.botframework import (
     CardAttachment,
+    ReplyActivity,
     ReusingAuthentication,
     create_adapter,
     read_model,
@@ -585,7 +586,7 @@ def reply_activity(
             attachments.append(
                 CardAttachment(content_type=note["contentType"], content=note["content"])
             )
-    return Activity(
+    return ReplyActivity(
         type=ActivityTypes.message, summary=render_cards.summary(reply), attachments=attachments
     )
 

@@ -15,6 +15,7 @@ from adapters import teams
 from adapters.botframework import (
     SCHEMA_CLASSES,
     CardAttachment,
+    ReplyActivity,
     _CardSerializer,
     read_model,
     write_model,
@@ -122,5 +123,10 @@ def test_deep_copy_shares_the_card_and_copies_the_rest() -> None:
         assert twin is not original
         assert twin.content is original.content
         assert twin.content_type == original.content_type and twin.name == original.name
+    assert isinstance(copied, ReplyActivity) and copied is not activity
+    assert copied.attachments is not activity.attachments
+    plain = Serializer(SCHEMA_CLASSES)
+    assert plain.body(copied, "Activity") == plain.body(activity, "Activity")
     copied.attachments[0].name = "changed"
-    assert activity.attachments[0].name != "changed"
+    copied.summary = "changed"
+    assert activity.attachments[0].name != "changed" and activity.summary != "changed"
