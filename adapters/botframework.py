@@ -45,6 +45,7 @@ from typing import Any
 
 import botbuilder.schema  # type: ignore[import-untyped]
 from aiohttp import ClientError, ClientSession, ClientTimeout
+from azure.core.exceptions import SerializationError
 from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -352,6 +353,85 @@ _READER = Deserializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
 _WRITER = Serializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
 
 
+_PLAIN: dict[str, type] = {"str": str, "bool": bool, "int": int, "float": float}
+# Per model class: (attribute, JSON key or None for additional properties, type, map entry) of
+# what msrest serializes, or None when a key is flattened ("a.b"), which is left to msrest.
+_LAYOUTS: dict[type, tuple[tuple[str, str | None, str, dict[str, Any]], ...] | None] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, str | None, str, dict[str, Any]], ...] | None:
+    if cls not in _LAYOUTS:
+        rows: list[tuple[str, str | None, str, dict[str, Any]]] = []
+        flat = True
+        validation: dict[str, Any] = getattr(cls, "_validation", {})
+        for attr, desc in cls._attribute_map.items():  # type: ignore[attr-defined]
+            key: str = desc["key"]
+            if attr == "additional_properties" and key == "":
+                rows.append((attr, None, "", desc))
+            elif not validation.get(attr, {}).get("readonly", False):
+                flat = flat and "." not in key and "\\" not in key
+                rows.append((attr, key, desc["type"], desc))
+        _LAYOUTS[cls] = tuple(rows) if flat else None
+    return _LAYOUTS[cls]
+
+
+def fast_serialize(serializer: Serializer, value: Model) -> dict[str, Any] | None:
+    """msrest's `Serializer._serialize(value)` (JSON, readonly attributes left out), doing itself
+    what msrest does value by value for the common cases: a `str`, `bool`, `int` or `float`
+    attribute holding exactly that type is taken as it is, a model (or a list of models) is
+    serialized the same way; any other attribute goes to msrest's `serialize_data`, as msrest's
+    own loop sends it. None for a model with a flattened key or an XML model (msrest's job)."""
+    layout = _layout(type(value))
+    if layout is None or value.is_xml_model():  # type: ignore[no-untyped-call]
+        return None
+    classes = serializer.dependencies
+    out: dict[str, Any] = {}
+    for attr, key, kind, desc in layout:
+        item = getattr(value, attr)
+        if key is None:
+            if item is not None:
+                out.update(item)
+            continue
+        if item is None:
+            continue
+        new: Any
+        if type(item) is _PLAIN.get(kind):
+            new = item
+        elif kind in classes and isinstance(item, Model):
+            new = _model_or_msrest(serializer, item, kind, desc)
+        elif (
+            kind.startswith("[")
+            and kind[1:-1] in classes
+            and type(item) is list
+            and all(one is None or isinstance(one, Model) for one in item)
+        ):
+            new = [
+                None if one is None else _model_or_msrest(serializer, one, kind[1:-1], desc)
+                for one in item
+            ]
+        else:
+            try:
+                new = serializer.serialize_data(  # type: ignore[no-untyped-call]
+                    item, kind, serialization_ctxt=desc, is_xml=False
+                )
+            except ValueError as error:
+                if isinstance(error, SerializationError):
+                    raise
+                continue
+        if key not in out:
+            out[key] = new
+    return out
+
+
+def _model_or_msrest(serializer: Serializer, item: Model, kind: str, desc: dict[str, Any]) -> Any:
+    found = fast_serialize(serializer, item)
+    if found is None:
+        found = serializer.serialize_data(  # type: ignore[no-untyped-call]
+            item, kind, serialization_ctxt=desc, is_xml=False
+        )
+    return found
+
+
 def read_model(model: str, data: Any) -> Any:
     """`<model>().deserialize(data)` (a dict parsed from JSON) with the process's deserializer."""
     return _READER(model, data)
@@ -359,7 +439,10 @@ def read_model(model: str, data: Any) -> Any:
 
 def write_model(value: Model) -> Any:
     """`value.serialize()` (readonly attributes left out) with the process's serializer."""
-    return _WRITER.serialize_data(value, type(value).__name__)  # type: ignore[no-untyped-call]
+    found = fast_serialize(_WRITER, value)
+    if found is None:
+        found = _WRITER.serialize_data(value, type(value).__name__)  # type: ignore[no-untyped-call]
+    return found
 
 
 def _copy_model(model: Model, memo: dict[int, Any], shared: str | None = None) -> Any:
@@ -451,7 +534,9 @@ class _CardSerializer(Serializer):
             if isinstance(data, Model) and _models_throughout(data, self.dependencies):
                 # What `body` does after its deserialization pass, which would change nothing.
                 kwargs.setdefault("is_xml", False)
-                serialized = self.serialize_data(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+                serialized = fast_serialize(self, data) if not kwargs.get("keep_readonly") else None
+                if serialized is None:
+                    serialized = self.serialize_data(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
             else:
                 serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
         finally:

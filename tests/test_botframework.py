@@ -17,6 +17,7 @@ from adapters.botframework import (
     CardAttachment,
     ReplyActivity,
     _CardSerializer,
+    fast_serialize,
     read_model,
     write_model,
 )
@@ -130,3 +131,34 @@ def test_deep_copy_shares_the_card_and_copies_the_rest() -> None:
     copied.attachments[0].name = "changed"
     copied.summary = "changed"
     assert activity.attachments[0].name != "changed" and activity.summary != "changed"
+
+
+def test_fast_serialize_matches_msrest_on_every_schema_model_seen() -> None:
+    """Models with enums, dates, lists with None, extra properties, free-form objects."""
+    from datetime import UTC, datetime
+
+    from botbuilder.schema import (
+        ActivityTypes,
+        ChannelAccount,
+        ConversationAccount,
+        Entity,
+        SuggestedActions,
+    )
+
+    activity = Activity(
+        type=ActivityTypes.message,
+        timestamp=datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+        from_property=ChannelAccount(id="28:b", name="Bot", aad_object_id=None),
+        recipient=ChannelAccount(id="29:u", role="user"),
+        conversation=ConversationAccount(id="c", is_group=True, tenant_id="t"),
+        members_added=[ChannelAccount(id="1"), None],
+        entities=[Entity(type="mention")],
+        suggested_actions=SuggestedActions(to=["a", "b"]),
+        channel_data={"tenant": {"id": "t"}, "n": [1, 2.5, True]},
+        value={"choice": "x"},
+        text="ä",
+    )
+    activity.from_property.additional_properties = {"extra": 1, "id": "ignored"}
+    serializer = Serializer(SCHEMA_CLASSES)
+    for value in (activity, *(read_model("Activity", body) for body in ACTIVITIES)):
+        assert fast_serialize(serializer, value) == serializer._serialize(value)
