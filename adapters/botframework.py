@@ -69,7 +69,12 @@ from msrest import Deserializer, Serializer
 from msrest.pipeline import Request, Response
 from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
-from msrest.serialization import Model
+from msrest.serialization import (
+    _FLATTEN,
+    Model,
+    _decode_attribute_map_key,
+    rest_key_extractor,
+)
 from msrest.universal_http.async_abc import AsyncClientResponse
 from multidict import CIMultiDict
 
@@ -349,7 +354,36 @@ def _aiohttp_client(original: Any, service_url: str, session: Callable[[], Clien
 SCHEMA_CLASSES: dict[str, type] = {
     name: value for name, value in vars(botbuilder.schema).items() if isinstance(value, type)
 }
-_READER = Deserializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
+
+
+class _Reader(Deserializer):
+    """msrest's Deserializer for JSON (dicts): the XML key extractor, which answers None for any
+    dict, is left out, and the keys each model knows (to find its additional properties) are
+    computed once per model instead of on every object deserialized."""
+
+    def __init__(self, classes: dict[str, type]) -> None:
+        super().__init__(classes)  # type: ignore[no-untyped-call]
+        self.key_extractors = [rest_key_extractor]
+        self._known: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
+
+    def _build_additional_properties(self, attribute_map: dict[str, Any], data: Any) -> Any:
+        if not isinstance(data, dict) or not self.additional_properties_detection:
+            return super()._build_additional_properties(attribute_map, data)  # type: ignore[no-untyped-call]
+        extra = attribute_map.get("additional_properties")
+        if extra is not None and extra.get("key") != "":
+            return None  # a model with a real "additionalProperties" attribute
+        known = self._known.get(id(attribute_map))
+        if known is None or known[0] is not attribute_map:
+            keys = frozenset(
+                _decode_attribute_map_key(_FLATTEN.split(desc["key"])[0])  # type: ignore[no-untyped-call]
+                for desc in attribute_map.values()
+                if desc["key"] != ""
+            )
+            known = self._known[id(attribute_map)] = (attribute_map, keys)
+        return {key: data[key] for key in data.keys() - known[1]}
+
+
+_READER = _Reader(SCHEMA_CLASSES)
 _WRITER = Serializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
 
 

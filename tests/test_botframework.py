@@ -72,6 +72,10 @@ ACTIVITIES: list[dict[str, Any]] = [
 def test_read_and_write_model_match_msrest(body: dict[str, Any]) -> None:
     ours, theirs = read_model("Activity", body), Activity().deserialize(body)
     assert write_model(ours) == theirs.serialize()
+    assert vars(ours).keys() == vars(theirs).keys()
+    for name in ("additional_properties", "text", "timestamp", "value", "channel_data"):
+        assert getattr(ours, name) == getattr(theirs, name)
+    assert vars(ours.from_property) == vars(theirs.from_property)
     reference = TurnContext.get_conversation_reference(ours)
     assert write_model(reference) == reference.serialize()
     again = read_model("ConversationReference", write_model(reference))
