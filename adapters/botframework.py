@@ -45,7 +45,7 @@ from typing import Any
 
 import botbuilder.schema  # type: ignore[import-untyped]
 from aiohttp import ClientError, ClientSession, ClientTimeout
-from azure.core.exceptions import SerializationError
+from azure.core.exceptions import DeserializationError, SerializationError
 from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -365,6 +365,40 @@ class _Reader(Deserializer):
         super().__init__(classes)  # type: ignore[no-untyped-call]
         self.key_extractors = [rest_key_extractor]
         self._known: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
+
+    def _deserialize(self, target_obj: Any, data: Any) -> Any:
+        """msrest's `_deserialize` of a JSON object into a schema model, taking a `str`, `bool`,
+        `int` or `float` value of exactly the declared type (or a missing one) as it is, as
+        msrest's `deserialize_data` returns it; any other value goes to `deserialize_data`, and
+        anything but a plain model (polymorphic, with validation, flattened keys) to msrest."""
+        cls: Any = self.dependencies.get(target_obj) if isinstance(target_obj, str) else target_obj
+        layout = (
+            _layout(cls)
+            if isinstance(data, dict)
+            and isinstance(cls, type)
+            and issubclass(cls, Model)
+            and not cls.__dict__.get("_subtype_map")
+            and not getattr(cls, "_validation", None)
+            else None
+        )
+        if layout is None:
+            return super()._deserialize(target_obj, data)  # type: ignore[no-untyped-call]
+        values: dict[str, Any] = {}
+        try:
+            for attr, key, kind, _ in layout:
+                if key is None:
+                    continue  # additional properties: below
+                raw = data.get(key)
+                if raw is None or type(raw) is _PLAIN.get(kind):
+                    values[attr] = raw
+                else:
+                    values[attr] = self.deserialize_data(raw, kind)  # type: ignore[no-untyped-call]
+        except (AttributeError, TypeError, KeyError) as error:
+            raise DeserializationError(
+                f"Unable to deserialize to object: {cls.__name__}"
+            ) from error
+        extra = self._build_additional_properties(cls._attribute_map, data)
+        return self._instantiate_model(cls, values, extra)  # type: ignore[no-untyped-call]
 
     def _build_additional_properties(self, attribute_map: dict[str, Any], data: Any) -> Any:
         if not isinstance(data, dict) or not self.additional_properties_detection:
