@@ -38,4 +38,3 @@ def runner_options(mode: str) -> dict[str, Any]:
     if mode == "sampled":
         return {"access_log": access_logger, "access_log_class": SampledAccessLogger}
     return {"access_log": access_logger}
-

@@ -9,7 +9,15 @@ msrest 0.7.1) and covered by tests/test_teams.py over HTTP against tests/fakes/c
   with its own `requests` session in worker threads; here one connector client per (app id,
   serviceUrl, audience) sends over one aiohttp session (`_AioSender`, `_BearerPolicy` adds the
   token as `AppCredentials.signed_session` would).
-- `_CardSerializer`: msrest's Serializer without its value-by-value walk of Adaptive Card dicts.
+- `_CardSerializer`: msrest's Serializer without its value-by-value walk of Adaptive Card dicts,
+  and without the deserialization pass `Serializer.body` makes over an Activity that is already
+  made of schema models throughout.
+- `ReplyActivity`, `CardAttachment`: the reply Activity and its attachments, which
+  `TurnContext.send_activities`' deep copy of each outgoing activity copies without walking the
+  unset attributes, sharing the card (never changed once rendered) instead of copying it.
+- `read_model` / `write_model`: `Model.deserialize` / `Model.serialize` for the schema's models
+  with one msrest deserializer and serializer for the process; msrest builds both, and the table
+  of the schema's classes they need, on every call.
 - `OpenIdMetadata` (issue 14): botbuilder's `_OpenIdMetadata._refresh` calls `requests.get`
   synchronously, without a timeout, inside the async request handler, whenever its key cache is
   empty or a token names an unknown key id; a slow metadata endpoint stalled the whole process
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import time
@@ -34,12 +43,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import botbuilder.schema  # type: ignore[import-untyped]
 from aiohttp import ClientError, ClientSession, ClientTimeout
+from azure.core.exceptions import DeserializationError, SerializationError
 from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity  # type: ignore[import-untyped]
+from botbuilder.schema import Activity, Attachment
 from botframework.connector.aio import ConnectorClient  # type: ignore[import-untyped]
 from botframework.connector.auth import (  # type: ignore[import-untyped]
     AppCredentials,
@@ -54,10 +65,16 @@ from botframework.connector.auth.jwt_token_extractor import (  # type: ignore[im
     _OpenIdConfig,
 )
 from jwt.algorithms import RSAAlgorithm
-from msrest import Serializer
+from msrest import Deserializer, Serializer
 from msrest.pipeline import Request, Response
 from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
+from msrest.serialization import (
+    _FLATTEN,
+    Model,
+    _decode_attribute_map_key,
+    rest_key_extractor,
+)
 from msrest.universal_http.async_abc import AsyncClientResponse
 from multidict import CIMultiDict
 
@@ -332,6 +349,231 @@ def _aiohttp_client(original: Any, service_url: str, session: Callable[[], Clien
     return client
 
 
+# botbuilder's schema classes by name, as msrest's `Model._infer_class_models` finds them for the
+# schema's models (every class of the package), built once.
+SCHEMA_CLASSES: dict[str, type] = {
+    name: value for name, value in vars(botbuilder.schema).items() if isinstance(value, type)
+}
+
+
+class _Reader(Deserializer):
+    """msrest's Deserializer for JSON (dicts): the XML key extractor, which answers None for any
+    dict, is left out, and the keys each model knows (to find its additional properties) are
+    computed once per model instead of on every object deserialized."""
+
+    def __init__(self, classes: dict[str, type]) -> None:
+        super().__init__(classes)  # type: ignore[no-untyped-call]
+        self.key_extractors = [rest_key_extractor]
+        self._known: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
+
+    def _deserialize(self, target_obj: Any, data: Any) -> Any:
+        """msrest's `_deserialize` of a JSON object into a schema model, taking a `str`, `bool`,
+        `int` or `float` value of exactly the declared type (or a missing one) as it is, as
+        msrest's `deserialize_data` returns it; any other value goes to `deserialize_data`, and
+        anything but a plain model (polymorphic, with validation, flattened keys) to msrest."""
+        cls: Any = self.dependencies.get(target_obj) if isinstance(target_obj, str) else target_obj
+        layout = (
+            _layout(cls)
+            if isinstance(data, dict)
+            and isinstance(cls, type)
+            and issubclass(cls, Model)
+            and not cls.__dict__.get("_subtype_map")
+            and not getattr(cls, "_validation", None)
+            else None
+        )
+        if layout is None:
+            return super()._deserialize(target_obj, data)  # type: ignore[no-untyped-call]
+        values: dict[str, Any] = {}
+        try:
+            for attr, key, kind, _ in layout:
+                if key is None:
+                    continue  # additional properties: below
+                raw = data.get(key)
+                if raw is None or type(raw) is _PLAIN.get(kind):
+                    values[attr] = raw
+                else:
+                    values[attr] = self.deserialize_data(raw, kind)  # type: ignore[no-untyped-call]
+        except (AttributeError, TypeError, KeyError) as error:
+            raise DeserializationError(
+                f"Unable to deserialize to object: {cls.__name__}"
+            ) from error
+        extra = self._build_additional_properties(cls._attribute_map, data)
+        return self._instantiate_model(cls, values, extra)  # type: ignore[no-untyped-call]
+
+    def _build_additional_properties(self, attribute_map: dict[str, Any], data: Any) -> Any:
+        if not isinstance(data, dict) or not self.additional_properties_detection:
+            return super()._build_additional_properties(attribute_map, data)  # type: ignore[no-untyped-call]
+        extra = attribute_map.get("additional_properties")
+        if extra is not None and extra.get("key") != "":
+            return None  # a model with a real "additionalProperties" attribute
+        known = self._known.get(id(attribute_map))
+        if known is None or known[0] is not attribute_map:
+            keys = frozenset(
+                _decode_attribute_map_key(_FLATTEN.split(desc["key"])[0])  # type: ignore[no-untyped-call]
+                for desc in attribute_map.values()
+                if desc["key"] != ""
+            )
+            known = self._known[id(attribute_map)] = (attribute_map, keys)
+        return {key: data[key] for key in data.keys() - known[1]}
+
+
+_READER = _Reader(SCHEMA_CLASSES)
+_WRITER = Serializer(SCHEMA_CLASSES)  # type: ignore[no-untyped-call]
+
+
+_PLAIN: dict[str, type] = {"str": str, "bool": bool, "int": int, "float": float}
+# Per model class: (attribute, JSON key or None for additional properties, type, map entry) of
+# what msrest serializes, or None when a key is flattened ("a.b"), which is left to msrest.
+_LAYOUTS: dict[type, tuple[tuple[str, str | None, str, dict[str, Any]], ...] | None] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, str | None, str, dict[str, Any]], ...] | None:
+    if cls not in _LAYOUTS:
+        rows: list[tuple[str, str | None, str, dict[str, Any]]] = []
+        flat = True
+        validation: dict[str, Any] = getattr(cls, "_validation", {})
+        for attr, desc in cls._attribute_map.items():  # type: ignore[attr-defined]
+            key: str = desc["key"]
+            if attr == "additional_properties" and key == "":
+                rows.append((attr, None, "", desc))
+            elif not validation.get(attr, {}).get("readonly", False):
+                flat = flat and "." not in key and "\\" not in key
+                rows.append((attr, key, desc["type"], desc))
+        _LAYOUTS[cls] = tuple(rows) if flat else None
+    return _LAYOUTS[cls]
+
+
+def fast_serialize(serializer: Serializer, value: Model) -> dict[str, Any] | None:
+    """msrest's `Serializer._serialize(value)` (JSON, readonly attributes left out), doing itself
+    what msrest does value by value for the common cases: a `str`, `bool`, `int` or `float`
+    attribute holding exactly that type is taken as it is, a model (or a list of models) is
+    serialized the same way; any other attribute goes to msrest's `serialize_data`, as msrest's
+    own loop sends it. None for a model with a flattened key or an XML model (msrest's job)."""
+    layout = _layout(type(value))
+    if layout is None or value.is_xml_model():  # type: ignore[no-untyped-call]
+        return None
+    classes = serializer.dependencies
+    out: dict[str, Any] = {}
+    for attr, key, kind, desc in layout:
+        item = getattr(value, attr)
+        if key is None:
+            if item is not None:
+                out.update(item)
+            continue
+        if item is None:
+            continue
+        new: Any
+        if type(item) is _PLAIN.get(kind):
+            new = item
+        elif kind in classes and isinstance(item, Model):
+            new = _model_or_msrest(serializer, item, kind, desc)
+        elif (
+            kind.startswith("[")
+            and kind[1:-1] in classes
+            and type(item) is list
+            and all(one is None or isinstance(one, Model) for one in item)
+        ):
+            new = [
+                None if one is None else _model_or_msrest(serializer, one, kind[1:-1], desc)
+                for one in item
+            ]
+        else:
+            try:
+                new = serializer.serialize_data(  # type: ignore[no-untyped-call]
+                    item, kind, serialization_ctxt=desc, is_xml=False
+                )
+            except ValueError as error:
+                if isinstance(error, SerializationError):
+                    raise
+                continue
+        if key not in out:
+            out[key] = new
+    return out
+
+
+def _model_or_msrest(serializer: Serializer, item: Model, kind: str, desc: dict[str, Any]) -> Any:
+    found = fast_serialize(serializer, item)
+    if found is None:
+        found = serializer.serialize_data(  # type: ignore[no-untyped-call]
+            item, kind, serialization_ctxt=desc, is_xml=False
+        )
+    return found
+
+
+def read_model(model: str, data: Any) -> Any:
+    """`<model>().deserialize(data)` (a dict parsed from JSON) with the process's deserializer."""
+    return _READER(model, data)
+
+
+def write_model(value: Model) -> Any:
+    """`value.serialize()` (readonly attributes left out) with the process's serializer."""
+    found = fast_serialize(_WRITER, value)
+    if found is None:
+        found = _WRITER.serialize_data(value, type(value).__name__)  # type: ignore[no-untyped-call]
+    return found
+
+
+def _copy_model(model: Model, memo: dict[int, Any], shared: str | None = None) -> Any:
+    """`copy.deepcopy(model)`, with the attribute named `shared` not copied and the unset ones
+    (None: most of an Activity's fifty) passed over instead of each going through deepcopy."""
+    copied = copy.copy(model)
+    for name, value in vars(model).items():
+        if value is not None and name != shared:
+            setattr(copied, name, copy.deepcopy(value, memo))
+    return copied
+
+
+class ReplyActivity(Activity):  # type: ignore[misc]
+    """An outgoing Activity that `TurnContext.send_activities`' deep copy copies cheaply.
+
+    Serialized exactly as an Activity (same attribute map); the copy is a deep copy, except that
+    a `CardAttachment`'s content is shared."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ReplyActivity:
+        copied: ReplyActivity = _copy_model(self, memo)
+        return copied
+
+
+class CardAttachment(Attachment):  # type: ignore[misc]
+    """An Attachment whose `content` (an Adaptive Card, a file card) deep copies as itself.
+
+    `TurnContext.send_activities` deep-copies every outgoing activity before sending it; a card
+    of a few hundred values made that copy cost about as much as answering the question. The
+    cards are rendered for one reply and never changed afterwards, so the copy shares the content
+    and copies the rest. Serialized exactly as an Attachment (same attribute map, a plain dict as
+    content).
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CardAttachment:
+        copied: CardAttachment = _copy_model(self, memo, shared="content")
+        return copied
+
+
+def _models_throughout(value: Model, classes: dict[str, type]) -> bool:
+    """Whether every attribute of `value` typed as one of `classes` holds a model (in a list or
+    dict where the type says so), all the way down. Then the deserialization pass of msrest's
+    `Serializer.body` (meant for dicts given in place of models) leaves `value` as it is."""
+    for attr, desc in value._attribute_map.items():
+        item = getattr(value, attr, None)
+        kind: str = desc["type"]
+        if item is None or kind.strip("[]{}") not in classes:
+            continue
+        if kind.startswith("["):
+            if not isinstance(item, list):
+                return False
+            items = item
+        elif kind.startswith("{"):
+            if not isinstance(item, dict):
+                return False
+            items = list(item.values())
+        else:
+            items = [item]
+        for one in items:
+            if not isinstance(one, Model) or not _models_throughout(one, classes):
+                return False
+    return True
+
+
 class _CardSerializer(Serializer):
     """msrest's Serializer, except that an Activity's attachment `content` dicts go out as they are.
 
@@ -341,7 +583,9 @@ class _CardSerializer(Serializer):
     (str, int, bool, None, lists and dicts), for which that walk returns an equal copy; the rest of
     the Activity still goes through msrest, without its client-side validation pass, which checks
     nothing here: no model of botbuilder's schema declares a constraint (`_validation` is empty),
-    and the conversions it tries are done again by the serialization itself.
+    and the conversions it tries are done again by the serialization itself. When the Activity is
+    made of models throughout (`_models_throughout`: what `adapters.teams` builds), `body`'s
+    deserialization pass, which turns dicts given in place of models into models, is skipped too.
     """
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
@@ -355,7 +599,14 @@ class _CardSerializer(Serializer):
                 attachment.content = None
         validating, self.client_side_validation = self.client_side_validation, False
         try:
-            serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+            if isinstance(data, Model) and _models_throughout(data, self.dependencies):
+                # What `body` does after its deserialization pass, which would change nothing.
+                kwargs.setdefault("is_xml", False)
+                serialized = fast_serialize(self, data) if not kwargs.get("keep_readonly") else None
+                if serialized is None:
+                    serialized = self.serialize_data(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+            else:
+                serialized = super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
         finally:
             self.client_side_validation = validating
             for attachment, content in zip(attachments, contents, strict=True):

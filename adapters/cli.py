@@ -69,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _is_knowledge_error(error):
             raise
         named = knowledge_variable(settings, from_option=from_option)
-        print(f"The knowledge base cannot be loaded ({named}={settings.knowledge_dir}):\n"
-              f"{error}", file=sys.stderr)
+        print(
+            f"The knowledge base cannot be loaded ({named}={settings.knowledge_dir}):\n{error}",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -220,17 +222,30 @@ def _chat_and_page(settings: Settings) -> int:
             print(f"Webbsidan / the web page: {url}/  (Ctrl-D eller 'avsluta' avslutar)\n")
             listening.set()
 
-        page = asyncio.create_task(server.serve(
-            settings, runtime.service, setup=setup, metrics=runtime.metrics,
-            marks=runtime.shared.marks if runtime.shared else None, stop=stop,
-            announce=announce))
+        page = asyncio.create_task(
+            server.serve(
+                settings,
+                runtime.service,
+                setup=setup,
+                metrics=runtime.metrics,
+                marks=runtime.shared.marks if runtime.shared else None,
+                stop=stop,
+                announce=announce,
+            )
+        )
         try:
             runtime.start()
-            await asyncio.wait([asyncio.ensure_future(listening.wait()), page], timeout=10,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [asyncio.ensure_future(listening.wait()), page],
+                timeout=10,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if page.done() and page.exception() is not None:
-                print(f"Webbsidan kunde inte startas / the web page did not start: "
-                      f"{page.exception()}\n", file=sys.stderr)
+                print(
+                    f"Webbsidan kunde inte startas / the web page did not start: "
+                    f"{page.exception()}\n",
+                    file=sys.stderr,
+                )
             await chat(runtime.service, delivered=printer)
         finally:
             stop.set()
@@ -284,8 +299,9 @@ async def _ask_once(service: Service, text: str) -> Reply:
     over from an earlier question, no clarification pending."""
     from bot.messages import Message
 
-    message = Message(text=text, user_id="cli", conversation_id=f"cli-{uuid.uuid4().hex}",
-                      platform="cli")
+    message = Message(
+        text=text, user_id="cli", conversation_id=f"cli-{uuid.uuid4().hex}", platform="cli"
+    )
     return await service.handle(message)
 
 
@@ -299,8 +315,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> None:
         if args.question != "-":
-            _print_reply(await _ask_once(service, args.question), as_json=args.json,
-                         out=sys.stdout)
+            _print_reply(await _ask_once(service, args.question), as_json=args.json, out=sys.stdout)
             return
         for line in sys.stdin:
             if line.strip():

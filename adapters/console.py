@@ -55,9 +55,7 @@ def render(reply: Reply) -> str:
 
 def save_attachments(reply: Reply, folder: Path) -> list[str]:
     """The console's way to hand over a file (the calendar export): write it next to the user."""
-    return [
-        WORDING[reply.lang].saved_file.format(path=path) for path in _save_files(reply, folder)
-    ]
+    return [WORDING[reply.lang].saved_file.format(path=path) for path in _save_files(reply, folder)]
 
 
 def _save_files(reply: Reply, folder: Path) -> list[Path]:

@@ -126,9 +126,11 @@ def _teams_problems(settings: Settings) -> list[str]:
 
 
 def _nothing_on(settings: Settings) -> list[str]:
-    anything = any(
-        (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
-    ) or teams_enabled(settings) or web_chat.enabled(settings)
+    anything = (
+        any((settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token))
+        or teams_enabled(settings)
+        or web_chat.enabled(settings)
+    )
     if anything:
         return []
     return [

@@ -47,7 +47,7 @@ from typing import Any
 import aiohttp
 import emoji
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -170,12 +170,16 @@ class SlackApp:
         client = AsyncWebClient(token=token, logger=sdk_logger())
         configure_client(client, base_url=api_base_url, retry_rate_limits=True)
         # Signatures are checked in `dispatch` (bolt's check logs the body of a refused request).
+        # The listeners take `event`, `context`, `client`, `ack`, `respond`: never `say`,
+        # `set_status`, `say_stream` or the assistant utilities, which bolt's conversation
+        # middleware would otherwise build for every event.
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
             name="handledarbot",
             logger=log,
             request_verification_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
         )
         # Socket Mode needs no signing secret (nothing arrives over HTTP then).
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -220,14 +224,20 @@ class SlackApp:
             )
             return web.json_response({"error": "invalid request"}, status=401)
         try:
+            text = raw.decode("utf-8")
             # bolt's own parser, run first: bolt reads fields while building its request object
-            problem = shape_problem(parse_body(raw.decode("utf-8"), request.content_type))
+            problem = shape_problem(parse_body(text, request.content_type))
         except ValueError:
             return web.json_response({"error": "body is neither JSON nor a form"}, status=400)
         if problem is not None:
             log.info("Slack: refused a signed payload of the wrong shape: %s", problem)
             return web.json_response({"error": f"not a Slack payload: {problem}"}, status=400)
-        bolt_request = await to_bolt_request(request)
+        # What bolt's `to_bolt_request` builds, from the body already read and decoded.
+        bolt_request = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     def _signed(self, raw: bytes, timestamp: str, signature: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -117,14 +118,17 @@ async def post_reply(
 ) -> None:
     """chat.postMessage the rendered reply, then upload its attachments to the same place."""
     rendered = render_reply(reply, conversation_id=conversation_id)
-    await client.chat_postMessage(
-        channel=channel,
-        thread_ts=thread,
-        blocks=rendered.blocks,
-        text=rendered.text,
-        unfurl_links=False,
-        unfurl_media=False,
-    )
+    # The JSON `client.chat_postMessage(channel=..., text=..., blocks=..., thread_ts=...,
+    # unfurl_links=False, unfurl_media=False)` sends, in its order, through the client's generic
+    # `api_call`: chat_postMessage's own preparation (each block checked against six SDK model
+    # classes, None values removed, the missing-text warning) has nothing to do for these
+    # plain-dict blocks and a text that is always there.
+    message: dict[str, Any] = {"channel": channel, "text": rendered.text, "blocks": rendered.blocks}
+    if thread is not None:
+        message["thread_ts"] = thread
+    message["unfurl_links"] = False
+    message["unfurl_media"] = False
+    await client.api_call("chat.postMessage", json=message)
     for attachment in reply.attachments:
         await client.files_upload_v2(
             channel=channel,

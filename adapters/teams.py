@@ -59,7 +59,14 @@ from botbuilder.schema.teams import (  # type: ignore[import-untyped]
 )
 
 from adapters import render_cards
-from adapters.botframework import ReusingAuthentication, create_adapter
+from adapters.botframework import (
+    CardAttachment,
+    ReplyActivity,
+    ReusingAuthentication,
+    create_adapter,
+    read_model,
+    write_model,
+)
 from adapters.platforms import teams_enabled
 from bot.messages import Attachment as File
 from bot.messages import Message, Reply
@@ -192,7 +199,7 @@ async def _read_activity(request: web.Request) -> Activity:
     if problem is not None:
         raise web.HTTPBadRequest(text=f"expected a Bot Framework Activity as JSON: {problem}")
     try:
-        activity = Activity().deserialize(body)
+        activity = read_model("Activity", body)
     except (ValueError, TypeError, DeserializationError):
         activity = None
     if activity is None or not activity.type:
@@ -531,7 +538,7 @@ def address_of(activity: Activity) -> str:
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
     tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
-    return json.dumps({"reference": reference.serialize(), "tenant_id": tenant_id})
+    return json.dumps({"reference": write_model(reference), "tenant_id": tenant_id})
 
 
 def reply_activity(
@@ -550,7 +557,7 @@ def reply_activity(
     """
     attachment = render_cards.render_attachment(reply)
     attachments = [
-        Attachment(content_type=attachment["contentType"], content=attachment["content"])
+        CardAttachment(content_type=attachment["contentType"], content=attachment["content"])
     ]
     words = FILE_WORDS["en" if reply.lang == "en" else "sv"]
     offers = offers or FileOffers()
@@ -564,20 +571,22 @@ def reply_activity(
                 decline_context={"offer": token},
             )
             attachments.append(
-                Attachment(content_type=CONSENT_CARD, name=file.filename, content=card.serialize())
+                CardAttachment(
+                    content_type=CONSENT_CARD, name=file.filename, content=card.serialize()
+                )
             )
         elif origin:
             url = origin + FILES_ROUTE.replace("{token}", offers.offer(file))
             link = render_cards.link_card(words["link"].format(name=file.filename), url)
             attachments.append(
-                Attachment(content_type=link["contentType"], content=link["content"])
+                CardAttachment(content_type=link["contentType"], content=link["content"])
             )
         else:
             note = render_cards.link_card(words["personal_only"].format(name=file.filename), None)
             attachments.append(
-                Attachment(content_type=note["contentType"], content=note["content"])
+                CardAttachment(content_type=note["contentType"], content=note["content"])
             )
-    return Activity(
+    return ReplyActivity(
         type=ActivityTypes.message, summary=render_cards.summary(reply), attachments=attachments
     )
 
@@ -678,7 +687,7 @@ class TeamsSender:
 def _reference_of(address: str) -> ConversationReference:
     try:
         data = json.loads(address)
-        reference = ConversationReference().deserialize(data["reference"])
+        reference = read_model("ConversationReference", data["reference"])
     except (ValueError, KeyError, TypeError, DeserializationError) as error:
         raise DeliveryError("not a Teams address", permanent=True) from error
     if not reference.service_url or not reference.conversation:

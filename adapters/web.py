@@ -68,8 +68,6 @@ SECURITY_HEADERS = {
 WEB_SENDER: web.AppKey[WebInbox] = web.AppKey("web_sender")
 
 
-
-
 def enabled(settings: Settings) -> bool:
     """HANDLEDARBOT_WEB when set; otherwise on exactly when the server binds a local address."""
     setting: bool | None = getattr(settings, "web_enabled", None)
