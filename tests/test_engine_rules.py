@@ -653,3 +653,9 @@ def test_who_may_supervise_needs_a_question_of_permission(engine: Engine) -> Non
     assert reply.status is Status.ANSWER and rule != "supervision"
     reply, rule, _ = ask(engine, "kan en ST-läkare handleda AT-läkare?")
     assert (reply.status, rule) == (Status.ANSWER, "supervision")
+
+
+def test_a_holder_the_supervision_table_does_not_list_is_not_answered(engine: Engine) -> None:
+    # The table lists doctors' levels; a nurse is not among them, and the role never names one.
+    reply, _, text = ask(engine, "Can a nurse be the main supervisor for an ST doctor?")
+    assert reply.status is Status.NO_MATCH and "nurse" in text

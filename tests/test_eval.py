@@ -51,6 +51,7 @@ SETS = {
     "blind set 32": (KNOWLEDGE / "eval" / "questions-blind32.yaml", 0.97),
     "blind set 33": (KNOWLEDGE / "eval" / "questions-blind33.yaml", 0.93),
     "blind set 34": (KNOWLEDGE / "eval" / "questions-blind34.yaml", 0.96),
+    "blind set 35": (KNOWLEDGE / "eval" / "questions-blind35.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

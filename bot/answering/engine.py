@@ -1016,7 +1016,7 @@ class Engine:
         if not candidates:
             return self._retrieval_only(reading, trace, covered)
         best = candidates[0]
-        stranger = self._unknown_would_be(reading)
+        stranger = self._unknown_would_be(reading) or self._unlisted_holder(reading, best)
         if stranger is not None and not isinstance(best.entry, Clarification):
             # "Får pensionerade läkare vara ST-handledare?": whoever the sources name, they
             # never speak of "pensionerade".
@@ -1613,6 +1613,31 @@ class Engine:
             (t for t in tokens[1:be]
              if len(t) >= 4 and t in reading.unknown and not self._retriever.known(t)
              and t not in _WITHOUT and t not in _QUALIFIERS),
+            None,
+        )
+
+    def _unlisted_holder(self, reading: Reading, best: Candidate) -> str | None:
+        """"Can a nurse be the main supervisor for an ST doctor?": a question of permission
+        ("får/kan/can" first, "vara/be" later) answered by a role whose supervision table
+        lists doctors' levels, naming a would-be holder who is no such level and whom the
+        role's text never names; that word, else None."""
+        tokens = reading.tokens
+        entry = best.entry
+        if (
+            not tokens or tokens[0] not in _PERMISSION or not isinstance(entry, Role)
+            or entry.supervision is None
+        ):
+            return None
+        be = next((i for i, t in enumerate(tokens[:8]) if t in _BE), None)
+        if be is None:
+            return None
+        holders = [
+            p for c, ps in reading.found.items() for p in ps
+            if p < be and c not in self._levels and c not in self._question_words
+            and self._weights.get(c, 0) >= 2
+        ]
+        return next(
+            (tokens[p] for p in sorted(holders) if not self._retriever.grounded(entry.id, tokens[p])),
             None,
         )
 
