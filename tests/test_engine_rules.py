@@ -659,3 +659,16 @@ def test_a_holder_the_supervision_table_does_not_list_is_not_answered(engine: En
     # The table lists doctors' levels; a nurse is not among them, and the role never names one.
     reply, _, text = ask(engine, "Can a nurse be the main supervisor for an ST doctor?")
     assert reply.status is Status.NO_MATCH and "nurse" in text
+
+
+def test_a_profession_asked_to_supervise_others_students_is_not_answered(engine: Engine) -> None:
+    # The sources give courses for supervisors, not who may supervise whom.
+    for question in (
+        "får en sjuksköterska handleda läkarstudenter?",
+        "kan en undersköterska handleda sjuksköterskestudenter?",
+    ):
+        reply, rule, _ = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "supervision"), question
+    # ... while asking what it takes is answered.
+    reply, _, _ = ask(engine, "far en usk handleda elever pa APL, vad behover hen for utb?")
+    assert reply.status is Status.ANSWER

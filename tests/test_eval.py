@@ -52,6 +52,7 @@ SETS = {
     "blind set 33": (KNOWLEDGE / "eval" / "questions-blind33.yaml", 0.93),
     "blind set 34": (KNOWLEDGE / "eval" / "questions-blind34.yaml", 0.96),
     "blind set 35": (KNOWLEDGE / "eval" / "questions-blind35.yaml", 0.95),
+    "blind set 36": (KNOWLEDGE / "eval" / "questions-blind36.yaml", 0.94),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -64,12 +65,8 @@ KNOWN_ANSWERED = {
         "vad heter de olika kursdelarna i stepping stones?",
         "har region stockholm en verktygslåda med ämnen för ST-handledningsmöten som skåne har?",
     },
-    "blind set 22": {
-        "What exactly is covered during B-delmålsveckan, like the schedule?",
-        "får en sjuksköterska handleda läkarstudenter på VFU?",
-    },
+    "blind set 22": {"What exactly is covered during B-delmålsveckan, like the schedule?"},
     "blind set 23": {"vem far handleda en AKA?"},
-    "blind set 33": {"kan en undersköterska handleda sjuksköterskestudenter?"},
     "blind set 34": {"vem får handleda tandläkarstudenter?"},
 }
 

@@ -1023,7 +1023,10 @@ class Engine:
             trace.rule, trace.detail = "facet", f"no source speaks of {stranger!r}"
             return self._composer.unstated_word(stranger, best.entry, lang)
         supervision = self._who_supervises(reading)
-        unlisted = None if supervision else self._unlisted_supervisee(reading, candidates)
+        unlisted = None if supervision else (
+            self._unlisted_supervisee(reading, candidates)
+            or self._profession_asked_to_supervise(reading, best)
+        )
         if unlisted is not None:
             # "Får en AT-läkare handleda läkarstudenter?": no source's table covers them.
             trace.rule, trace.detail = "supervision", f"{unlisted.id} lists no supervisors"
@@ -1615,6 +1618,35 @@ class Engine:
              and t not in _WITHOUT and t not in _QUALIFIERS),
             None,
         )
+
+    def _profession_asked_to_supervise(self, reading: Reading, best: Candidate) -> Entry | None:
+        """"Får en sjuksköterska handleda läkarstudenter?": a bare question of permission
+        (nothing else asked: no course, requirement or "which") naming a profession, not a
+        doctor's level, as the would-be supervisor, answered by an entry that never says who
+        supervises whom. The sources give courses for supervisors, not who may supervise whom;
+        that entry, else None."""
+        tokens = reading.tokens
+        if (
+            WHO_MAY_SUPERVISE not in self.knowledge.concepts or not tokens
+            or tokens[0] not in _PERMISSION or isinstance(best.entry, Clarification)
+            or self._names_supervisors(best.entry)
+        ):
+            return None
+        verb = [p for p in _supervise_verb(reading) if _VERB_FORM.match(tokens[p])]
+        if not verb:
+            return None
+        if any(c in reading.found for c in (*self._settings.course_words[:1], "requirement", "prerequisite")):
+            return None  # "... vad behöver hen för utbildning?": what it takes is answered
+        if any(t in _WHICH or t in ("vad", "what", "how", "hur") for t in tokens):
+            return None
+        if reading.numbers or any(t in ("om", "if") for t in tokens[verb[0]:]):
+            return None  # "... om jag bara har steg 1?": a condition the steps speak of
+        professions = [
+            c for c, ps in reading.found.items()
+            if max(ps) < verb[0] and c not in self._levels and c not in self._question_words
+            and c not in self._regions and self._weights.get(c, 0) >= 2
+        ]
+        return best.entry if professions else None
 
     def _unlisted_holder(self, reading: Reading, best: Candidate) -> str | None:
         """"Can a nurse be the main supervisor for an ST doctor?": a question of permission
