@@ -659,6 +659,8 @@ def test_a_holder_the_supervision_table_does_not_list_is_not_answered(engine: En
     # The table lists doctors' levels; a nurse is not among them, and the role never names one.
     reply, _, text = ask(engine, "Can a nurse be the main supervisor for an ST doctor?")
     assert reply.status is Status.NO_MATCH and "nurse" in text
+    reply, _, text = ask(engine, "can a nurse supervise a BT doctor?")
+    assert reply.status is Status.NO_MATCH and "nurse" in text
 
 
 def test_a_profession_asked_to_supervise_others_students_is_not_answered(engine: Engine) -> None:

@@ -53,7 +53,8 @@ SETS = {
     "blind set 34": (KNOWLEDGE / "eval" / "questions-blind34.yaml", 0.96),
     "blind set 35": (KNOWLEDGE / "eval" / "questions-blind35.yaml", 0.95),
     "blind set 36": (KNOWLEDGE / "eval" / "questions-blind36.yaml", 0.94),
-    "blind set 37": (KNOWLEDGE / "eval" / "questions-blind37.yaml", 0.92),
+    "blind set 37": (KNOWLEDGE / "eval" / "questions-blind37.yaml", 0.93),
+    "blind set 38": (KNOWLEDGE / "eval" / "questions-blind38.yaml", 0.98),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -69,6 +70,7 @@ KNOWN_ANSWERED = {
     "blind set 22": {"What exactly is covered during B-delmålsveckan, like the schedule?"},
     "blind set 23": {"vem far handleda en AKA?"},
     "blind set 34": {"vem får handleda tandläkarstudenter?"},
+    "blind set 38": {"får en underläkare utan legitimation handleda sjuksköterskestudenter?"},
 }
 
 

@@ -1066,7 +1066,11 @@ class Engine:
             return self._composer.unstated_word(str(focus), several[0].entry, lang)  # type: ignore[arg-type]
         if len(several) > 1:
             at_once = self._qualifier_not_stated(
-                [c.entry for c in several], reading, _AT_ONCE  # type: ignore[misc]
+                [c.entry for c in several], reading,  # type: ignore[misc]
+                # A question of permission ("får en underläkare utan legitimation handleda
+                # ...?") is qualified by any of them; a comparison ("samma kurs för AT och
+                # BT?") only by "samtidigt".
+                _QUALIFIERS if reading.tokens and reading.tokens[0] in _PERMISSION else _AT_ONCE,
             )
             if at_once:
                 # "Får studierektorn vara handledare för ST-läkare samtidigt?": both roles are
@@ -1649,8 +1653,9 @@ class Engine:
         return best.entry if professions else None
 
     def _unlisted_holder(self, reading: Reading, best: Candidate) -> str | None:
-        """"Can a nurse be the main supervisor for an ST doctor?": a question of permission
-        ("får/kan/can" first, "vara/be" later) answered by a role whose supervision table
+        """"Can a nurse be the main supervisor for an ST doctor?", "can a nurse supervise a BT
+        doctor?": a question of permission ("får/kan/can" first, "vara/be" or the verb
+        "handleda" later) answered by a role whose supervision table
         lists doctors' levels, naming a would-be holder who is no such level and whom the
         role's text never names; that word, else None."""
         tokens = reading.tokens
@@ -1660,7 +1665,9 @@ class Engine:
             or entry.supervision is None
         ):
             return None
-        be = next((i for i, t in enumerate(tokens[:8]) if t in _BE), None)
+        be = next(
+            (i for i, t in enumerate(tokens[:8]) if t in _BE or _VERB_FORM.match(t)), None
+        )
         if be is None:
             return None
         holders = [
