@@ -55,6 +55,7 @@ SETS = {
     "blind set 36": (KNOWLEDGE / "eval" / "questions-blind36.yaml", 0.94),
     "blind set 37": (KNOWLEDGE / "eval" / "questions-blind37.yaml", 0.93),
     "blind set 38": (KNOWLEDGE / "eval" / "questions-blind38.yaml", 0.98),
+    "blind set 39": (KNOWLEDGE / "eval" / "questions-blind39.yaml", 0.92),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -71,6 +72,7 @@ KNOWN_ANSWERED = {
     "blind set 23": {"vem far handleda en AKA?"},
     "blind set 34": {"vem får handleda tandläkarstudenter?"},
     "blind set 38": {"får en underläkare utan legitimation handleda sjuksköterskestudenter?"},
+    "blind set 39": {"får en AT-läkare handleda en annan AT-läkare?"},
 }
 
 
