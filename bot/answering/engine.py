@@ -284,6 +284,9 @@ def _without_training(tokens: Sequence[str]) -> bool:
 
 
 _ONLY = frozenset({"bara", "endast", "enbart", "only", "just"})
+# Rules whose no-match is a decision about what the message asks, not a failure to understand
+# it: the last answer's subject is not added to such a message to try again.
+_DELIBERATE = frozenset({"supervision", "region", "number"})
 # "Vem får vara/bli X?", "who is allowed to be X?": who may hold a role, not what it takes.
 WHO_MAY_BE = "who_may_be"
 _MAY = frozenset({"far", "kan", "may", "can", "allowed", "maste", "must"})
@@ -574,6 +577,7 @@ class Engine:
         if (
             reply.status is Status.NO_MATCH and context and followed is None
             and (len(reading.content) <= 4 or _FOLLOW_START.match(reading.text))
+            and trace.rule not in _DELIBERATE
         ):
             # Standing alone it means nothing we know; with the last subject and facet it may
             # ("och under kliniktjänstgöring?" after "hur ofta ska ST-handledning ske?").
@@ -1020,7 +1024,7 @@ class Engine:
         if stranger is not None and not isinstance(best.entry, Clarification):
             # "Får pensionerade läkare vara ST-handledare?": whoever the sources name, they
             # never speak of "pensionerade".
-            trace.rule, trace.detail = "facet", f"no source speaks of {stranger!r}"
+            trace.rule, trace.detail = "supervision", f"no source speaks of {stranger!r}"
             return self._composer.unstated_word(stranger, best.entry, lang)
         supervision = self._who_supervises(reading)
         unlisted = None if supervision else (
