@@ -102,6 +102,9 @@ class MatchSettings:
     # of the training or of supervising (these concepts); "hur lång är den praktiska
     # tjänstgöringen?" is not the course's length.
     course_words: tuple[str, ...] = ("course", "supervise")
+    # Concepts that ask what supervising takes (a course, a requirement): a question of
+    # permission that also asks them is answered with the role's training.
+    what_it_takes: tuple[str, ...] = ("course", "requirement", "prerequisite")
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -260,6 +263,19 @@ def _supervise_verb(reading: Reading) -> list[int]:
         p for p in reading.found.get("supervise", frozenset())
         - reading.found.get("course", frozenset())
         if not _SUPERVISOR_NOUN.match(reading.tokens[p])
+    )
+
+
+def _holder_end(tokens: Sequence[str], *, verb_too: bool) -> int | None:
+    """Where the would-be holder of a question of permission ends ("får *pensionerade läkare*
+    vara ST-handledare?"): the position of "vara/bli/be" (or, `verb_too`, of the verb
+    "handleda/supervise") within its first eight words; None unless it opens with "får/kan/
+    may/can"."""
+    if not tokens or tokens[0] not in _PERMISSION:
+        return None
+    return next(
+        (i for i, t in enumerate(tokens[:8]) if t in _BE or (verb_too and _VERB_FORM.match(t))),
+        None,
     )
 
 
@@ -447,7 +463,13 @@ class Engine:
             c for r in self._supervising if r.supervision
             for c in (r.supervision.supervisee, *r.supervision.supervisors)
         )
-        self._counted_nouns: dict[str, tuple[str, ...]] = {}
+        # Entries that say who supervises whom: a supervision table, or the verb in their text.
+        self._naming_supervisors = frozenset(
+            e.id for e in knowledge.answerables()
+            if (isinstance(e, Role) and e.supervision is not None)
+            or _VERB_FORM.search(fold(f"{e.text.sv} {e.text.en}"))
+        )
+        self._counted_nouns: dict[str, tuple[tuple[str, bool], ...]] = {}
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
@@ -1288,8 +1310,9 @@ class Engine:
         # it (a listing of both courses) is not "the other one" either.
         spoken = {
             reading.tokens[p]
-            for c in ruled_out if self._weights.get(c, 0) > self._settings.generic_weight
-            for p in self._found_negated(reading, c)
+            for c, positions in reading.ruled_out
+            if self._weights.get(c, 0) > self._settings.generic_weight
+            for p in positions
         }
         fitting = [
             e for e in self.knowledge.answerables()
@@ -1299,11 +1322,6 @@ class Engine:
             and not any(self._retriever.grounded(e.id, w) for w in spoken)
         ]
         return fitting[0] if len(fitting) == 1 else None
-
-    def _found_negated(self, reading: Reading, concept: str) -> list[int]:
-        """The positions of a ruled-out concept's words (those the negation covers)."""
-        hits = self._concepts.find(list(reading.tokens), skip=self._filler)
-        return sorted(p for p in hits.get(concept, ()) if p in reading.negated_positions)
 
     def _named_apart_from(self, entry: Entry, reading: Reading) -> bool:
         """Whether the question names the entry by words it does not rule out: a match key of
@@ -1615,9 +1633,7 @@ class Engine:
         kan/may/can" first, "vara/bli/be" later) whose would-be holder is described by a word
         no source uses; that word, else None."""
         tokens = reading.tokens
-        if not tokens or tokens[0] not in _PERMISSION:
-            return None
-        be = next((i for i, t in enumerate(tokens[:8]) if t in _BE), None)
+        be = _holder_end(tokens, verb_too=False)
         if be is None:
             return None
         return next(
@@ -1643,7 +1659,7 @@ class Engine:
         verb = [p for p in _supervise_verb(reading) if _VERB_FORM.match(tokens[p])]
         if not verb:
             return None
-        if any(c in reading.found for c in (*self._settings.course_words[:1], "requirement", "prerequisite")):
+        if any(c in reading.found for c in self._settings.what_it_takes):
             return None  # "... vad behöver hen för utbildning?": what it takes is answered
         if any(t in _WHICH or t in ("vad", "what", "how", "hur") for t in tokens):
             return None
@@ -1664,14 +1680,9 @@ class Engine:
         role's text never names; that word, else None."""
         tokens = reading.tokens
         entry = best.entry
-        if (
-            not tokens or tokens[0] not in _PERMISSION or not isinstance(entry, Role)
-            or entry.supervision is None
-        ):
+        if not isinstance(entry, Role) or entry.supervision is None:
             return None
-        be = next(
-            (i for i, t in enumerate(tokens[:8]) if t in _BE or _VERB_FORM.match(t)), None
-        )
+        be = _holder_end(tokens, verb_too=True)
         if be is None:
             return None
         holders = [
@@ -1694,9 +1705,7 @@ class Engine:
     def _names_supervisors(self, entry: Entry) -> bool:
         """Whether the entry says who supervises whom: a supervision table, or the verb in its
         own text ("steg 3 ger möjlighet att handleda mindre erfarna handledare")."""
-        if isinstance(entry, Role) and entry.supervision is not None:
-            return True
-        return bool(_VERB_FORM.search(fold(f"{entry.text.sv} {entry.text.en}")))
+        return entry.id in self._naming_supervisors
 
     def _facet_owner(
         self, top: Candidate, candidates: Sequence[Candidate], reading: Reading, asked: Sequence[str]
@@ -1817,26 +1826,25 @@ class Engine:
         for noun in nouns:
             wanted = stem(noun)
             if any(
-                b.lstrip("+") == wanted
-                or (len(wanted) >= 5 and (
-                    b.lstrip("+").startswith(wanted[:5]) or (b[0] == "+" and b.endswith(wanted))
-                ))
-                for b in counted
+                b == wanted
+                or (len(wanted) >= 5 and (b.startswith(wanted[:5]) or (by_word and b.endswith(wanted))))
+                for b, by_word in counted
             ):
                 # "2 seminarier"; a compound ending in it counts it too ("fem
                 # kompetensområden" are five "områden").
                 return True
         return False
 
-    def _counted(self, entry_id: str) -> tuple[str, ...]:
-        """The stems of the entry's words right after a number ("2 seminarier"), once."""
+    def _counted(self, entry_id: str) -> tuple[tuple[str, bool], ...]:
+        """The stems of the entry's words right after a number ("2 seminarier"), each with
+        whether the number was written as a word; worked out once per entry."""
         counted = self._counted_nouns.get(entry_id)
         if counted is None:
             words = self._words.get(entry_id, ())
-            # A number word's noun keeps a marker: only it counts a compound's last part
-            # ("fem kompetensområden" are five "områden"; "360-gradersbedömning" is no count).
+            # Whether a number word counted it: only then does it count a compound's last
+            # part ("fem kompetensområden" are five "områden"; "360-gradersbedömning" is no count).
             counted = tuple(
-                stem(b) if a.isdigit() else "+" + stem(b)
+                (stem(b), a in _NUMBER_WORDS)
                 for a, b in pairwise(words) if a.isdigit() or a in _NUMBER_WORDS
             )
             self._counted_nouns[entry_id] = counted

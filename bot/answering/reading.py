@@ -42,6 +42,8 @@ class Reading:
     # Concepts whose every word lies in a negated span (removed from `found`).
     negated: frozenset[str] = frozenset()
     negated_positions: frozenset[int] = frozenset()
+    # The negated concepts with their positions ("not the orthopaedic course": which words).
+    ruled_out: tuple[tuple[str, frozenset[int]], ...] = ()
     # Tokens that are no vocabulary word, function word or filler.
     unknown: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
@@ -117,6 +119,7 @@ def read(
         found=kept,
         negated=negated,
         negated_positions=negated_positions,
+        ruled_out=tuple(sorted((c, p) for c, p in found.items() if c in negated)),
         unknown=unknown,
         numbers=numbers,
         content=content,
