@@ -30,6 +30,8 @@ class Wording:
     unsupported_detail: str
     other_region: str
     no_region_sources: str
+    national_applies: str
+    nationally: str
     covered_regions: str
     unstated_number: str
     what_sources_say: str
@@ -85,6 +87,11 @@ WORDING: dict[Lang, Wording] = {
         unsupported_detail="Mina källor anger inte {detail} för {subject}.",
         other_region=("Jag har inga uppgifter om detta för {asked}. Det jag har gäller {scope}:"),
         no_region_sources="Jag har inga källor från {regions} och kan därför inte säga vad som gäller där.",
+        national_applies=(
+            "Jag har inga källor från {regions}, men detta är nationellt och gäller i hela "
+            "landet:"
+        ),
+        nationally="Nationellt (i hela landet) gäller detta:",
         covered_regions=(
             "Mina källor gäller {covered}. Fråga gärna hur det är där, eller vänd dig till din "
             "egen region."
@@ -178,6 +185,11 @@ WORDING: dict[Lang, Wording] = {
         unsupported_detail="My sources do not give {detail} for {subject}.",
         other_region="I have nothing on this for {asked}. What I have applies to {scope}:",
         no_region_sources="I have no sources from {regions}, so I cannot say what applies there.",
+        national_applies=(
+            "I have no sources from {regions}, but this is national and applies throughout "
+            "Sweden:"
+        ),
+        nationally="Nationally (throughout Sweden), this applies:",
         covered_regions=(
             "My sources cover {covered}. You are welcome to ask how it is there, or turn to "
             "your own region."

@@ -682,3 +682,12 @@ def test_a_deliberate_no_match_is_not_widened_with_the_last_subject(engine: Engi
     first = engine.answer("hur lång är stepping stones?")
     reply = engine.answer("can a nurse supervise a BT doctor?", context=first.context)
     assert reply.status is Status.NO_MATCH
+
+
+def test_an_acronym_typed_in_capitals_names_its_role(engine: Engine) -> None:
+    # "AT" in capitals is the AT doctors' role even in English, where "at" is a preposition.
+    reply, _, text = ask(engine, "Not ST but AT – what training for supervisors?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-at-supervisor")
+    # ... and the preposition in lower case names nothing.
+    reply, _, _ = ask(engine, "I work at a clinic – what training for supervisors?")
+    assert reply.entry_id != "role-at-supervisor"

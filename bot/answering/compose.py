@@ -164,9 +164,11 @@ class Composer:
         )
 
     def region_not_covered(
-        self, region_concepts: Sequence[str], lang: Lang, *, compared: Entry | None = None
+        self, region_concepts: Sequence[str], lang: Lang, *, compared: Entry | None = None,
+        national: Reply | None = None,
     ) -> Reply:
-        """No-match for a region the sources do not cover, naming the regions they do."""
+        """No-match for a region the sources do not cover, naming the regions they do; with
+        `national` (an answer of national guidance), what applies nationally too."""
         words = WORDING[lang]
         names = []
         for concept_id in region_concepts:
@@ -179,9 +181,26 @@ class Composer:
         lead = words.no_region_sources.format(regions=", ".join(names))
         more = words.covered_regions.format(covered=", ".join(covered))
         reply = self.no_match(lang, f"{lead} {more}")
+        if national is not None:
+            paragraphs = (reply.paragraphs[0], words.nationally, *national.paragraphs)
+            return replace(
+                reply, paragraphs=paragraphs, sources=national.sources, courses=national.courses
+            )
         if compared is not None:
             return self._with_summary(reply, compared, lang)
         return reply
+
+    def national_applies(self, region_concepts: Sequence[str], national: Reply, lang: Lang) -> Reply:
+        """A national rule's answer to a question about a region the sources do not cover:
+        led by saying there are no sources from that region, then the national answer, which
+        applies there as everywhere."""
+        names = []
+        for concept_id in region_concepts:
+            concept = self._kb.concepts.get(concept_id)
+            name = concept.name if concept is not None else None
+            names.append(_say(name, lang) if name is not None else concept_id)
+        lead = WORDING[lang].national_applies.format(regions=", ".join(names))
+        return replace(national, paragraphs=(lead, *national.paragraphs))
 
     def unstated_word(self, word: str, entry: Entry, lang: Lang) -> Reply:
         """No-match for a "which X?" whose X the entry never speaks of."""

@@ -43,6 +43,7 @@ class ConceptMatcher:
     ) -> None:
         """`exact_only`: concept ids never reached by typo correction (facets: a wrongly
         corrected "longer" → "löner" would turn a question into an honest no-match)."""
+        concepts = list(concepts)
         self._fuzzy = fuzzy or FuzzySettings()
         correctable: set[str] = set()
         self._single: dict[str, set[str]] = defaultdict(set)
@@ -70,6 +71,12 @@ class ConceptMatcher:
         # matcher into a reference cycle (kept forever once the engine is frozen out of the
         # collector's sight, see bot.enginebuild) and cannot be pickled.
         self._memo: dict[tuple[str, bool], frozenset[str]] = {}
+        # Folded acronym -> the concepts it names when typed in capitals.
+        self.acronyms: dict[str, frozenset[str]] = {}
+        for concept in concepts:
+            for acronym in concept.acronyms:
+                for word in normalize(acronym):
+                    self.acronyms[word] = self.acronyms.get(word, frozenset()) | {concept.id}
 
     def __getstate__(self) -> dict[str, object]:
         """Pickles without the memo of typed words: it is only a cache."""

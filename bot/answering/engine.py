@@ -105,6 +105,9 @@ class MatchSettings:
     # Concepts that ask what supervising takes (a course, a requirement): a question of
     # permission that also asks them is answered with the role's training.
     what_it_takes: tuple[str, ...] = ("course", "requirement", "prerequisite")
+    # Concepts that name national guidance (Socialstyrelsen, its support): asked of a
+    # region the sources do not cover, the national rule is the answer.
+    naming_national: tuple[str, ...] = ("socialstyrelsen", "national_support")
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -411,6 +414,9 @@ class Engine:
         self._regions: dict[str, str] = {
             c.id: c.region for c in knowledge.concepts.values() if c.region
         }
+        # A region steers which guidance answers and is never the subject: its words hide no
+        # concept ("enligt Socialstyrelsen" still names Socialstyrelsen).
+        self._region_ids = frozenset(self._regions)
         self._filler = frozenset(t for phrase in knowledge.filler for t in normalize(phrase))
         self._ignorable = self._filler | FUNCTION_WORDS
         self._social = _SocialPhrases(knowledge)
@@ -534,7 +540,7 @@ class Engine:
         profile: Mapping[str, Any] | None,
     ) -> tuple[Reply, Trace]:
         trace = Trace()
-        reading = read(text, self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable)
+        reading = self._read(text)
         social = self._social.kind(list(reading.tokens), self._filler)
         if social is not None:
             trace.reading, trace.rule = reading, "social"
@@ -606,7 +612,7 @@ class Engine:
             both = f"{context.get('facet') or ''} – {reading.text} – {context.get('subject') or ''}"
             again = Trace(context_used=f"subject and facet of the last answer: {both!r}")
             widened = replace(
-                read(both, self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable),
+                self._read(both),
                 home=reading.home,
                 lang=reading.lang,
                 from_context=True,
@@ -628,6 +634,12 @@ class Engine:
         finally:
             ASKED.reset(token)
 
+    def _read(self, text: str) -> Reading:
+        return read(
+            text, self._concepts, filler=self._filler, names=self._names,
+            ignorable=self._ignorable, transparent=self._region_ids,
+        )
+
     def explain_text(self, text: str, *, context: Mapping[str, Any] | None = None) -> str:
         reply, trace = self.explain(text, context=context)
         lines = trace.lines(self.knowledge.concepts)
@@ -641,7 +653,7 @@ class Engine:
 
     def concepts_of(self, text: str) -> set[str]:
         """The concept ids found in `text` (for coordinators and tests)."""
-        return set(read(text, self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable).found)
+        return set(self._read(text).found)
 
     def answer_option(self, value: str, lang: str | None) -> Reply:
         """The reply for an option the user picked; `value` is an entry id."""
@@ -707,11 +719,11 @@ class Engine:
         )
         if not subjects and last_subject and leaning and not self._named_entry(reading):
             trace.context_used = f"subject of the last answer: {last_subject!r}"
-            return read(f"{reading.text} – {last_subject}", self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable)
+            return self._read(f"{reading.text} – {last_subject}")
         last_rest = str(context.get("rest") or last_facet)
         if subjects and not facets and last_facet and short and _FOLLOW_START.match(reading.text):
             trace.context_used = f"the last question without its subject: {last_rest!r}"
-            return read(f"{last_rest} – {reading.text}", self._concepts, filler=self._filler, names=self._names, ignorable=self._ignorable)
+            return self._read(f"{last_rest} – {reading.text}")
         return None
 
     def _stated_region(self, reading: Reading) -> str | None:
@@ -911,6 +923,19 @@ class Engine:
                     return regional
         trace.candidates = candidates
         if uncovered:
+            national = None if covered else self._national_rule(reading, uncovered)
+            if national is not None:
+                # A national rule applies there too. Asked of the national rule itself
+                # ("jobbar i Dalarna – vad ska en ST-handledarutbildning ta upp enligt
+                # Socialstyrelsen?") it is the answer; asked of the region ("vilken utbildning
+                # krävs i Uppsala?") the region's own rule is still unknown: a no-match that
+                # gives the national one.
+                trace.detail = f"no sources from {', '.join(uncovered)}; {national.entry_id}"
+                if concepts & set(self._settings.naming_national):
+                    trace.rule = "region → national"
+                    return self._composer.national_applies(uncovered, national, lang)
+                trace.rule = "region"
+                return self._composer.region_not_covered(uncovered, lang, national=national)
             # Named beside a region we do cover ("like Örebro does"), the question is still
             # about the uncovered one: say so, and what the covered region's source says.
             trace.rule, trace.detail = "region", f"no sources from {', '.join(uncovered)}"
@@ -1169,6 +1194,18 @@ class Engine:
                 return self._final(
                     by_name[0].entry, best.score, reading, covered, trace, "tie→name"  # type: ignore[arg-type]
                 )
+        if len(close) > 1:
+            widest = [
+                c for c in close
+                if all(set(o.key) < set(c.key) for o in close if o is not c)
+            ]
+            if len(widest) == 1:
+                # "vad bör en handledarutbildning för ST innehålla?": both rest on the same
+                # words, but one key accounts for everything the other's does and more (the
+                # training, not only supervising ST).
+                return self._final(
+                    widest[0].entry, best.score, reading, covered, trace, "tie→wider key"  # type: ignore[arg-type]
+                )
         if len(close) > 1 and reading.numbers:
             # "vad ger steg 1, steg 2 resp steg 3 ...?": an entry whose own words never
             # mention a number asked about is not among those meant, when another's mention
@@ -1384,6 +1421,27 @@ class Engine:
                 return entry, hit.score
             break
         return None
+
+    def _national_rule(self, reading: Reading, uncovered: Sequence[str]) -> Reply | None:
+        """The answer to a question naming only regions the sources do not cover, when the
+        question decided without them is answered by national guidance alone (Socialstyrelsen's
+        rules apply in every region). None otherwise: a region's guidance is never passed off
+        as another's."""
+        dropped = reading.positions_of(list(uncovered))
+        alone = replace(
+            reading,
+            found={c: p for c, p in reading.found.items() if c not in uncovered},
+            content=tuple(p for p in reading.content if p not in dropped),
+        )
+        reply = self._decide(alone, Trace())
+        entry = self.knowledge.entries.get(reply.entry_id or "")
+        if reply.status is not Status.ANSWER or entry is None or entry.scope != "national":
+            return None
+        national = self.knowledge.scopes.get("national")
+        names = {national.name.sv, national.name.en} if national is not None else set()
+        if not reply.sources or any(source.scope not in names for source in reply.sources):
+            return None  # a region's guidance is part of the answer
+        return reply
 
     def _per_region(self, reading: Reading, regions: set[str], trace: Trace) -> Reply | None:
         """Several covered regions named ("skillnad mellan Stockholm och Örebro för

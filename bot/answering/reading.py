@@ -9,6 +9,7 @@ The reminder parser and the engine read text the same way (`bot.text`, `bot.lang
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -16,7 +17,7 @@ from itertools import pairwise
 from bot.answering.concepts import ConceptMatcher
 from bot.language import FUNCTION_WORDS, detect_language
 from bot.messages import Lang
-from bot.text import normalize
+from bot.text import fold, normalize
 
 ALIAS_PREFIX = "alias--"
 # The concepts found in a question, each with the positions of the words that name it.
@@ -71,14 +72,21 @@ def read(
     filler: frozenset[str],
     names: frozenset[str] = frozenset(),
     ignorable: frozenset[str] | None = None,
+    transparent: frozenset[str] = frozenset(),
 ) -> Reading:
     """Reads `text`: tokens, language, concepts (longest readings), negation, unknown words.
     `names`: concepts that name a thing (a course, an organisation); like entries' aliases, their
     words are left out when telling the language. `ignorable`: `filler | FUNCTION_WORDS`, if
-    the caller has it at hand."""
+    the caller has it at hand. `transparent`: concepts whose words hide no other concept's
+    (regions: "enligt Socialstyrelsen" is an attribution and still names Socialstyrelsen)."""
     lang = detect_language(text)
     tokens, clause_of = _tokens_with_clauses(text)
-    found = longest_readings(matcher.find(tokens, skip=filler))
+    capitals = _in_capitals(text, tokens) if matcher.acronyms else frozenset()
+    found = dict(matcher.find(tokens, skip=filler))
+    for position in capitals:
+        for concept in matcher.acronyms.get(tokens[position], ()):
+            found[concept] = found.get(concept, frozenset()) | {position}
+    found = longest_readings(found, transparent)
     # A name's whole span, its small words too ("för", "och", "i" in "Högskolepedagogik för
     # lärare och handledare i verksamhetsförlagd utbildning").
     named = {
@@ -102,14 +110,15 @@ def read(
         w for w in matcher.unknown(tokens, skip=ignorable)
         if not _lone_letter(w) and w not in NEGATIONS
     )
+    acronyms = frozenset(p for p in capitals if tokens[p] in matcher.acronyms)
     # A number in what is ruled out ("inte introkursen på 1,5 h utan ...") is not asked about.
     numbers = tuple(
         t for i, t in enumerate(tokens) if t.isdigit() and i not in negated_positions
     )
     content = tuple(
         i for i, t in enumerate(tokens)
-        if t not in ignorable and i not in negated_positions and not _lone_letter(t)
-        and t not in NEGATIONS
+        if (t not in ignorable or i in acronyms) and i not in negated_positions
+        and not _lone_letter(t) and t not in NEGATIONS
     )
     return Reading(
         text=text,
@@ -149,11 +158,31 @@ def _told(text: str) -> frozenset[int]:
     return frozenset(told)
 
 
+_TOKEN = re.compile(r"[0-9a-z*]+")
+
+
+def _in_capitals(text: str, tokens: list[str]) -> frozenset[int]:
+    """Positions of the tokens typed in capitals ("AT", "BT") of at least two letters, unless
+    the whole message is in capitals (shouting says nothing of abbreviations)."""
+    original = unicodedata.normalize("NFKC", text)
+    folded = fold(text)
+    if len(original) != len(folded) or original.upper() == original:
+        return frozenset()  # a letter whose lower case is longer: positions do not line up
+    capitals = set()
+    for position, match in enumerate(_TOKEN.finditer(folded)):
+        if position >= len(tokens):
+            break
+        typed = original[match.start():match.end()]
+        if len(typed) >= 2 and typed.isalpha() and typed.isupper():
+            capitals.add(position)
+    return frozenset(capitals)
+
+
 def _lone_letter(token: str) -> bool:
     return len(token) == 1 and not token.isdigit()
 
 
-def longest_readings(found: Found) -> Found:
+def longest_readings(found: Found, transparent: frozenset[str] = frozenset()) -> Found:
     """Drops a concept whose words are part of a longer one's: "ST-kurser" is the ST course
     programme, not ST plus a course; "årliga rapporten" the annual report, not something yearly.
     Compared run by run (a run: words in a row), so that a concept named twice in a question
@@ -166,7 +195,7 @@ def longest_readings(found: Found) -> Found:
     runs_of = dict(others)
     # A run is hidden in a longer run that contains it (runs are words in a row); a longer run
     # is never the same concept's (its runs are apart).
-    spans = {run for _, runs in others for run in runs}
+    spans = {run for c, runs in others if c not in transparent for run in runs}
     hidden_runs = {
         (first, last) for first, last in spans
         if any(s <= first and last <= e and (s, e) != (first, last) for s, e in spans)

@@ -168,6 +168,9 @@ class Concept(Strict):
 
     id: Id
     terms: list[NonEmpty] = Field(min_length=1)
+    # Abbreviations that name the concept only when typed in capitals, because in lower case
+    # they are an ordinary word: "Not ST but AT" names AT; "at the clinic" does not.
+    acronyms: list[NonEmpty] = Field(default_factory=list)
     weight: float = Field(1.0, ge=0.0, le=10.0)
     # A detail (price, date, salary ...) that an entry must list in `answers` to answer it.
     detail: Text | None = None
