@@ -49,3 +49,10 @@ def detect_language(text: str) -> Lang:
 
 # Words that say nothing about what a question is about, in either language.
 FUNCTION_WORDS = _FOLDED_SV | _FOLDED_EN
+
+# The field's own words among them: too common to tell what a question asks, but they rank one
+# region's entries (its ST supervisors' training before its orthopaedics course).
+FIELD_WORDS = FUNCTION_WORDS & frozenset(normalize("""
+kurs kursen kurser handledare handledaren handledning handledningen utbildning utbildningen
+course courses training supervisor supervisors supervision
+"""))

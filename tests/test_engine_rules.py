@@ -686,8 +686,51 @@ def test_a_deliberate_no_match_is_not_widened_with_the_last_subject(engine: Engi
 
 def test_an_acronym_typed_in_capitals_names_its_role(engine: Engine) -> None:
     # "AT" in capitals is the AT doctors' role even in English, where "at" is a preposition.
-    reply, _, text = ask(engine, "Not ST but AT – what training for supervisors?")
+    reply, _, _ = ask(engine, "Not ST but AT – what training for supervisors?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-at-supervisor")
     # ... and the preposition in lower case names nothing.
     reply, _, _ = ask(engine, "I work at a clinic – what training for supervisors?")
     assert reply.entry_id != "role-at-supervisor"
+
+
+def test_a_national_rule_asked_of_an_uncovered_region_is_answered(engine: Engine) -> None:
+    # Socialstyrelsen's rules apply in every region: asked of them by name, they are the answer.
+    reply, rule, text = ask(
+        engine, "jobbar i dalarna - vilka omraden ska en ST-handledarutbildning ta upp enligt socialstyrelsen?"
+    )
+    assert (reply.status, rule) == (Status.ANSWER, "region → national")
+    assert "Region Dalarna" in text and "Etik och kommunikation" in text
+    # ... asked of the region itself, its own rule is still unknown: a no-match that still
+    # gives the national rule, and never another region's guidance.
+    reply, rule, text = ask(engine, "What supervisor training is required for ST supervisors in Region Uppsala?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "region")
+    assert "Region Uppsala" in text and "must have supervisor training" in text
+    assert all("Stockholm" not in s.scope for s in reply.sources)
+
+
+def test_a_tie_goes_to_the_key_that_accounts_for_more(engine: Engine) -> None:
+    # Both rest on "handledarutbildning för ST"; only one also accounts for the training.
+    reply, rule, text = ask(engine, "vad bör en handledarutbildning för ST innehålla?")
+    assert (reply.status, rule, reply.entry_id) == (
+        Status.ANSWER, "tie→wider key", "national-five-competence-areas"
+    )
+    assert "Metoder för kompetensbedömning" in text
+
+
+def test_a_regions_entry_is_ranked_by_the_fields_words_too(engine: Engine) -> None:
+    # "supervisor training" tells Örebro's ST supervisors' course from its orthopaedics course.
+    reply, _, text = ask(engine, "Who gives the ST supervisor training in Region Örebro län?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-orebro-st-handledarutbildning")
+    assert "Örebro universitet" in text
+
+
+def test_an_online_version_asked_of_a_course_without_a_form_is_not_answered(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "Finns det en e-learning-version av AT-handledarkursen i Stockholm?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    assert "webbkurs" in text
+
+
+def test_besides_rules_out_what_it_names(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Besides Skåne, which regions do you have info on?")
+    assert reply.status is Status.ANSWER
+    assert "Stockholm" in text and "Örebro" in text

@@ -37,7 +37,7 @@ from bot.answering.reading import ALIAS_PREFIX, NEGATIONS, Found, Reading, read
 from bot.answering.retrieval import Hit, Retriever, document_text, stem
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.schema import Clarification, Concept, Course, Role
-from bot.language import FUNCTION_WORDS
+from bot.language import FIELD_WORDS, FUNCTION_WORDS
 from bot.messages import Lang, Option, Reply, Status
 from bot.text import fold, normalize
 
@@ -485,7 +485,9 @@ class Engine:
             len({self._answers.get(self._entries[i].id) for i in members}) == 1
             for members in self._groups
         ]
-        self._retriever = Retriever(knowledge.answerables(), ignore=self._ignorable)
+        self._retriever = Retriever(
+            knowledge.answerables(), ignore=self._ignorable, rank_only=FIELD_WORDS
+        )
         # Each entry's own words (for "how many X"), and the numbers it, its related entries
         # and its courses mention (for "steg 3"): computed once, not per question.
         self._words: dict[str, tuple[str, ...]] = {
@@ -1409,17 +1411,25 @@ class Engine:
         names aside); None otherwise."""
         region_words = {p for c, ps in reading.found.items() if c in self._regions for p in ps}
         words = [reading.tokens[p] for p in reading.content if p not in region_words]
-        hits = self._search(words, top=20)
-        for hit in hits:
-            entry = self.knowledge.entries[hit.entry_id]
-            if entry.scope not in regions or (
-                whole_subject and not self._speaks_of_subject(entry, reading)
-            ):
-                continue
-            grounded = [w for w in words if self._retriever.grounded(entry.id, w)]
-            if words and len(grounded) / len(words) >= self._settings.regional_coverage:
-                return entry, hit.score
-            break
+        field = [
+            t for i, t in enumerate(reading.tokens)
+            if t in FIELD_WORDS and i not in reading.negated_positions
+        ]
+        hits = self._search(words + field, top=20)
+        # What is asked (how often, how long): the region's entry that states it first, else
+        # its first entry (whose reply then says the detail is not given).
+        asked = sorted((set(reading.found) & self._details) - set(reading.negated))
+        for must_state in ([True, False] if asked else [False]):
+            for hit in hits:
+                entry = self.knowledge.entries[hit.entry_id]
+                if entry.scope not in regions or (
+                    whole_subject and not self._speaks_of_subject(entry, reading)
+                ) or (must_state and not self._states(entry, asked)):
+                    continue
+                grounded = [w for w in words if self._retriever.grounded(entry.id, w)]
+                if words and len(grounded) / len(words) >= self._settings.regional_coverage:
+                    return entry, hit.score
+                break
         return None
 
     def _national_rule(self, reading: Reading, uncovered: Sequence[str]) -> Reply | None:

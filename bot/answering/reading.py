@@ -28,7 +28,7 @@ Found = Mapping[str, frozenset[int]]
 # clause, so that "räcker det inte med webbkursen?" keeps its words.
 NEGATIONS = frozenset({
     "inte", "ej", "icke", "not", "utom", "forutom", "except", "excluding", "skip", "bortsett",
-    "exklusive", "exkl",
+    "exklusive", "exkl", "besides", "apart", "aside",
 })
 CONTRASTS = frozenset({"utan", "but", "instead", "rather"})
 _CLAUSE = re.compile(r"[,;.!?:()\u2013\u2014]|\s-\s")
@@ -82,11 +82,11 @@ def read(
     lang = detect_language(text)
     tokens, clause_of = _tokens_with_clauses(text)
     capitals = _in_capitals(text, tokens) if matcher.acronyms else frozenset()
-    found = dict(matcher.find(tokens, skip=filler))
+    every = dict(matcher.find(tokens, skip=filler))
     for position in capitals:
         for concept in matcher.acronyms.get(tokens[position], ()):
-            found[concept] = found.get(concept, frozenset()) | {position}
-    found = longest_readings(found, transparent)
+            every[concept] = every.get(concept, frozenset()) | {position}
+    found = longest_readings(every, transparent)
     # A name's whole span, its small words too ("för", "och", "i" in "Högskolepedagogik för
     # lärare och handledare i verksamhetsförlagd utbildning").
     named = {

@@ -79,29 +79,54 @@ class Hit:
 class Retriever:
     """BM25 over the entries; `search` ranks them for a question's tokens."""
 
-    def __init__(self, entries: Iterable[Entry], *, ignore: frozenset[str]) -> None:
+    def __init__(
+        self, entries: Iterable[Entry], *, ignore: frozenset[str],
+        rank_only: frozenset[str] = frozenset(),
+    ) -> None:
+        """`ignore`: words neither indexed nor searched. `rank_only`: words among them that
+        rank entries when searched for but ground nothing (`grounded`, `known`): the field's
+        own words ("handledning" would otherwise ground every compound of it)."""
         self._ids: list[str] = []
         corpus: list[list[str]] = []
         self._vocab: list[frozenset[str]] = []
+        ranked = ignore - rank_only
+        self._rank_only = rank_only
         for entry in entries:
-            words = [stem(t) for t in normalize(document_text(entry)) if t not in ignore]
+            tokens = normalize(document_text(entry))
+            # A rank-only word is its own term: "handledare" does not make "handledarens",
+            # which shares its stem, any more common.
+            words = [_ranked(t) if t in rank_only else stem(t) for t in tokens if t not in ranked]
+            words += self._heads(tokens)
             self._ids.append(entry.id)
             corpus.append(words or ["-"])
-            self._vocab.append(frozenset(words))
+            self._vocab.append(frozenset(stem(t) for t in tokens if t not in ignore))
         self._index_of = {entry_id: i for i, entry_id in enumerate(self._ids)}
-        self._ignore = ignore
+        self._ignore = ranked
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
         self._known = frozenset().union(*self._vocab) if self._vocab else frozenset()
+        self._ranked = self._known | {_ranked(t) for t in rank_only}
 
     def search(self, tokens: Sequence[str], *, top: int = 5) -> list[Hit]:
-        words = [stem(t) for t in tokens if t not in self._ignore and not t.isdigit()]
-        words = [w for w in words if w in self._known]
+        words = [
+            _ranked(t) if t in self._rank_only else stem(t)
+            for t in tokens if t not in self._ignore and not t.isdigit()
+        ]
+        words += self._heads(tokens)
+        words = [w for w in words if w in self._ranked]
         if not words or not self._ids:
             return []
         scores = self._bm25.get_scores(words)
         best = _best(scores, top)
         return [Hit(self._ids[i], s) for i, s in zip(best, scores[best].tolist(), strict=True)]
+
+    def _heads(self, tokens: Sequence[str]) -> list[str]:
+        """The rank-only words that end compounds among `tokens`: a "handledarutbildning" is
+        an "utbildning" too."""
+        return [
+            _ranked(word) for token in tokens for word in self._rank_only
+            if len(word) >= 5 and len(token) > len(word) and token.endswith(word)
+        ]
 
     def grounded(self, entry_id: str, token: str, *, whole: bool = False) -> bool:
         """Whether the entry's own words include `token` (by stem, or as a compound part).
@@ -121,6 +146,11 @@ class Retriever:
     def known(self, token: str) -> bool:
         """Whether any entry uses this word."""
         return stem(token) in self._known or _definite(token) in self._known
+
+
+def _ranked(token: str) -> str:
+    """The index term of a rank-only word: marked apart from the stems of content words."""
+    return "=" + stem(token)
 
 
 def _definite(token: str) -> str:
