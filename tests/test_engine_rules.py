@@ -734,3 +734,20 @@ def test_besides_rules_out_what_it_names(engine: Engine) -> None:
     reply, _, text = ask(engine, "Besides Skåne, which regions do you have info on?")
     assert reply.status is Status.ANSWER
     assert "Stockholm" in text and "Örebro" in text
+
+
+def test_something_for_it_with_nothing_said_before_is_asked_back(engine: Engine) -> None:
+    # A template for what? Several entries speak of templates.
+    reply, rule, text = ask(engine, "is there a template for it?")
+    assert (reply.status, rule) == (Status.CLARIFY, "clarify")
+    assert "Örebro" in text and "Skåne" in text
+    # ... while a template named for something is answered.
+    reply, _, _ = ask(engine, "is there a template for sitting in (medsittning) in Örebro?")
+    assert reply.status is Status.ANSWER
+
+
+def test_a_count_asked_of_the_one_entry_keyed_on_it_is_answered(engine: Engine) -> None:
+    # "How many times during ST?" names only the count's span; one entry is keyed on it.
+    reply, _, text = ask(engine, "hur manga ganger ska det goras under ST?")
+    assert reply.status is Status.ANSWER
+    assert "tre gånger" in text and "två gånger" in text

@@ -200,6 +200,7 @@ _ANAPHORA = frozenset(
 # The pointers that alone make a message refer back ("måste jag gå den?"); not "det", which
 # Swedish uses for anything ("finns det ...", "vad blir det ...").
 _POINTERS = frozenset({"den", "dem", "denna", "dessa", "it", "them", "kursen", "utbildningen"})
+_POINTER_PREPOSITIONS = frozenset({"for", "till", "om", "about", "of", "to", "pa", "on"})
 _ORDINALS = {
     "forsta": 1, "first": 1, "ettan": 1, "andra": 2, "second": 2, "tvaan": 2, "tredje": 3,
     "third": 3, "trean": 3, "fjarde": 4, "fourth": 4, "femte": 5, "fifth": 5,
@@ -578,6 +579,14 @@ class Engine:
                 trace.reading, trace.rule = reading, "clarify"
                 trace.detail = f"{why}; {len(pointed)} entries keyed on it state it"
                 return self._composer.choose_between(pointed, reading.lang, 0.0), trace
+        if not context and self._for_it(reading):
+            # "is there a template for it?" with nothing said before: a template for what? The
+            # entries keyed on what it names, when several are.
+            keyed = self._keyed_on_all_named(reading)
+            if 2 <= len(keyed) <= self._settings.max_options:
+                trace.reading, trace.rule = reading, "clarify"
+                trace.detail = f"'for it' points back to nothing said before; {len(keyed)} entries keyed on it"
+                return self._composer.choose_between(keyed, reading.lang, 0.0), trace
         followed = self._follow_up(reading, context, trace)
         if followed is not None:
             # The words added from the last answer do not change the user's language.
@@ -752,6 +761,34 @@ class Engine:
             and not self._named_entry(reading)
         )
 
+    @staticmethod
+    def _for_it(reading: Reading) -> bool:
+        """A short message whose last words are "for/för/till/om + it/den/det" ("is there a
+        template for it?"): what it names is qualified by something never said."""
+        tokens = reading.tokens
+        return (
+            len(reading.content) <= 3 and len(tokens) >= 2
+            and tokens[-1] in _POINTERS | {"det"} and tokens[-2] in _POINTER_PREPOSITIONS
+        )
+
+    def _keyed_on_all_named(self, reading: Reading) -> list[Entry]:
+        """The entries with a match key holding every concept the message names (facets,
+        regions and question words aside), in knowledge-base order."""
+        named = {
+            c for c in reading.found
+            if c not in self._details and c not in self._regions and c not in self._question_words
+        }
+        if not named:
+            return []
+        rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
+        keyed: list[Entry] = []
+        for index in self._keyed_on.get(rarest, ()):
+            entry = self._entries[index]
+            assert not isinstance(entry, Clarification)  # `_keyed_on` holds entries only
+            if any(named <= set(key) for key in self._keys[index]):
+                keyed.append(entry)
+        return keyed
+
     def _pointed_to(self, reading: Reading, asked: Sequence[str]) -> list[Entry]:
         """The entries a message pointing back to nothing could mean: those with a match key
         holding every concept it names (facets, regions and question words aside) that state
@@ -781,7 +818,7 @@ class Engine:
         if (
             len(reading.content) > self._settings.underspecified_words or reading.negated
             or any(len(w) >= 4 and not self._retriever.known(w) for w in reading.unknown)
-            or any(c in self._regions or c in self._levels or c == COUNT for c in reading.found)
+            or any(c in self._regions or c in self._levels for c in reading.found)
         ):
             # A region named is specific enough; a doctor's level ("hur lång är BT?") names a
             # training of its own the sources do not describe; a count asks for a number.
