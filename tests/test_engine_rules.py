@@ -751,3 +751,18 @@ def test_a_count_asked_of_the_one_entry_keyed_on_it_is_answered(engine: Engine) 
     reply, _, text = ask(engine, "hur manga ganger ska det goras under ST?")
     assert reply.status is Status.ANSWER
     assert "tre gånger" in text and "två gånger" in text
+
+
+def test_a_decimal_point_does_not_end_a_clause(engine: Engine) -> None:
+    # "Apart from the 1.5 h intro" is one clause: the intro course is what is ruled out.
+    reply, _, text = ask(engine, "Apart from the 1.5 h intro, what other web-based course is there?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-skolverket")
+    assert "Skolverket" in text
+
+
+def test_a_clarification_none_of_whose_options_speaks_of_the_question_is_not_offered(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "Can a psychologist supervise PTP psychologists, and what training do they need?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "weak")
+    # ... while a question its options do speak of is still asked back.
+    reply, _, _ = ask(engine, "vilken handledarutbildning ska jag gå?")
+    assert reply.status is Status.CLARIFY

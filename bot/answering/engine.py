@@ -1192,6 +1192,17 @@ class Engine:
             preferred = self._retrieval_choice(reading, clarification.options, trace)
             if preferred is not None:
                 return self._final(preferred, best.score, reading, covered, trace, "clarify→retrieval")
+            foreign = [
+                w for w in reading.unknown
+                if len(w) >= 4 and not any(
+                    self._retriever.grounded(o, w) for o in clarification.options
+                )
+            ]
+            if len(foreign) >= 2:
+                # "Can a psychologist supervise PTP psychologists?": none of the options speaks
+                # of what the question is about; offering them would answer something else.
+                trace.rule, trace.detail = "weak", f"no option speaks of {', '.join(foreign)}"
+                return self._composer.no_match(lang)
             trace.rule = "clarify"
             return self._composer.clarification(clarification, lang, best.score)
         close = [

@@ -28,10 +28,11 @@ Found = Mapping[str, frozenset[int]]
 # clause, so that "räcker det inte med webbkursen?" keeps its words.
 NEGATIONS = frozenset({
     "inte", "ej", "icke", "not", "utom", "forutom", "except", "excluding", "skip", "bortsett",
-    "exklusive", "exkl", "besides", "apart", "aside",
+    "exklusive", "exkl", "besides", "apart", "aside", "utover",
 })
 CONTRASTS = frozenset({"utan", "but", "instead", "rather"})
-_CLAUSE = re.compile(r"[,;.!?:()\u2013\u2014]|\s-\s")
+# A point or comma between digits is a decimal ("1.5 h", "7,5 hp"), not a clause's end.
+_CLAUSE = re.compile(r"(?<!\d)[,.]|[,.](?!\d)|[;!?:()\u2013\u2014]|\s-\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +233,12 @@ def _tokens_with_clauses(text: str) -> tuple[list[str], list[int]]:
     return tokens, clause_of
 
 
-def _negated(tokens: list[str], clause_of: list[int]) -> frozenset[int]:
+def _negated(
+    tokens: list[str], clause_of: list[int], words: frozenset[str] = NEGATIONS
+) -> frozenset[int]:
     negated: set[int] = set()
     for position, token in enumerate(tokens):
-        if token not in NEGATIONS:
+        if token not in words:
             continue
         clause = clause_of[position]
         span = []
