@@ -766,3 +766,19 @@ def test_a_clarification_none_of_whose_options_speaks_of_the_question_is_not_off
     # ... while a question its options do speak of is still asked back.
     reply, _, _ = ask(engine, "vilken handledarutbildning ska jag gå?")
     assert reply.status is Status.CLARIFY
+
+
+def test_a_facet_alone_is_asked_back_about(engine: Engine) -> None:
+    # "Hur ofta?" alone: the sources say how often of several things.
+    for question in ("hur ofta?", "How often should we do it?"):
+        reply, rule, _ = ask(engine, question)
+        assert (reply.status, rule) == (Status.CLARIFY, "clarify"), question
+        assert len(reply.options) >= 3
+
+
+def test_a_subject_the_generic_fit_never_speaks_of_is_not_answered(engine: Engine) -> None:
+    # Only "how often" and "meet" fit Örebro's page on ST supervision; AT it never speaks of.
+    reply, _, _ = ask(engine, "hur ofta ska jag träffa min AT-läkare?")
+    assert reply.status is Status.NO_MATCH
+    reply, _, text = ask(engine, "hur ofta ska jag träffa min ST-läkare i Örebro?")
+    assert reply.status is Status.ANSWER and "vecka" in text

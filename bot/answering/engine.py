@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
-from bot.answering.compose import ASKED, Composer
+from bot.answering.compose import ASKED, Composer, entry_title
 from bot.answering.concepts import ConceptMatcher, FuzzySettings
 from bot.answering.reading import ALIAS_PREFIX, NEGATIONS, Found, Reading, read
 from bot.answering.retrieval import Hit, Retriever, document_text, stem
@@ -477,6 +477,7 @@ class Engine:
             or _VERB_FORM.search(fold(f"{e.text.sv} {e.text.en}"))
         )
         self._counted_nouns: dict[str, tuple[tuple[str, bool], ...]] = {}
+        self._spoken: dict[str, frozenset[str]] = {}
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
@@ -1101,6 +1102,11 @@ class Engine:
             if other is not None:
                 # "Not the orthopaedic medicine course, the other one in April – when is it?"
                 return self._final(other, 0.0, reading, covered, trace, "answer (the other one)")
+            broad = self._broad_question(reading)
+            if broad is not None:
+                # "Hur ofta?" alone: the sources say it of several things; which is meant?
+                trace.rule, trace.detail = "clarify", f"only a facet: {broad.id}"
+                return self._composer.clarification(broad, lang, 0.0)
             trace.rule, trace.detail = "facet", f"nothing is about this; asked {', '.join(asked)}"
             return self._composer.unsupported_detail(set(asked), None, lang)
         if not candidates:
@@ -2075,6 +2081,16 @@ class Engine:
     def _related(self, entry: Entry) -> list[Entry]:
         return [self.knowledge.entries[r] for r in entry.related if r in self.knowledge.entries]
 
+    def _text_concepts(self, entry: Entry) -> frozenset[str]:
+        """The concepts an entry's own title and text name (in either language), worked out
+        once per entry when first asked."""
+        found = self._spoken.get(entry.id)
+        if found is None:
+            title = entry_title(entry)
+            words = normalize(f"{title.sv} {title.en} {entry.text.sv} {entry.text.en}")
+            found = self._spoken[entry.id] = frozenset(self._concepts.find(words, skip=self._filler))
+        return found
+
     def _lone_guess(self, best: Candidate, reading: Reading) -> bool:
         """One concept and words we do not know: the question is likely about something else
         ("vilka läkemedel får en ST-läkare skriva ut" is not about ST supervision). A concept
@@ -2084,6 +2100,21 @@ class Engine:
             and not c.startswith(ALIAS_PREFIX)  # named by its own name: specific
             for c in best.key
         )
+        if not isinstance(best.entry, Clarification) and all(
+            self._weights.get(c, 0) <= self._settings.generic_weight or c in self._details
+            for c in best.key
+        ):
+            keyed = {c for key in best.entry.match for c in key}
+            spoken = self._text_concepts(best.entry)
+            if any(
+                c not in keyed and c not in spoken for c in reading.found
+                if self._weights.get(c, 0) >= self._settings.subject_weight
+                and c not in self._details and c not in self._regions
+                and not c.startswith(ALIAS_PREFIX)
+            ):
+                # "hur ofta ska jag träffa min AT-läkare?": only a facet and general words fit
+                # Örebro's ST page; AT, what the question is about, it never speaks of.
+                return True
         if generic and any(
             not self._retriever.grounded(best.entry.id, w) for w in reading.unknown if len(w) >= 4
         ):
