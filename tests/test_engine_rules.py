@@ -782,3 +782,10 @@ def test_a_subject_the_generic_fit_never_speaks_of_is_not_answered(engine: Engin
     assert reply.status is Status.NO_MATCH
     reply, _, text = ask(engine, "hur ofta ska jag träffa min ST-läkare i Örebro?")
     assert reply.status is Status.ANSWER and "vecka" in text
+
+
+def test_a_facet_with_only_a_light_concept_asks_which_entry(engine: Engine) -> None:
+    # "kursdatum?": only the courses that give dates are meant.
+    reply, rule, text = ask(engine, "kursdatum?")
+    assert (reply.status, rule) == (Status.CLARIFY, "clarify")
+    assert "B-delmålsveckan" in text

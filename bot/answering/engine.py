@@ -832,6 +832,13 @@ class Engine:
         }
         if not named and not asked:
             return []
+        if not named:
+            # "kursdatum?": only a light concept beside the facet; it still narrows the entries.
+            named = {
+                c for c in reading.found
+                if c not in self._details and c not in self._regions
+                and c not in self._question_words and not c.startswith(ALIAS_PREFIX)
+            }
         if named:
             rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
             indexes: Sequence[int] = self._keyed_on.get(rarest, ())
