@@ -789,3 +789,15 @@ def test_a_facet_with_only_a_light_concept_asks_which_entry(engine: Engine) -> N
     reply, rule, text = ask(engine, "kursdatum?")
     assert (reply.status, rule) == (Status.CLARIFY, "clarify")
     assert "B-delmålsveckan" in text
+
+
+def test_the_other_course_of_a_group_is_the_one_not_ruled_out(engine: Engine) -> None:
+    # University students' supervisors' courses are Stepping stones and the 7.5 hp course.
+    reply, rule, text = ask(engine, "inte stepping stones utan den längre högskolekursen – hur söker jag?")
+    assert (reply.status, rule, reply.entry_id) == (
+        Status.ANSWER, "answer (the other course)", "course-hogskolepedagogik"
+    )
+    assert "antagning.se" in text
+    reply, _, text = ask(engine, "inte skolverkets kurs, utan den andra för gymnasie/vux – hur lång?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-vo-college")
+    assert "5 dagar" in text

@@ -1022,6 +1022,14 @@ class Engine:
                 asked.remove(COUNT)
                 listed = {id(c) for c in counted}
                 candidates = counted + [c for c in candidates if id(c) not in listed]
+        if reading.negated and asked and candidates and not reading.from_context:
+            others = self._other_courses(reading, candidates, asked)
+            if len(others) == 1:
+                # "Inte Stepping stones utan den längre högskolekursen – hur söker jag?"
+                return self._final(others[0], 0.0, reading, covered, trace, "answer (the other course)")
+            if 2 <= len(others) <= self._settings.max_options:
+                trace.rule, trace.detail = "clarify", "the other courses: " + ", ".join(c.id for c in others)
+                return self._composer.choose_between(others, lang, 0.0)
         if (
             asked and candidates and not reading.from_context
             and not (concepts & set(self._settings.course_words))
@@ -1390,6 +1398,56 @@ class Engine:
             trace.rule, trace.detail = "facet", f"{entry.id} does not state {', '.join(unstated)}"
             return self._composer.unsupported_detail(set(unstated), entry, reading.lang)
         return self._final(entry, score, reading, regions, trace, "retrieval→region")
+
+    def _other_courses(
+        self, reading: Reading, candidates: Sequence[Candidate], asked: Sequence[str]
+    ) -> list[Entry]:
+        """"Inte Skolverkets kurs, utan den andra för gymnasie/vux – hur lång?": a course ruled
+        out and a course's facet asked of a group a role candidate is keyed on. The courses of
+        the roles keyed on that group (same region), less those the ruled-out words name, that
+        state what is asked; empty when no course is ruled out."""
+        ruled_out = set(reading.negated)
+        if not any(
+            ALIAS_PREFIX + course.id in ruled_out
+            or any(set(key) <= ruled_out for key in course.match)
+            for course in self.knowledge.courses.values()
+        ):
+            return []
+        subjects = {
+            k for c in candidates if isinstance(c.entry, Role) for k in c.key
+            if self._weights.get(k, 0) >= self._settings.subject_weight
+        }
+        scopes = {c.entry.scope for c in candidates if isinstance(c.entry, Role)}
+        if not subjects:
+            return []
+        spoken = {
+            reading.tokens[p]
+            for c, positions in reading.ruled_out
+            if self._weights.get(c, 0) > self._settings.generic_weight
+            for p in positions
+        }
+        # What names the ruled-out course ("Skolverkets", "webb"), not the word "kurs".
+        specific = ruled_out - set(self._settings.course_words)
+        others: list[Entry] = []
+        for role in self.knowledge.roles.values():
+            if role.scope not in scopes or not any(set(key) & subjects for key in role.match):
+                continue
+            for course in self.knowledge.courses_of(role):
+                keyed = {k for key in course.match for k in key}
+                if (
+                    course in others or ALIAS_PREFIX + course.id in ruled_out
+                    or keyed & specific
+                    or any(self._retriever.grounded(course.id, w) for w in spoken)
+                    or not self._states(course, asked)
+                ):
+                    continue
+                others.append(course)
+        # "... the longer web course for ...": those keyed on what the question still names.
+        named = set(reading.found) - set(self._settings.course_words) - subjects - self._details
+        keyed_on_named = [
+            c for c in others if named & {k for key in c.match for k in key}
+        ]
+        return keyed_on_named or others
 
     def _the_other_one(self, reading: Reading, asked: Sequence[str]) -> Entry | None:
         """"Inte ortopedkursen, den andra i april – när är den?": with something ruled out and
