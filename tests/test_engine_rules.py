@@ -801,3 +801,10 @@ def test_the_other_course_of_a_group_is_the_one_not_ruled_out(engine: Engine) ->
     reply, _, text = ask(engine, "inte skolverkets kurs, utan den andra för gymnasie/vux – hur lång?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-vo-college")
     assert "5 dagar" in text
+
+
+def test_the_article_named_as_the_source_is_no_subject(engine: Engine) -> None:
+    # "the article on the support" names where it is said, not articles as a supervision topic.
+    reply, _, text = ask(engine, "When did the new ST including BT start, according to the article on the support?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "national-new-st-with-bt")
+    assert "July 2021" in text
