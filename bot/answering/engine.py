@@ -200,6 +200,8 @@ _ANAPHORA = frozenset(
 # The pointers that alone make a message refer back ("måste jag gå den?"); not "det", which
 # Swedish uses for anything ("finns det ...", "vad blir det ...").
 _POINTERS = frozenset({"den", "dem", "denna", "dessa", "it", "them", "kursen", "utbildningen"})
+_LABELS = frozenset({"steg", "step", "steps", "del", "part", "kapitel", "chapter", "nr", "nummer"})
+_LIST_JOINS = frozenset({"och", "and", "eller", "or", "resp", "respektive", "till", "to"})
 _POINTER_PREPOSITIONS = frozenset({"for", "till", "om", "about", "of", "to", "pa", "on"})
 _ORDINALS = {
     "forsta": 1, "first": 1, "ettan": 1, "andra": 2, "second": 2, "tvaan": 2, "tredje": 3,
@@ -2030,10 +2032,20 @@ class Engine:
             words = self._words.get(entry_id, ())
             # Whether a number word counted it: only then does it count a compound's last
             # part ("fem kompetensområden" are five "områden"; "360-gradersbedömning" is no count).
-            counted = tuple(
-                (stem(b), a in _NUMBER_WORDS)
-                for a, b in pairwise(words) if a.isdigit() or a in _NUMBER_WORDS
-            )
+            # A number after a label ("steg 2", "steg 1 och 2", "del 1") names which one; it
+            # counts nothing.
+            pairs: list[tuple[str, bool]] = []
+            labelled = False
+            for index, (a, b) in enumerate(pairwise(words)):
+                if not (a.isdigit() or a in _NUMBER_WORDS):
+                    if a not in _LIST_JOINS:
+                        labelled = False
+                    continue
+                before = words[index - 1] if index else ""
+                labelled = before in _LABELS or (labelled and before in _LIST_JOINS)
+                if not labelled:
+                    pairs.append((stem(b), a in _NUMBER_WORDS))
+            counted = tuple(pairs)
             self._counted_nouns[entry_id] = counted
         return counted
 
