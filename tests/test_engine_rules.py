@@ -808,3 +808,12 @@ def test_the_article_named_as_the_source_is_no_subject(engine: Engine) -> None:
     reply, _, text = ask(engine, "When did the new ST including BT start, according to the article on the support?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "national-new-st-with-bt")
     assert "July 2021" in text
+
+
+def test_an_entry_holding_the_questions_unknown_words_and_its_subject_answers(engine: Engine) -> None:
+    # Only "delar" and "stödet" fit a key (the five areas); "komplettera", "befintlig" and
+    # "vissa" are the support entry's own words, beside "delar" and "stödet".
+    reply, rule, _ = ask(engine, "kan vi komplettera var befintliga handledarkurs med bara vissa delar av stodet?")
+    assert (reply.status, rule, reply.entry_id) == (
+        Status.ANSWER, "answer→own words", "national-socialstyrelsen-support"
+    )

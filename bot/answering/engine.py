@@ -1338,6 +1338,16 @@ class Engine:
                 continue
             if any(self._retriever.grounded(c.entry.id, w) for w in words):
                 return c
+        if len(words) >= 2:
+            # No candidate uses them: an entry whose own words hold every one of them and
+            # every word the best one was chosen by ("komplettera en befintlig kurs med vissa
+            # delar av stödet").
+            chosen = [reading.tokens[p] for p in sorted(best.evidence)]
+            for hit in self._search([reading.tokens[p] for p in reading.content], top=3):
+                if hit.entry_id == best.entry.id:
+                    continue
+                if all(self._retriever.grounded(hit.entry_id, w) for w in [*words, *chosen]):
+                    return Candidate(entry=self.knowledge.entries[hit.entry_id], score=best.score)
         return None
 
     def _final(
