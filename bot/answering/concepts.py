@@ -97,10 +97,15 @@ class ConceptMatcher:
         return found
 
     def find(
-        self, tokens: list[str], *, skip: frozenset[str] = frozenset()
+        self, tokens: list[str], *, skip: frozenset[str] = frozenset(), exact: bool = False
     ) -> dict[str, frozenset[int]]:
-        """The concepts whose terms occur in `tokens`, each with the token positions it covers."""
-        words = [self.words_of(token, token in skip) for token in tokens]
+        """The concepts whose terms occur in `tokens`, each with the token positions it covers.
+        `exact`: words and stems only, no compound parts or typos (for text the knowledge base
+        itself writes: cheaper, and nothing in it is mistyped)."""
+        if exact:
+            words = [self._exact_words_of(token) for token in tokens]
+        else:
+            words = [self.words_of(token, token in skip) for token in tokens]
         found: dict[str, set[int]] = defaultdict(set)
         for position, matched in enumerate(words):
             for word in matched:
@@ -119,6 +124,15 @@ class ConceptMatcher:
         return [
             t for t in tokens if t not in skip and not t.isdigit() and not self.words_of(t, False)
         ]
+
+    def _exact_words_of(self, token: str) -> frozenset[str]:
+        matched = {token} if token in self._exact else set()
+        for length in self._stem_lengths:
+            if length > len(token):
+                break
+            if token[:length] in self._stems:
+                matched.add(token[:length] + "*")
+        return frozenset(matched)
 
     def _words_of(self, token: str, is_filler: bool) -> frozenset[str]:
         matched: set[str] = set()

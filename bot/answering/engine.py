@@ -25,6 +25,7 @@ decided):
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -480,6 +481,16 @@ class Engine:
         )
         self._counted_nouns: dict[str, tuple[tuple[str, bool], ...]] = {}
         self._spoken: dict[str, frozenset[str]] = {}
+        # Every course's match keys (for "is a course ruled out?") and the roles keyed on each
+        # concept (for "the other course of this group"), worked out once.
+        self._course_keys = frozenset(
+            frozenset(key) for course in knowledge.courses.values() for key in course.match
+        )
+        self._role_order = {role_id: i for i, role_id in enumerate(knowledge.roles)}
+        self._roles_keyed_on: dict[str, list[Role]] = defaultdict(list)
+        for role in knowledge.roles.values():
+            for concept in {c for key in role.match for c in key}:
+                self._roles_keyed_on[concept].append(role)
         self._answers: dict[str, frozenset[str]] = {
             e.id: self._facets_of(e) for e in knowledge.answerables()
         }
@@ -1419,11 +1430,8 @@ class Engine:
         the roles keyed on that group (same region), less those the ruled-out words name, that
         state what is asked; empty when no course is ruled out."""
         ruled_out = set(reading.negated)
-        if not any(
-            ALIAS_PREFIX + course.id in ruled_out
-            or any(set(key) <= ruled_out for key in course.match)
-            for course in self.knowledge.courses.values()
-        ):
+        if not any(c.startswith(ALIAS_PREFIX) and c[len(ALIAS_PREFIX):] in self.knowledge.courses
+                   for c in ruled_out) and not any(key <= ruled_out for key in self._course_keys):
             return []
         subjects = {
             k for c in candidates if isinstance(c.entry, Role) for k in c.key
@@ -1441,8 +1449,9 @@ class Engine:
         # What names the ruled-out course ("Skolverkets", "webb"), not the word "kurs".
         specific = ruled_out - set(self._settings.course_words)
         others: list[Entry] = []
-        for role in self.knowledge.roles.values():
-            if role.scope not in scopes or not any(set(key) & subjects for key in role.match):
+        roles = {r.id: r for c in subjects for r in self._roles_keyed_on.get(c, ())}
+        for role in sorted(roles.values(), key=lambda r: self._role_order[r.id]):
+            if role.scope not in scopes:
                 continue
             for course in self.knowledge.courses_of(role):
                 keyed = {k for key in course.match for k in key}
@@ -2175,7 +2184,7 @@ class Engine:
         if found is None:
             title = entry_title(entry)
             words = normalize(f"{title.sv} {title.en} {entry.text.sv} {entry.text.en}")
-            found = self._spoken[entry.id] = frozenset(self._concepts.find(words, skip=self._filler))
+            found = self._spoken[entry.id] = frozenset(self._concepts.find(words, exact=True))
         return found
 
     def _lone_guess(self, best: Candidate, reading: Reading) -> bool:
