@@ -817,3 +817,18 @@ def test_an_entry_holding_the_questions_unknown_words_and_its_subject_answers(en
     assert (reply.status, rule, reply.entry_id) == (
         Status.ANSWER, "answer→own words", "national-socialstyrelsen-support"
     )
+
+
+def test_who_may_supervise_a_group_no_source_says_is_not_answered(engine: Engine) -> None:
+    # The sources recommend courses for supervisors of students; who may supervise nursing or
+    # dental students, or an AKA, they never say.
+    for question in (
+        "Who is allowed to supervise nursing students on their clinical placement?",
+        "vem får handleda tandläkarstudenter?",
+        "vem far handleda en AKA?",
+    ):
+        reply, rule, _ = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "supervision"), question
+    # ... while groups whose supervisors a source names are answered.
+    assert ask(engine, "vem får handleda AT-läkare?")[0].status is Status.ANSWER
+    assert ask(engine, "vem får handleda YH-studerande?")[0].status is Status.ANSWER

@@ -72,8 +72,6 @@ KNOWN_ANSWERED = {
         "har region stockholm en verktygslåda med ämnen för ST-handledningsmöten som skåne har?",
     },
     "blind set 22": {"What exactly is covered during B-delmålsveckan, like the schedule?"},
-    "blind set 23": {"vem far handleda en AKA?"},
-    "blind set 34": {"vem får handleda tandläkarstudenter?"},
     "blind set 38": {"får en underläkare utan legitimation handleda sjuksköterskestudenter?"},
     "blind set 39": {"får en AT-läkare handleda en annan AT-läkare?"},
 }

@@ -24,6 +24,7 @@ decided):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -1150,6 +1151,7 @@ class Engine:
         unlisted = None if supervision else (
             self._unlisted_supervisee(reading, candidates)
             or self._profession_asked_to_supervise(reading, best)
+            or self._who_may_supervise(reading, best)
         )
         if unlisted is not None:
             # "Får en AT-läkare handleda läkarstudenter?": no source's table covers them.
@@ -1879,6 +1881,46 @@ class Engine:
             and c not in self._regions and self._weights.get(c, 0) >= 2
         ]
         return best.entry if professions else None
+
+    def _who_may_supervise(self, reading: Reading, best: Candidate) -> Entry | None:
+        """"Vem får handleda tandläkarstudenter?", "who is allowed to supervise nursing
+        students?": "vem/who", a word of permission and the verb "handleda/supervise", nothing
+        else asked (no course, requirement or "which"), answered by an entry that never says who
+        supervises whom; that entry, else None."""
+        tokens = reading.tokens
+        if (
+            WHO_MAY_SUPERVISE not in self.knowledge.concepts or len(tokens) < 3
+            or tokens[0] not in ("vem", "who") or isinstance(best.entry, Clarification)
+            or self._names_supervisors(best.entry)
+            or not any(t in _MAY for t in tokens[1:4])
+        ):
+            return None
+        verb = [p for p in _supervise_verb(reading) if _VERB_FORM.match(tokens[p]) and p <= 5]
+        if not verb or any(c in reading.found for c in self._settings.what_it_takes):
+            return None
+        if any(t in _WHICH for t in tokens):
+            return None
+        supervisees = {
+            c for c, ps in reading.found.items()
+            if min(ps) > verb[0] and self._weights.get(c, 0) >= self._settings.subject_weight
+            and c not in self._details and c not in self._regions
+        }
+        if supervisees & self._supervisees_named:
+            return None  # "vem får handleda YH-studerande?": VO-college's steps say who
+        return best.entry
+
+    @functools.cached_property
+    def _supervisees_named(self) -> frozenset[str]:
+        """The concepts the entries stating who may supervise whom speak of (by key or text):
+        a role's supervision table, or an entry listing `who_may_supervise` in `answers`
+        (VO-college's steps). Worked out on first use."""
+        named: set[str] = set()
+        for entry in self.knowledge.answerables():
+            if isinstance(entry, Role) and entry.supervision is not None:
+                named.add(entry.supervision.supervisee)
+            elif WHO_MAY_SUPERVISE in entry.answers:
+                named |= {c for key in entry.match for c in key} | self._text_concepts(entry)
+        return frozenset(named)
 
     def _unlisted_holder(self, reading: Reading, best: Candidate) -> str | None:
         """"Can a nurse be the main supervisor for an ST doctor?", "can a nurse supervise a BT
