@@ -832,3 +832,12 @@ def test_who_may_supervise_a_group_no_source_says_is_not_answered(engine: Engine
     # ... while groups whose supervisors a source names are answered.
     assert ask(engine, "vem får handleda AT-läkare?")[0].status is Status.ANSWER
     assert ask(engine, "vem får handleda YH-studerande?")[0].status is Status.ANSWER
+
+
+def test_how_something_is_given_is_stated_by_an_entry_that_says_so(engine: Engine) -> None:
+    reply, _, text = ask(engine, "hur ges fortbildning for ST-handledare i orebro?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-st-fortbildning")
+    assert "återträffar" in text
+    # ... but remote or on site it never says.
+    reply, rule, _ = ask(engine, "ges fortbildningen på distans i örebro?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
