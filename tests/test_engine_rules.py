@@ -841,3 +841,15 @@ def test_how_something_is_given_is_stated_by_an_entry_that_says_so(engine: Engin
     # ... but remote or on site it never says.
     reply, rule, _ = ask(engine, "ges fortbildningen på distans i örebro?")
     assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_national_guidance_asked_for_as_such_steers_like_a_region(engine: Engine) -> None:
+    reply, rule, text = ask(
+        engine, "I work in Västerbotten. Is supervisor training mandatory for ST supervisors nationally?"
+    )
+    assert (reply.status, rule, reply.entry_id) == (
+        Status.ANSWER, "region → national", "national-st-foreskrifter-krav"
+    )
+    assert "Västerbotten" in text
+    reply, _, _ = ask(engine, "vad gäller nationellt för ST-handledare?")
+    assert reply.entry_id == "national-st-foreskrifter-krav"

@@ -109,7 +109,7 @@ class MatchSettings:
     what_it_takes: tuple[str, ...] = ("course", "requirement", "prerequisite")
     # Concepts that name national guidance (Socialstyrelsen, its support): asked of a
     # region the sources do not cover, the national rule is the answer.
-    naming_national: tuple[str, ...] = ("socialstyrelsen", "national_support")
+    naming_national: tuple[str, ...] = ("socialstyrelsen", "national_support", "national_level")
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -961,7 +961,7 @@ class Engine:
                     first = dropped[0].entry
                     assert not isinstance(first, Clarification)
                     return self._composer.other_region_only(first, covered, lang)
-            if own and covered and not uncovered and self._subject_concepts(reading) and all(
+            if own and covered - {"national"} and not uncovered and self._subject_concepts(reading) and all(
                 _scope(c.entry) in ("national", None) for c in own
             ) and not (
                 concepts & self._details
@@ -984,7 +984,7 @@ class Engine:
                     return regional
         trace.candidates = candidates
         if uncovered:
-            national = None if covered else self._national_rule(reading, uncovered)
+            national = None if covered - {"national"} else self._national_rule(reading, uncovered)
             if national is not None:
                 # A national rule applies there too. Asked of the national rule itself
                 # ("jobbar i Dalarna – vad ska en ST-handledarutbildning ta upp enligt
