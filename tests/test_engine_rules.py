@@ -853,3 +853,8 @@ def test_national_guidance_asked_for_as_such_steers_like_a_region(engine: Engine
     assert "Västerbotten" in text
     reply, _, _ = ask(engine, "vad gäller nationellt för ST-handledare?")
     assert reply.entry_id == "national-st-foreskrifter-krav"
+
+
+def test_a_quoted_name_does_not_tell_the_language(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "what is 'verksamhetsintegrerat lärande – introduktion till handledning'?")
+    assert (reply.status, reply.lang) == (Status.ANSWER, "en")

@@ -32,6 +32,7 @@ NEGATIONS = frozenset({
 })
 CONTRASTS = frozenset({"utan", "but", "instead", "rather"})
 # A point or comma between digits is a decimal ("1.5 h", "7,5 hp"), not a clause's end.
+_QUOTED = re.compile(r"(?<!\w)'[^']+'(?!\w)|\"[^\"]+\"|[”“][^”“]+[”“]|«[^»]+»")
 _CLAUSE = re.compile(r"(?<!\d)[,.]|[,.](?!\d)|[;!?:()\u2013\u2014]|\s-\s")
 
 
@@ -80,7 +81,10 @@ def read(
     words are left out when telling the language. `ignorable`: `filler | FUNCTION_WORDS`, if
     the caller has it at hand. `transparent`: concepts whose words hide no other concept's
     (regions: "enligt Socialstyrelsen" is an attribution and still names Socialstyrelsen)."""
-    lang = detect_language(text)
+    # A quoted name ("what is 'verksamhetsintegrerat lärande'?") says nothing of the asker's
+    # language; the words around it do.
+    unquoted = _QUOTED.sub(" ", text)
+    lang = detect_language(unquoted if unquoted != text and normalize(unquoted) else text)
     tokens, clause_of = _tokens_with_clauses(text)
     capitals = _in_capitals(text, tokens) if matcher.acronyms else frozenset()
     every = dict(matcher.find(tokens, skip=filler))
