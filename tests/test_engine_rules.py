@@ -858,3 +858,12 @@ def test_national_guidance_asked_for_as_such_steers_like_a_region(engine: Engine
 def test_a_quoted_name_does_not_tell_the_language(engine: Engine) -> None:
     reply, _, _ = ask(engine, "what is 'verksamhetsintegrerat lärande – introduktion till handledning'?")
     assert (reply.status, reply.lang) == (Status.ANSWER, "en")
+
+
+def test_a_qualifier_the_entry_uses_as_a_function_word_is_stated(engine: Engine) -> None:
+    # Örebro's course page says "or another comparable training".
+    reply, _, text = ask(
+        engine, "Does the Orebro ST supervisor course have to be the one with Örebro universitet or can it be another one?"
+    )
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-orebro-st-handledarutbildning")
+    assert "comparable" in text

@@ -2191,7 +2191,11 @@ class Engine:
                 continue  # "inte X utan Y" contrasts; "utan att ha gått ..." is the training rule's
             if token in _WITHOUT and _without_training(tokens[position:]):
                 continue  # "without any supervisor training": the training rule's
-            if any(self._retriever.grounded(e.id, token, whole=True) for e in entries):
+            if any(
+                self._retriever.grounded(e.id, token, whole=True)
+                or token in self._words.get(e.id, ())  # a function word ("another")
+                for e in entries
+            ):
                 continue
             at = [
                 p for p in range(position + 1, min(position + 3, len(tokens)))
