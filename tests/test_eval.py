@@ -59,6 +59,7 @@ SETS = {
     "blind set 38": (KNOWLEDGE / "eval" / "questions-blind38.yaml", 0.98),
     "blind set 39": (KNOWLEDGE / "eval" / "questions-blind39.yaml", 0.96),
     "blind set 40": (KNOWLEDGE / "eval" / "questions-blind40.yaml", 0.97),
+    "blind set 41": (KNOWLEDGE / "eval" / "questions-blind41.yaml", 0.98),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
