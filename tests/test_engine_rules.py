@@ -867,3 +867,24 @@ def test_a_qualifier_the_entry_uses_as_a_function_word_is_stated(engine: Engine)
     )
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-orebro-st-handledarutbildning")
     assert "comparable" in text
+
+
+def test_a_would_be_holder_no_concept_explains_is_not_answered_by_the_table(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "far en psykolog vara handledare for ST-lakare i psykiatri")
+    assert (reply.status, rule) == (Status.NO_MATCH, "supervision")
+    assert "psykolog" in text
+
+
+def test_the_same_recommendation_for_two_groups_one_entry_covers_is_answered(engine: Engine) -> None:
+    reply, _, text = ask(engine, "galler samma rekommendation for handledare inom vuxenutbildning som inom gymnasieskolan?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-upper-secondary-adult-ed")
+    assert "vuxenutbildning" in text
+    # ... but "the same specialty" the table never speaks of.
+    reply, _, _ = ask(engine, "Does the main ST supervisor have to be a specialist in the same specialty as the ST?")
+    assert reply.status is Status.NO_MATCH
+
+
+def test_asked_where_a_word_is_mentioned_the_one_word_is_enough(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "namns PTP nagonstans och i vilket sammanhang?")
+    assert (reply.status, rule) == (Status.ANSWER, "retrieval")
+    assert "PTP" in text

@@ -202,6 +202,9 @@ _ANAPHORA = frozenset(
 # The pointers that alone make a message refer back ("måste jag gå den?"); not "det", which
 # Swedish uses for anything ("finns det ...", "vad blir det ...").
 _POINTERS = frozenset({"den", "dem", "denna", "dessa", "it", "them", "kursen", "utbildningen"})
+# What a role is recommended: "samma rekommendation/kurs/utbildning" compares that.
+_RECOMMENDED = re.compile(r"(?:rekommend|recommend|kurs|course|utbildning|handledarutb|training|krav|requirement)")
+_MENTIONED = frozenset({"namns", "namner", "namnd", "namnt", "omnamns", "mentioned", "mentions", "mention"})
 _LABELS = frozenset({"steg", "step", "steps", "del", "part", "kapitel", "chapter", "nr", "nummer"})
 _LIST_JOINS = frozenset({"och", "and", "eller", "or", "resp", "respektive", "till", "to"})
 _POINTER_PREPOSITIONS = frozenset({"for", "till", "om", "about", "of", "to", "pa", "on"})
@@ -1653,11 +1656,9 @@ class Engine:
                 or best.score >= self._settings.retrieval_tie_ratio * hits[1].score
                 or self._alone_grounds_the_rest(reading, best.entry_id, hits[1].entry_id)
             )
-            if (
-                share >= self._settings.retrieval_coverage
-                and len(grounded) >= self._settings.retrieval_min_words
-                and clear
-            ):
+            # "Nämns PTP någonstans?": asked where a word is used, the one word is enough.
+            least = 1 if _MENTIONED & set(reading.tokens) else self._settings.retrieval_min_words
+            if share >= self._settings.retrieval_coverage and len(grounded) >= least and clear:
                 entry = self.knowledge.entries[best.entry_id]
                 if (
                     self._asks_who_supervises(reading)
@@ -1940,6 +1941,13 @@ class Engine:
             if p < be and c not in self._levels and c not in self._question_words
             and self._weights.get(c, 0) >= 2
         ]
+        # ... or the word right after "får en / can a" when no concept explains it ("får en
+        # psykolog vara handledare för ST-läkare?").
+        first = 1
+        while first < be and tokens[first] in _QUANTIFIERS:
+            first += 1
+        if first < be and tokens[first] in reading.unknown and len(tokens[first]) >= 4:
+            holders.append(first)
         return next(
             (tokens[p] for p in sorted(holders) if not self._retriever.grounded(entry.id, tokens[p])),
             None,
@@ -2197,6 +2205,13 @@ class Engine:
                 for e in entries
             ):
                 continue
+            if token in ("samma", "same") and len(entries) == 1 and _RECOMMENDED.match(
+                " ".join(tokens[position + 1 : position + 2])
+            ) and len([
+                c for c in self._subject_concepts(reading)
+                if c in self._keyed(entries[0]) or c in self._text_concepts(entries[0])
+            ]) >= 2:
+                continue  # "samma rekommendation för vux som gymnasiet?": one entry covers both
             at = [
                 p for p in range(position + 1, min(position + 3, len(tokens)))
                 if tokens[p] not in _QUANTIFIERS
@@ -2222,6 +2237,10 @@ class Engine:
 
     def _related(self, entry: Entry) -> list[Entry]:
         return [self.knowledge.entries[r] for r in entry.related if r in self.knowledge.entries]
+
+    @staticmethod
+    def _keyed(entry: Entry) -> set[str]:
+        return {c for key in entry.match for c in key}
 
     def _text_concepts(self, entry: Entry) -> frozenset[str]:
         """The concepts an entry's own title and text name (in either language), worked out
