@@ -60,6 +60,7 @@ SETS = {
     "blind set 39": (KNOWLEDGE / "eval" / "questions-blind39.yaml", 0.96),
     "blind set 40": (KNOWLEDGE / "eval" / "questions-blind40.yaml", 0.97),
     "blind set 41": (KNOWLEDGE / "eval" / "questions-blind41.yaml", 0.98),
+    "blind set 42": (KNOWLEDGE / "eval" / "questions-blind42.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -75,6 +76,7 @@ KNOWN_ANSWERED = {
     "blind set 22": {"What exactly is covered during B-delmålsveckan, like the schedule?"},
     "blind set 38": {"får en underläkare utan legitimation handleda sjuksköterskestudenter?"},
     "blind set 39": {"får en AT-läkare handleda en annan AT-läkare?"},
+    "blind set 42": {"vad ingar i B-delmalsveckan, vilka delmal tas upp?"},
 }
 
 
