@@ -32,6 +32,7 @@ class Wording:
     no_region_sources: str
     national_applies: str
     nationally: str
+    not_a_task: str
     covered_regions: str
     unstated_number: str
     what_sources_say: str
@@ -92,6 +93,10 @@ WORDING: dict[Lang, Wording] = {
             "landet:"
         ),
         nationally="Nationellt (i hela landet) gäller detta:",
+        not_a_task=(
+            "Det kan jag inte hjälpa till med – jag svarar på frågor om handledarutbildning och "
+            "handledning utifrån mina källor, men gör inga scheman, texter eller bokningar."
+        ),
         covered_regions=(
             "Mina källor gäller {covered}. Fråga gärna hur det är där, eller vänd dig till din "
             "egen region."
@@ -190,6 +195,10 @@ WORDING: dict[Lang, Wording] = {
             "Sweden:"
         ),
         nationally="Nationally (throughout Sweden), this applies:",
+        not_a_task=(
+            "I can't help with that – I answer questions about supervisor training and "
+            "supervision from my sources, but I don't make schedules, write texts or book things."
+        ),
         covered_regions=(
             "My sources cover {covered}. You are welcome to ask how it is there, or turn to "
             "your own region."

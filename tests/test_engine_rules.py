@@ -888,3 +888,12 @@ def test_asked_where_a_word_is_mentioned_the_one_word_is_enough(engine: Engine) 
     reply, rule, text = ask(engine, "namns PTP nagonstans och i vilket sammanhang?")
     assert (reply.status, rule) == (Status.ANSWER, "retrieval")
     assert "PTP" in text
+
+
+def test_a_task_asked_of_the_bot_is_declined(engine: Engine) -> None:
+    for question in ("gor ett jourschema for nasta vecka at oss", "kan du skriva ett mejl till min chef om ledighet?"):
+        reply, rule, text = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "task"), question
+        assert "schema" in text
+    # ... while a question that opens with "gör man" is a question.
+    assert ask(engine, "gör man bedömning varje år?")[1] != "task"

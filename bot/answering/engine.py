@@ -42,6 +42,7 @@ from bot.knowledge.schema import Clarification, Concept, Course, Role
 from bot.language import FIELD_WORDS, FUNCTION_WORDS
 from bot.messages import Lang, Option, Reply, Status
 from bot.text import fold, normalize
+from bot.wording import WORDING
 
 __all__ = ["ALIAS_PREFIX", "Engine", "Found", "MatchSettings", "Trace"]
 
@@ -204,6 +205,26 @@ _ANAPHORA = frozenset(
 _POINTERS = frozenset({"den", "dem", "denna", "dessa", "it", "them", "kursen", "utbildningen"})
 # What a role is recommended: "samma rekommendation/kurs/utbildning" compares that.
 _RECOMMENDED = re.compile(r"(?:rekommend|recommend|kurs|course|utbildning|handledarutb|training|krav|requirement)")
+# Asking the bot to do something ("gör ett schema", "skriv ett mejl", "can you book a room").
+_TASK_VERBS = frozenset({
+    "gor", "skriv", "skapa", "fixa", "boka", "ordna", "formulera", "oversatt", "make", "write",
+    "create", "book", "draft", "generate", "translate", "compose", "gora", "skriva",
+})
+_TASK_OBJECTS = frozenset({"ett", "en", "a", "an", "mig", "me", "oss", "us", "nagot", "nat", "something"})
+
+
+def _asks_for_a_task(tokens: Sequence[str]) -> bool:
+    """Whether the message asks the bot to do something ("gör ett jourschema åt oss", "kan du
+    skriva ett mejl", "can you write me a ..."): a task verb first (after "kan du / can you /
+    please"), then an article or a pronoun."""
+    start = 0
+    while start < len(tokens) and tokens[start] in ("kan", "du", "can", "you", "could", "please", "snalla", "hej", "hi"):
+        start += 1
+    return (
+        start + 1 < len(tokens) and tokens[start] in _TASK_VERBS and tokens[start + 1] in _TASK_OBJECTS
+    )
+
+
 _MENTIONED = frozenset({"namns", "namner", "namnd", "namnt", "omnamns", "mentioned", "mentions", "mention"})
 _LABELS = frozenset({"steg", "step", "steps", "del", "part", "kapitel", "chapter", "nr", "nummer"})
 _LIST_JOINS = frozenset({"och", "and", "eller", "or", "resp", "respektive", "till", "to"})
@@ -566,6 +587,11 @@ class Engine:
         if social is not None:
             trace.reading, trace.rule = reading, "social"
             return self._composer.social(social, reading.lang), trace
+        if _asks_for_a_task(reading.tokens):
+            # "Gör ett jourschema åt oss", "kan du skriva ett mejl ...?": a task, not a question
+            # the sources answer.
+            trace.reading, trace.rule = reading, "task"
+            return self._composer.no_match(reading.lang, WORDING[reading.lang].not_a_task), trace
         stated = self._stated_region(reading)
         if stated is not None:
             trace.reading, trace.rule = reading, "profile"
