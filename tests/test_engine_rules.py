@@ -897,3 +897,19 @@ def test_a_task_asked_of_the_bot_is_declined(engine: Engine) -> None:
         assert "schema" in text
     # ... while a question that opens with "gör man" is a question.
     assert ask(engine, "gör man bedömning varje år?")[1] != "task"
+
+
+def test_whether_something_is_required_in_an_uncovered_region_is_the_national_rule(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "maste ST-handledare i vasterbotten ha gatt handledarutbildning?")
+    assert (reply.status, rule, reply.entry_id) == (
+        Status.ANSWER, "region → national", "national-st-foreskrifter-krav"
+    )
+    assert "Västerbotten" in text and "Stockholm" not in text
+    # ... while "which training" asks for the region's own rule.
+    assert ask(engine, "What supervisor training is required for ST supervisors in Region Uppsala?")[0].status is Status.NO_MATCH
+
+
+def test_a_count_of_steps_is_answered_by_the_entry_that_counts_them(engine: Engine) -> None:
+    reply, _, text = ask(engine, "hur manga steg finns i vo-colleges handledarutbildning")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-vo-college-steps")
+    assert "Steg 3" in text

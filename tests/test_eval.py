@@ -46,7 +46,7 @@ SETS = {
     "blind set 25": (KNOWLEDGE / "eval" / "questions-blind25.yaml", 0.98),
     "blind set 26": (KNOWLEDGE / "eval" / "questions-blind26.yaml", 0.98),
     "blind set 27": (KNOWLEDGE / "eval" / "questions-blind27.yaml", 0.97),
-    "blind set 28": (KNOWLEDGE / "eval" / "questions-blind28.yaml", 0.98),
+    "blind set 28": (KNOWLEDGE / "eval" / "questions-blind28.yaml", 0.97),
     "blind set 29": (KNOWLEDGE / "eval" / "questions-blind29.yaml", 0.98),
     "blind set 30": (KNOWLEDGE / "eval" / "questions-blind30.yaml", 0.97),
     "blind set 31": (KNOWLEDGE / "eval" / "questions-blind31.yaml", 0.97),

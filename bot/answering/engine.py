@@ -225,6 +225,11 @@ def _asks_for_a_task(tokens: Sequence[str]) -> bool:
     )
 
 
+# A yes/no question opens with its verb ("måste ...?", "do ... have to ...?", "krävs ...?").
+_YES_NO = frozenset({
+    "maste", "must", "do", "does", "is", "are", "kravs", "behover", "ska", "skall", "har", "has",
+    "have", "galler", "ar",
+})
 _MENTIONED = frozenset({"namns", "namner", "namnd", "namnt", "omnamns", "mentioned", "mentions", "mention"})
 _LABELS = frozenset({"steg", "step", "steps", "del", "part", "kapitel", "chapter", "nr", "nummer"})
 _LIST_JOINS = frozenset({"och", "and", "eller", "or", "resp", "respektive", "till", "to"})
@@ -1021,7 +1026,12 @@ class Engine:
                 # krävs i Uppsala?") the region's own rule is still unknown: a no-match that
                 # gives the national one.
                 trace.detail = f"no sources from {', '.join(uncovered)}; {national.entry_id}"
-                if concepts & set(self._settings.naming_national):
+                if concepts & set(self._settings.naming_national) or (
+                    reading.tokens and reading.tokens[0] in _YES_NO
+                    and concepts & {"requirement", "mandatory"}
+                ):
+                    # ... or asked whether something is required ("måste ST-handledare i
+                    # Västerbotten ha gått handledarutbildning?"): the national rule says.
                     trace.rule = "region → national"
                     return self._composer.national_applies(uncovered, national, lang)
                 trace.rule = "region"
@@ -1621,7 +1631,13 @@ class Engine:
         national = self.knowledge.scopes.get("national")
         names = {national.name.sv, national.name.en} if national is not None else set()
         if not reply.sources or any(source.scope not in names for source in reply.sources):
-            return None  # a region's guidance is part of the answer
+            # A region's guidance is part of the answer: the national part alone, when the
+            # answer led with it ("måste ST-handledare ha gått handledarutbildning?": the ST
+            # regulations, beside Stockholm's recommended course).
+            alone_reply = self._composer.entry(entry, reading.lang, score=reply.score, regions=set())
+            if any(source.scope not in names for source in alone_reply.sources):
+                return None  # its related entries are a region's
+            return alone_reply
         return reply
 
     def _per_region(self, reading: Reading, regions: set[str], trace: Trace) -> Reply | None:
@@ -1923,8 +1939,12 @@ class Engine:
         ):
             return None
         verb = [p for p in _supervise_verb(reading) if _VERB_FORM.match(tokens[p]) and p <= 5]
-        if not verb or any(c in reading.found for c in self._settings.what_it_takes):
+        if not verb:
             return None
+        if any(c in reading.found for c in self._settings.what_it_takes) and all(
+            self._retriever.grounded(best.entry.id, w) for w in reading.unknown if len(w) >= 4
+        ):
+            return None  # "..., vad krävs?": what it takes is answered (not "krav på yrkesår")
         if any(t in _WHICH for t in tokens):
             return None
         supervisees = {
