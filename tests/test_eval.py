@@ -61,6 +61,7 @@ SETS = {
     "blind set 40": (KNOWLEDGE / "eval" / "questions-blind40.yaml", 0.97),
     "blind set 41": (KNOWLEDGE / "eval" / "questions-blind41.yaml", 0.98),
     "blind set 42": (KNOWLEDGE / "eval" / "questions-blind42.yaml", 0.95),
+    "blind set 43": (KNOWLEDGE / "eval" / "questions-blind43.yaml", 0.98),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
