@@ -913,3 +913,15 @@ def test_a_count_of_steps_is_answered_by_the_entry_that_counts_them(engine: Engi
     reply, _, text = ask(engine, "hur manga steg finns i vo-colleges handledarutbildning")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-vo-college-steps")
     assert "Steg 3" in text
+
+
+def test_whether_a_bt_supervisor_must_be_a_specialist_is_the_tables(engine: Engine) -> None:
+    reply, _, text = ask(engine, "maste BT-handledaren vara fardig specialist?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-bt-supervisor")
+    assert "ST-läkare" in text
+
+
+def test_whose_task_it_is_to_create_the_conditions_is_orebros_responsibilities(engine: Engine) -> None:
+    reply, _, text = ask(engine, "vem ska skapa forutsattningar for klinisk utbildning ute i verksamheten?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-responsibilities")
+    assert "verksamhetschef" in text
