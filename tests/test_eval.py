@@ -62,6 +62,7 @@ SETS = {
     "blind set 41": (KNOWLEDGE / "eval" / "questions-blind41.yaml", 0.98),
     "blind set 42": (KNOWLEDGE / "eval" / "questions-blind42.yaml", 0.95),
     "blind set 43": (KNOWLEDGE / "eval" / "questions-blind43.yaml", 0.98),
+    "blind set 44": (KNOWLEDGE / "eval" / "questions-blind44.yaml", 0.99),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -78,6 +79,7 @@ KNOWN_ANSWERED = {
     "blind set 38": {"får en underläkare utan legitimation handleda sjuksköterskestudenter?"},
     "blind set 39": {"får en AT-läkare handleda en annan AT-läkare?"},
     "blind set 42": {"vad ingar i B-delmalsveckan, vilka delmal tas upp?"},
+    "blind set 44": {"funkar introduktion till handledning i mobilen eller maste man ha dator?"},
 }
 
 
