@@ -925,3 +925,21 @@ def test_whose_task_it_is_to_create_the_conditions_is_orebros_responsibilities(e
     reply, _, text = ask(engine, "vem ska skapa forutsattningar for klinisk utbildning ute i verksamheten?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-responsibilities")
     assert "verksamhetschef" in text
+
+
+def test_which_university_gives_a_course_without_a_provider_is_not_answered(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "vilket universitet ger stepping stones kurserna?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_being_a_supervisor_for_a_group_is_supervising_it(engine: Engine) -> None:
+    # "vara handledare åt" asks what "handleda" asks: no table covers medical students.
+    reply, rule, _ = ask(engine, "kan en AT-lakare vara handledare at lakarstudenter pa VFU?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "supervision")
+
+
+def test_a_yes_no_question_after_the_region_it_names_gets_the_national_rule(engine: Engine) -> None:
+    reply, rule, _ = ask(
+        engine, "I'm in Varmland - does the requirement for supervisor training apply to studierektorer too?"
+    )
+    assert (reply.status, rule) == (Status.ANSWER, "region → national")

@@ -231,6 +231,7 @@ _YES_NO = frozenset({
     "have", "galler", "ar",
 })
 _MENTIONED = frozenset({"namns", "namner", "namnd", "namnt", "omnamns", "mentioned", "mentions", "mention"})
+_FOR = frozenset({"at", "for", "till", "to", "of"})
 _LABELS = frozenset({"steg", "step", "steps", "del", "part", "kapitel", "chapter", "nr", "nummer"})
 _LIST_JOINS = frozenset({"och", "and", "eller", "or", "resp", "respektive", "till", "to"})
 _POINTER_PREPOSITIONS = frozenset({"for", "till", "om", "about", "of", "to", "pa", "on"})
@@ -296,10 +297,14 @@ _TRAINING = ("utb", "kurs", "course", "training", "handledarutb")
 def _supervise_verb(reading: Reading) -> list[int]:
     """The positions, in order, of the verb "handleda/supervise": not a course's name
     ("AT-handledarutbildning") and not the noun ("handledare", "supervisor")."""
+    tokens = reading.tokens
     return sorted(
         p for p in reading.found.get("supervise", frozenset())
         - reading.found.get("course", frozenset())
-        if not _SUPERVISOR_NOUN.match(reading.tokens[p])
+        # "vara handledare åt läkarstudenter" is the verb too.
+        if not _SUPERVISOR_NOUN.match(tokens[p]) or (
+            0 < p < len(tokens) - 1 and tokens[p - 1] in _BE and tokens[p + 1] in _FOR
+        )
     )
 
 
@@ -1027,8 +1032,7 @@ class Engine:
                 # gives the national one.
                 trace.detail = f"no sources from {', '.join(uncovered)}; {national.entry_id}"
                 if concepts & set(self._settings.naming_national) or (
-                    reading.tokens and reading.tokens[0] in _YES_NO
-                    and concepts & {"requirement", "mandatory"}
+                    self._asks_yes_or_no(reading) and concepts & {"requirement", "mandatory"}
                 ):
                     # ... or asked whether something is required ("måste ST-handledare i
                     # Västerbotten ha gått handledarutbildning?"): the national rule says.
@@ -1612,6 +1616,15 @@ class Engine:
                     return entry, hit.score
                 break
         return None
+
+    def _asks_yes_or_no(self, reading: Reading) -> bool:
+        """Whether the question opens with its verb ("måste …?", "does …?"), at the start or
+        right after the region it names ("I'm in Värmland – does the requirement apply …?")."""
+        tokens = reading.tokens
+        starts = {0} | {
+            max(ps) + 1 for c, ps in reading.found.items() if c in self._regions and ps
+        }
+        return any(p < len(tokens) and tokens[p] in _YES_NO for p in starts)
 
     def _national_rule(self, reading: Reading, uncovered: Sequence[str]) -> Reply | None:
         """The answer to a question naming only regions the sources do not cover, when the
