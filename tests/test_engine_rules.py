@@ -943,3 +943,32 @@ def test_a_yes_no_question_after_the_region_it_names_gets_the_national_rule(engi
         engine, "I'm in Varmland - does the requirement for supervisor training apply to studierektorer too?"
     )
     assert (reply.status, rule) == (Status.ANSWER, "region → national")
+
+
+def test_other_than_rules_out_what_it_names(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Other than the 1,5 h intro, is there a longer web course for supervisors in Stockholm?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-skolverket")
+    assert "Skolverket" in text
+
+
+def test_who_may_be_a_supervisor_asked_with_what_it_takes_is_answered(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Who can act as supervisor for YH students, which step do they need?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-yh")
+    assert "steps 1 and 2" in text
+
+
+def test_the_head_of_an_entrys_compound_is_a_word_it_uses(engine: Engine) -> None:
+    # "nivå" is the head of the intro course's "miniminivån".
+    reply, _, _ = ask(engine, "vilken niva ar introkursen pa lartorget tankt som, for vilka medarbetare?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-intro-handledning")
+
+
+def test_a_share_of_self_study_is_stated_by_the_course(engine: Engine) -> None:
+    reply, _, text = ask(engine, "VO-college steg 1 och 2 - hur stor del ar sjalvstudier?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-vo-college")
+    assert "2 dagar självstudier" in text
+
+
+def test_salary_setting_is_not_sitting_in(engine: Engine) -> None:
+    reply, _, _ = ask(engine, "Do pedagogical assignments count for salary setting in Region Orebro?")
+    assert (reply.status, reply.lang, reply.entry_id) == (Status.ANSWER, "en", "orebro-pedagogical-assignments")

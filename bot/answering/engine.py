@@ -1211,7 +1211,10 @@ class Engine:
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
         role = self._role_asked_who_may_be(reading)
-        if role is not None and WHO_MAY_BE in self.knowledge.concepts:
+        if role is not None and WHO_MAY_BE in self.knowledge.concepts and not any(
+            # "..., which step do they need?": what it takes is asked too, and answered.
+            c in reading.found for c in (*self._settings.what_it_takes, "step_generic")
+        ):
             spoken = [reading.tokens[p] for p in sorted(reading.found[role])]
             holds = [
                 c for c in candidates
@@ -2194,6 +2197,11 @@ class Engine:
                 focus in explained or word in self._ignorable or word in _NOT_FOCUS
                 or word.isdigit() or len(word) < 4
                 or self._retriever.grounded(entry.id, word)
+                # the head of one of its compounds ("nivå" of "miniminivån")
+                or any(
+                    len(w) > len(word) + 2 and (w.endswith(word) or w.endswith(word + "n"))
+                    for w in self._words.get(entry.id, ())
+                )
             ):
                 continue
             return word

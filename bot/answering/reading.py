@@ -237,12 +237,12 @@ def _tokens_with_clauses(text: str) -> tuple[list[str], list[int]]:
     return tokens, clause_of
 
 
-def _negated(
-    tokens: list[str], clause_of: list[int], words: frozenset[str] = NEGATIONS
-) -> frozenset[int]:
+def _negated(tokens: list[str], clause_of: list[int]) -> frozenset[int]:
     negated: set[int] = set()
     for position, token in enumerate(tokens):
-        if token not in words:
+        # "other than X" rules X out like "except X".
+        opener = position - 1 if token == "than" and position and tokens[position - 1] == "other" else position
+        if token not in NEGATIONS and opener == position:
             continue
         clause = clause_of[position]
         span = []
@@ -254,7 +254,7 @@ def _negated(
                 contrast = True
                 break
             span.append(later)
-        starts_clause = position == 0 or clause_of[position - 1] != clause
+        starts_clause = opener == 0 or clause_of[opener - 1] != clause
         if span and (contrast or starts_clause):
             negated.update(span)
     return frozenset(negated)
