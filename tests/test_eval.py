@@ -65,6 +65,7 @@ SETS = {
     "blind set 44": (KNOWLEDGE / "eval" / "questions-blind44.yaml", 0.99),
     "blind set 45": (KNOWLEDGE / "eval" / "questions-blind45.yaml", 0.96),
     "blind set 46": (KNOWLEDGE / "eval" / "questions-blind46.yaml", 0.96),
+    "blind set 47": (KNOWLEDGE / "eval" / "questions-blind47.yaml", 0.97),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
