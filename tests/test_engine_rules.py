@@ -895,8 +895,10 @@ def test_a_task_asked_of_the_bot_is_declined(engine: Engine) -> None:
         reply, rule, text = ask(engine, question)
         assert (reply.status, rule) == (Status.NO_MATCH, "task"), question
         assert "schema" in text
-    # ... while a question that opens with "gör man" is a question.
+    # ... while a question that opens with "gör man/gör en X" or asks how is a question.
     assert ask(engine, "gör man bedömning varje år?")[1] != "task"
+    assert ask(engine, "gör en ST-läkare bedömningen själv?")[1] != "task"
+    assert ask(engine, "boka en plats på stepping stones, hur gör man?")[1] != "task"
 
 
 def test_whether_something_is_required_in_an_uncovered_region_is_the_national_rule(engine: Engine) -> None:

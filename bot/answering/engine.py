@@ -210,6 +210,10 @@ _TASK_VERBS = frozenset({
     "gor", "skriv", "skapa", "fixa", "boka", "ordna", "formulera", "oversatt", "make", "write",
     "create", "book", "draft", "generate", "translate", "compose", "gora", "skriva",
 })
+_INTERROGATIVES = frozenset({
+    "hur", "var", "nar", "vad", "vilken", "vilket", "vilka", "vem", "varfor", "how", "where",
+    "when", "what", "which", "who", "why",
+})
 _TASK_OBJECTS = frozenset({"ett", "en", "a", "an", "mig", "me", "oss", "us", "nagot", "nat", "something"})
 
 
@@ -220,6 +224,10 @@ def _asks_for_a_task(tokens: Sequence[str]) -> bool:
     start = 0
     while start < len(tokens) and tokens[start] in ("kan", "du", "can", "you", "could", "please", "snalla", "hej", "hi"):
         start += 1
+    if any(t in _INTERROGATIVES for t in tokens):
+        return False  # "boka en plats på kursen – hur gör man?" asks how
+    if start < len(tokens) and tokens[start] == "gor" and not {"at", "mig", "oss"} & set(tokens):
+        return False  # "gör en ST-läkare bedömningen själv?" asks whether
     return (
         start + 1 < len(tokens) and tokens[start] in _TASK_VERBS and tokens[start + 1] in _TASK_OBJECTS
     )
