@@ -66,6 +66,7 @@ SETS = {
     "blind set 45": (KNOWLEDGE / "eval" / "questions-blind45.yaml", 0.96),
     "blind set 46": (KNOWLEDGE / "eval" / "questions-blind46.yaml", 0.96),
     "blind set 47": (KNOWLEDGE / "eval" / "questions-blind47.yaml", 0.97),
+    "blind set 48": (KNOWLEDGE / "eval" / "questions-blind48.yaml", 0.93),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -83,6 +84,7 @@ KNOWN_ANSWERED = {
     "blind set 39": {"får en AT-läkare handleda en annan AT-läkare?"},
     "blind set 42": {"vad ingar i B-delmalsveckan, vilka delmal tas upp?"},
     "blind set 44": {"funkar introduktion till handledning i mobilen eller maste man ha dator?"},
+    "blind set 48": {"What's the pass rate on the kunskapsprov for doctors trained outside the EU?"},
 }
 
 
