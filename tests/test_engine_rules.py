@@ -891,7 +891,11 @@ def test_asked_where_a_word_is_mentioned_the_one_word_is_enough(engine: Engine) 
 
 
 def test_a_task_asked_of_the_bot_is_declined(engine: Engine) -> None:
-    for question in ("gor ett jourschema for nasta vecka at oss", "kan du skriva ett mejl till min chef om ledighet?"):
+    for question in (
+        "gor ett jourschema for nasta vecka at oss",
+        "kan du skriva ett mejl till min chef om ledighet?",
+        "kan du skriva min arliga ST-rapport at mig?",
+    ):
         reply, rule, text = ask(engine, question)
         assert (reply.status, rule) == (Status.NO_MATCH, "task"), question
         assert "schema" in text
@@ -974,3 +978,10 @@ def test_a_share_of_self_study_is_stated_by_the_course(engine: Engine) -> None:
 def test_salary_setting_is_not_sitting_in(engine: Engine) -> None:
     reply, _, _ = ask(engine, "Do pedagogical assignments count for salary setting in Region Orebro?")
     assert (reply.status, reply.lang, reply.entry_id) == (Status.ANSWER, "en", "orebro-pedagogical-assignments")
+
+
+def test_terms_of_employment_are_a_detail_no_source_gives(engine: Engine) -> None:
+    for question in ("hur sager jag upp min AT-tjanst?", "hur lång uppsägningstid har man i region stockholm?"):
+        reply, rule, text = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question
+        assert "anställningsvillkor" in text

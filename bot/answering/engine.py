@@ -214,7 +214,10 @@ _INTERROGATIVES = frozenset({
     "hur", "var", "nar", "vad", "vilken", "vilket", "vilka", "vem", "varfor", "how", "where",
     "when", "what", "which", "who", "why",
 })
-_TASK_OBJECTS = frozenset({"ett", "en", "a", "an", "mig", "me", "oss", "us", "nagot", "nat", "something"})
+_TASK_OBJECTS = frozenset({
+    "ett", "en", "a", "an", "mig", "me", "oss", "us", "nagot", "nat", "something", "min", "mitt",
+    "mina", "my", "our",
+})
 
 
 def _asks_for_a_task(tokens: Sequence[str]) -> bool:
