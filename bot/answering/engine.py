@@ -7,8 +7,11 @@ words (`retrieval`) adds candidates the vocabulary does not know and breaks ties
 in this order, each one mechanism that every entry obeys (`Trace.rule` names the one that
 decided):
 
-1. `social`      — a greeting, thanks or call for help alone.
-2. `region`      — only regions the sources do not cover are named: no-match naming them.
+1. `social`      — a greeting, thanks or call for help alone; `task` — a request to do
+                   something ("gör ett schema åt oss"): declined.
+2. `region`      — only regions the sources do not cover are named: no-match naming them (with
+                   the national rule beside it); `region → national` when the question names the
+                   national source or asks whether something is required: the national rule.
 3. `facet`       — what is asked (length, credits, price, language ...) must be stated by the
                    answering entry; if no candidate states it: no-match saying which detail the
                    sources do not give about which thing.
