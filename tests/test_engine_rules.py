@@ -985,3 +985,21 @@ def test_terms_of_employment_are_a_detail_no_source_gives(engine: Engine) -> Non
         reply, rule, text = ask(engine, question)
         assert (reply.status, rule) == (Status.NO_MATCH, "facet"), question
         assert "anställningsvillkor" in text
+
+
+def test_who_may_hold_a_role_asked_with_its_requirements_needs_a_role_that_recommends_a_course(engine: Engine) -> None:
+    # External assessors in BT: the support entry speaks of them, no role recommends a course.
+    reply, rule, _ = ask(engine, "vem far vara extern bedomare i BT, vilka krav finns pa den personen?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+
+
+def test_which_other_x_asks_for_an_x(engine: Engine) -> None:
+    reply, _, text = ask(engine, "forutom specialistkollegium, vilken annan bedomning tar skane upp under ST?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "cadence-during-st")
+    assert "360" in text
+
+
+def test_how_often_orebros_course_is_given_is_what_the_page_says(engine: Engine) -> None:
+    reply, _, text = ask(engine, "handledarutbildningen som ges med orebro universitet for ST-handledare, hur ofta ges den?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-orebro-st-handledarutbildning")
+    assert "regelbundet" in text

@@ -68,7 +68,7 @@ SETS = {
     "blind set 47": (KNOWLEDGE / "eval" / "questions-blind47.yaml", 0.97),
     "blind set 48": (KNOWLEDGE / "eval" / "questions-blind48.yaml", 0.93),
     "blind set 49": (KNOWLEDGE / "eval" / "questions-blind49.yaml", 0.96),
-    "blind set 50": (KNOWLEDGE / "eval" / "questions-blind50.yaml", 0.95),
+    "blind set 50": (KNOWLEDGE / "eval" / "questions-blind50.yaml", 0.97),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -87,7 +87,6 @@ KNOWN_ANSWERED = {
     "blind set 42": {"vad ingar i B-delmalsveckan, vilka delmal tas upp?"},
     "blind set 44": {"funkar introduktion till handledning i mobilen eller maste man ha dator?"},
     "blind set 48": {"What's the pass rate on the kunskapsprov for doctors trained outside the EU?"},
-    "blind set 50": {"vem far vara extern bedomare i BT, vilka krav finns pa den personen?"},
 }
 
 

@@ -272,7 +272,8 @@ _COPULAS = _ARTICLES | frozenset({
 })
 # Quantifiers and kinds after "vilka"/"which" that name nothing asked for ("vilka fler ...").
 _NOT_FOCUS = frozenset(
-    {"fler", "flera", "andra", "olika", "sorts", "slags", "other", "more", "kind", "kinds",
+    {"fler", "flera", "andra", "annan", "annat", "another", "olika", "sorts", "slags", "other",
+     "more", "kind", "kinds",
      "sort", "type", "types",
      # verbs and order words after "vilka"/"which" ("vilka räknas som ...", "which later
      # meetings"): the frame of the question, not the thing asked for
@@ -1225,10 +1226,7 @@ class Engine:
             trace.detail = ", ".join(f"{r.id}: {'yes' if ok else 'listed'}" for r, ok in supervision)
             return self._composer.supervision(supervision, lang, best.score)
         role = self._role_asked_who_may_be(reading)
-        if role is not None and WHO_MAY_BE in self.knowledge.concepts and not any(
-            # "..., which step do they need?": what it takes is asked too, and answered.
-            c in reading.found for c in (*self._settings.what_it_takes, "step_generic")
-        ):
+        if role is not None and WHO_MAY_BE in self.knowledge.concepts:
             spoken = [reading.tokens[p] for p in sorted(reading.found[role])]
             holds = [
                 c for c in candidates
@@ -1237,7 +1235,15 @@ class Engine:
                     or all(self._retriever.grounded(c.entry.id, w) for w in spoken)
                 )
             ][:3]
-            if holds and not any(self._names_who_may_be(c.entry, reading) for c in holds):  # type: ignore[arg-type]
+            # "..., which step do they need?": what it takes is asked too, and the role's own
+            # entry recommends a course ("vem får vara extern bedömare i BT, vilka krav finns?"
+            # has none: still refused).
+            takes = any(
+                c in reading.found for c in (*self._settings.what_it_takes, "step_generic")
+            ) and any(
+                isinstance(c.entry, Role) and self.knowledge.courses_of(c.entry) for c in holds
+            )
+            if holds and not takes and not any(self._names_who_may_be(c.entry, reading) for c in holds):  # type: ignore[arg-type]
                 # "Vem får bli studierektor?", "who can be an external assessor in BT?": what
                 # the role does is described, never who may hold it (by the entries keyed on
                 # it or speaking of it: "enligt VO-college-stegen" names who may supervise YH).
