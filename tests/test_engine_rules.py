@@ -1003,3 +1003,19 @@ def test_how_often_orebros_course_is_given_is_what_the_page_says(engine: Engine)
     reply, _, text = ask(engine, "handledarutbildningen som ges med orebro universitet for ST-handledare, hur ofta ges den?")
     assert (reply.status, reply.entry_id) == (Status.ANSWER, "course-orebro-st-handledarutbildning")
     assert "regelbundet" in text
+
+
+def test_an_uncovered_region_compared_with_a_covered_one_is_not_answered_with_it(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "Does Region Gotland have a studierektor group for ST like Orebro does?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "region")
+    assert "Gotland" in text and "Örebro" in text  # what Örebro's page says, beside the no-match
+
+
+def test_who_may_hold_a_role_in_a_region_is_not_any_page_of_that_region(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "vem far vara handledare for BT-lakare i orebro?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "region")
+
+
+def test_a_task_done_for_someone_is_declined(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "kan du skriva specialistintyget at min ST-lakare?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "task")

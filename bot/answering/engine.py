@@ -234,8 +234,10 @@ def _asks_for_a_task(tokens: Sequence[str]) -> bool:
         return False  # "boka en plats på kursen – hur gör man?" asks how
     if start < len(tokens) and tokens[start] == "gor" and not {"at", "mig", "oss"} & set(tokens):
         return False  # "gör en ST-läkare bedömningen själv?" asks whether
-    return (
-        start + 1 < len(tokens) and tokens[start] in _TASK_VERBS and tokens[start + 1] in _TASK_OBJECTS
+    return start + 1 < len(tokens) and tokens[start] in _TASK_VERBS and (
+        tokens[start + 1] in _TASK_OBJECTS
+        # "kan du skriva specialistintyget åt min ST-läkare?": done for someone
+        or "at" in tokens[start + 2:] or "for" in tokens[start + 2 : start + 3]
     )
 
 
@@ -998,7 +1000,7 @@ class Engine:
                 if _scope(c.entry) not in homes and not isinstance(c.entry, Clarification)
             ]
             if (
-                own and covered and dropped
+                own and covered and dropped and not uncovered
                 and dropped[0].score >= own[0].score + self._settings.region_drop_margin
             ):
                 lost = self._unexplained_subject(dropped[0], own, reading)
@@ -1029,10 +1031,22 @@ class Engine:
                     return regional
             if own:
                 candidates = own
-            elif covered and candidates and not (concepts & self._details) - set(reading.negated):
+            elif (
+                covered and candidates and not (concepts & self._details) - set(reading.negated)
+                and self._role_asked_who_may_be(reading) is None
+            ):
                 # Nothing of the named region among the candidates: its entry whose own words
-                # the question uses ("bedömningstillfällen ... i Örebro"), before another's.
+                # the question uses ("bedömningstillfällen ... i Örebro"), before another's. Not
+                # for who may hold a role: any page of the region speaking of BT is no answer.
                 trace.candidates = candidates
+                if uncovered:
+                    # "Har Gotland en studierektorsgrupp som Örebro?": about the uncovered
+                    # region; what the covered one's page says comes beside the no-match.
+                    found = self._regional_entry(reading, covered)
+                    trace.rule, trace.detail = "region", f"no sources from {', '.join(uncovered)}"
+                    return self._composer.region_not_covered(
+                        uncovered, lang, compared=found[0] if found else None
+                    )
                 regional = self._regional_retrieval(reading, trace, covered)
                 if regional is not None:
                     return regional
@@ -1451,9 +1465,12 @@ class Engine:
             and not self._speaks_of_region(entry, reading)
         ):
             # The text would say "nothing for the region you asked about": so does the status.
-            own = self._regional_retrieval(reading, trace, regions)
-            if own is not None:
-                return own
+            # Who may hold a role ("vem får vara handledare för BT-läkare i Örebro?") is not
+            # answered by whatever page of the region speaks of BT.
+            if self._role_asked_who_may_be(reading) is None:
+                own = self._regional_retrieval(reading, trace, regions)
+                if own is not None:
+                    return own
             trace.rule, trace.detail = "region", f"{entry.id} is {entry.scope}'s, not the asked region's"
             return self._composer.other_region_only(entry, regions, reading.lang)
         trace.rule = rule
