@@ -170,15 +170,11 @@ class Composer:
         """No-match for a region the sources do not cover, naming the regions they do; with
         `national` (an answer of national guidance), what applies nationally too."""
         words = WORDING[lang]
-        names = []
-        for concept_id in region_concepts:
-            concept = self._kb.concepts.get(concept_id)
-            name = concept.name if concept is not None else None
-            names.append(_say(name, lang) if name is not None else concept_id)
+        names = self._region_names(region_concepts, lang)
         # The scopes the sources cover, national last, as the knowledge base names them.
         scopes = sorted(self._kb.scopes.values(), key=lambda s: s.id == "national")
         covered = [_say(s.name, lang) for s in scopes]
-        lead = words.no_region_sources.format(regions=", ".join(names))
+        lead = words.no_region_sources.format(regions=names)
         more = words.covered_regions.format(covered=", ".join(covered))
         reply = self.no_match(lang, f"{lead} {more}")
         if national is not None:
@@ -194,13 +190,17 @@ class Composer:
         """A national rule's answer to a question about a region the sources do not cover:
         led by saying there are no sources from that region, then the national answer, which
         applies there as everywhere."""
+        lead = WORDING[lang].national_applies.format(regions=self._region_names(region_concepts, lang))
+        return replace(national, paragraphs=(lead, *national.paragraphs))
+
+    def _region_names(self, region_concepts: Sequence[str], lang: Lang) -> str:
+        """The regions as the knowledge base names them ("Region Gotland"), comma-separated."""
         names = []
         for concept_id in region_concepts:
             concept = self._kb.concepts.get(concept_id)
             name = concept.name if concept is not None else None
             names.append(_say(name, lang) if name is not None else concept_id)
-        lead = WORDING[lang].national_applies.format(regions=", ".join(names))
-        return replace(national, paragraphs=(lead, *national.paragraphs))
+        return ", ".join(names)
 
     def unstated_word(self, word: str, entry: Entry, lang: Lang) -> Reply:
         """No-match for a "which X?" whose X the entry never speaks of."""

@@ -114,6 +114,10 @@ class MatchSettings:
     # Concepts that name national guidance (Socialstyrelsen, its support): asked of a
     # region the sources do not cover, the national rule is the answer.
     naming_national: tuple[str, ...] = ("socialstyrelsen", "national_support", "national_level")
+    # Concepts that ask whether something is required ("måste ...?", "is it mandatory?").
+    asks_required: tuple[str, ...] = ("requirement", "mandatory")
+    # The concept of a course's step ("vilket steg?"): what a role takes, like a course.
+    step: str = "step_generic"
     fuzzy: FuzzySettings = field(default_factory=FuzzySettings)
 
 
@@ -842,15 +846,16 @@ class Engine:
             and tokens[-1] in _POINTERS | {"det"} and tokens[-2] in _POINTER_PREPOSITIONS
         )
 
-    def _keyed_on_all_named(self, reading: Reading) -> list[Entry]:
-        """The entries with a match key holding every concept the message names (facets,
-        regions and question words aside), in knowledge-base order."""
-        named = {
+    def _named(self, reading: Reading) -> set[str]:
+        """The concepts a message names, facets, regions and question words aside."""
+        return {
             c for c in reading.found
             if c not in self._details and c not in self._regions and c not in self._question_words
         }
-        if not named:
-            return []
+
+    def _keyed_on_all(self, named: set[str]) -> list[Entry]:
+        """The entries with a match key holding every concept of `named` (non-empty), in
+        knowledge-base order; looked up from the concept fewest entries are keyed on."""
         rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
         keyed: list[Entry] = []
         for index in self._keyed_on.get(rarest, ()):
@@ -860,24 +865,20 @@ class Engine:
                 keyed.append(entry)
         return keyed
 
+    def _keyed_on_all_named(self, reading: Reading) -> list[Entry]:
+        """The entries with a match key holding every concept the message names."""
+        named = self._named(reading)
+        return self._keyed_on_all(named) if named else []
+
     def _pointed_to(self, reading: Reading, asked: Sequence[str]) -> list[Entry]:
         """The entries a message pointing back to nothing could mean: those with a match key
         holding every concept it names (facets, regions and question words aside) that state
         every facet asked; at most `max_options`, in knowledge-base order. Empty when it asks
         for no facet or names nothing."""
-        named = {
-            c for c in reading.found
-            if c not in self._details and c not in self._regions and c not in self._question_words
-        }
+        named = self._named(reading)
         if not asked or not named:
             return []
-        rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
-        pointed: list[Entry] = []
-        for index in self._keyed_on.get(rarest, ()):
-            entry = self._entries[index]
-            assert not isinstance(entry, Clarification)  # `_keyed_on` holds entries only
-            if any(named <= set(key) for key in self._keys[index]) and self._states(entry, asked):
-                pointed.append(entry)
+        pointed = [e for e in self._keyed_on_all(named) if self._states(e, asked)]
         return pointed[: self._settings.max_options]
 
     def _underspecified(self, reading: Reading) -> list[Entry]:
@@ -895,32 +896,15 @@ class Engine:
             # training of its own the sources do not describe; a count asks for a number.
             return []
         asked = [c for c in reading.found if c in self._details and c != COUNT]
-        named = {
-            c for c in reading.found
-            if c not in self._details and c not in self._regions and c not in self._question_words
-            and self._weights.get(c, 0) > self._settings.generic_weight / 2
-        }
+        every = self._named(reading)
+        named = {c for c in every if self._weights.get(c, 0) > self._settings.generic_weight / 2}
         if not named and not asked:
             return []
         if not named:
             # "kursdatum?": only a light concept beside the facet; it still narrows the entries.
-            named = {
-                c for c in reading.found
-                if c not in self._details and c not in self._regions
-                and c not in self._question_words and not c.startswith(ALIAS_PREFIX)
-            }
-        if named:
-            rarest = min(named, key=lambda c: len(self._keyed_on.get(c, ())))
-            indexes: Sequence[int] = self._keyed_on.get(rarest, ())
-        else:
-            indexes = range(len(self._entries))
-        meant: list[Entry] = []
-        for index in indexes:
-            entry = self._entries[index]
-            if isinstance(entry, Clarification):
-                continue
-            if any(named <= set(key) for key in self._keys[index]) and self._states(entry, asked):
-                meant.append(entry)
+            named = {c for c in every if not c.startswith(ALIAS_PREFIX)}
+        pool = self._keyed_on_all(named) if named else [e for e in self.knowledge.answerables() if e.match]
+        meant = [e for e in pool if self._states(e, asked)]
         explained = {p for ps in reading.found.values() for p in ps}
         rest = [reading.tokens[p] for p in reading.content if p not in explained]
         if any(not any(self._retriever.grounded(e.id, w) for e in meant) for w in rest):
@@ -1061,7 +1045,7 @@ class Engine:
                 # gives the national one.
                 trace.detail = f"no sources from {', '.join(uncovered)}; {national.entry_id}"
                 if concepts & set(self._settings.naming_national) or (
-                    self._asks_yes_or_no(reading) and concepts & {"requirement", "mandatory"}
+                    self._asks_yes_or_no(reading) and concepts & set(self._settings.asks_required)
                 ):
                     # ... or asked whether something is required ("måste ST-handledare i
                     # Västerbotten ha gått handledarutbildning?"): the national rule says.
@@ -1253,7 +1237,7 @@ class Engine:
             # entry recommends a course ("vem får vara extern bedömare i BT, vilka krav finns?"
             # has none: still refused).
             takes = any(
-                c in reading.found for c in (*self._settings.what_it_takes, "step_generic")
+                c in reading.found for c in (*self._settings.what_it_takes, self._settings.step)
             ) and any(
                 isinstance(c.entry, Role) and self.knowledge.courses_of(c.entry) for c in holds
             )
@@ -1539,7 +1523,7 @@ class Engine:
             if role.scope not in scopes:
                 continue
             for course in self.knowledge.courses_of(role):
-                keyed = {k for key in course.match for k in key}
+                keyed = self._keyed(course)
                 if (
                     course in others or ALIAS_PREFIX + course.id in ruled_out
                     or keyed & specific
@@ -1551,7 +1535,7 @@ class Engine:
         # "... the longer web course for ...": those keyed on what the question still names.
         named = set(reading.found) - set(self._settings.course_words) - subjects - self._details
         keyed_on_named = [
-            c for c in others if named & {k for key in c.match for k in key}
+            c for c in others if named & self._keyed(c)
         ]
         return keyed_on_named or others
 
@@ -2019,7 +2003,7 @@ class Engine:
             if isinstance(entry, Role) and entry.supervision is not None:
                 named.add(entry.supervision.supervisee)
             elif WHO_MAY_SUPERVISE in entry.answers:
-                named |= {c for key in entry.match for c in key} | self._text_concepts(entry)
+                named |= self._keyed(entry) | self._text_concepts(entry)
         return frozenset(named)
 
     def _unlisted_holder(self, reading: Reading, best: Candidate) -> str | None:

@@ -91,6 +91,10 @@ class Retriever:
         self._vocab: list[frozenset[str]] = []
         ranked = ignore - rank_only
         self._rank_only = rank_only
+        # The rank-only words that can end a compound, by length: a token's ending is looked
+        # up once per length, not compared with every word.
+        self._head_lengths = sorted({len(w) for w in rank_only if len(w) >= 5})
+        self._head_terms = {w: _ranked(w) for w in rank_only if len(w) >= 5}
         for entry in entries:
             tokens = normalize(document_text(entry))
             # A rank-only word is its own term: "handledare" does not make "handledarens",
@@ -123,10 +127,15 @@ class Retriever:
     def _heads(self, tokens: Sequence[str]) -> list[str]:
         """The rank-only words that end compounds among `tokens`: a "handledarutbildning" is
         an "utbildning" too."""
-        return [
-            _ranked(word) for token in tokens for word in self._rank_only
-            if len(word) >= 5 and len(token) > len(word) and token.endswith(word)
-        ]
+        heads = []
+        for token in tokens:
+            for length in self._head_lengths:
+                if length >= len(token):
+                    break
+                term = self._head_terms.get(token[-length:])
+                if term is not None:
+                    heads.append(term)
+        return heads
 
     def grounded(self, entry_id: str, token: str, *, whole: bool = False) -> bool:
         """Whether the entry's own words include `token` (by stem, or as a compound part).
