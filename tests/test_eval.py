@@ -71,6 +71,7 @@ SETS = {
     "blind set 50": (KNOWLEDGE / "eval" / "questions-blind50.yaml", 0.97),
     "blind set 51": (KNOWLEDGE / "eval" / "questions-blind51.yaml", 0.98),
     "blind set 52": (KNOWLEDGE / "eval" / "questions-blind52.yaml", 0.97),
+    "blind set 53": (KNOWLEDGE / "eval" / "questions-blind53.yaml", 0.98),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
