@@ -64,6 +64,7 @@ BOT_USER = "UBENCHBOT"
 LUA = ROOT / "bench" / "wrk_post.lua"
 WARM_UP = 2  # seconds of load before each measured row
 SETTLE = 3.0  # seconds without a new reply after which a row stops waiting
+SERVE_HOST = "127.0.0.2"
 ENV_PREFIXES = ("HANDLEDARBOT_", "SLACK_", "MICROSOFT_", "DATABASE_URL", "PORT")
 
 
@@ -438,9 +439,14 @@ async def one_run(duration: float, connections: int, workers: list[int]) -> list
             for n in workers:
                 port = free_port()
                 argv = ["-m", "adapters.cli", "serve", "--port", str(port), "--workers", str(n)]
+                # Bound to 127.0.0.2, a loopback address that is not local mode: each web
+                # session is its own user, as on a deployed server (local mode answers every
+                # session as the one user "local", whose rate-limit window would hold every
+                # request of the run).
                 env = bench.env(Path(tmp) / f"serve-{n}.sqlite3")
-                server = await bench.start(argv, env, f"http://127.0.0.1:{port}/healthz")
-                base = f"http://127.0.0.1:{port}"
+                env["HANDLEDARBOT_HOST"] = SERVE_HOST
+                server = await bench.start(argv, env, f"http://{SERVE_HOST}:{port}/healthz")
+                base = f"http://{SERVE_HOST}:{port}"
                 try:
                     if n > 1:
                         await _all_workers_up(base, n)

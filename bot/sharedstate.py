@@ -327,21 +327,27 @@ class SqlRateLimiter:
             return await self._count(conn, user, now)
 
     async def _count(self, conn: Connection, user: str, now: int) -> float | None:
+        """Admit and count in one statement when the user is under the limit; expired rows are
+        not counted (the periodic `purge` deletes them)."""
         since = now - _ms(self._window)
         if self._db.dialect == "postgres":
             await conn.execute(f"SELECT pg_advisory_xact_lock({RATE_LOCK}, hashtext($1))", user)
-        await conn.execute(
-            "DELETE FROM rate_events WHERE user_key = $1 AND at_ms <= $2", user, since
-        )
-        rows = await conn.fetch(
-            "SELECT COUNT(*) AS n, MIN(at_ms) AS first FROM rate_events WHERE user_key = $1",
+        admitted = await conn.execute(
+            "INSERT INTO rate_events (user_key, at_ms) SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT)"
+            " WHERE (SELECT COUNT(*) FROM rate_events WHERE user_key = $1 AND at_ms > $3)"
+            " < CAST($4 AS BIGINT)",
             user,
+            now,
+            since,
+            self._limit,
         )
-        if int(rows[0]["n"]) < self._limit:
-            await conn.execute(
-                "INSERT INTO rate_events (user_key, at_ms) VALUES ($1, $2)", user, now
-            )
+        if admitted:
             return None
+        rows = await conn.fetch(
+            "SELECT MIN(at_ms) AS first FROM rate_events WHERE user_key = $1 AND at_ms > $2",
+            user,
+            since,
+        )
         return max(0.0, (int(rows[0]["first"]) - since) / 1000)
 
     async def purge(self) -> int:

@@ -1,12 +1,18 @@
 """SQLite's short transactions on the event loop's thread: when another user of the file holds the
 write lock they wait on aiosqlite's thread instead, and nothing is lost or done twice; what they
-write is on disk; the WAL they fill is checkpointed. Real SQLite files; two `SqliteDatabase`s on
+write is on disk; the WAL they fill is checkpointed. Another worker's short transaction (its
+writer lock) is waited for without stopping the loop, also when that worker dies or the
+waiting request is given up. Real SQLite files; two `SqliteDatabase`s on
 one file stand for two workers."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from bot.answering.engine import Engine
@@ -125,3 +131,86 @@ async def test_without_wal_every_transaction_runs_on_the_thread(tmp_path: Path) 
     async with database.transaction(short=True) as conn:
         assert await conn.fetch("SELECT n FROM t") == [{"n": 7}]
     await database.close()
+
+
+def _hold_writer_lock(path: Path) -> int:
+    """Another process's short transaction, as the writer lock sees it: the lock file opened
+    anew (flock locks belong to an open file) and locked."""
+    fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+async def test_a_message_waits_for_another_workers_short_transaction_without_stopping_the_loop(
+    tmp_path: Path, engine: Engine
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await open_sqlite_store(path)
+    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    fd = _hold_writer_lock(path)
+    handled = asyncio.create_task(service.handle(_asked("U1")))
+    ticks = 0
+    for _ in range(20):  # well past the time the loop tries again before a thread waits
+        await asyncio.sleep(0.005)
+        ticks += 1
+    assert ticks == 20 and not handled.done()  # the loop went on; the message waits
+    os.close(fd)  # the other worker commits
+    reply = await asyncio.wait_for(handled, 10)
+    assert reply.status is Status.ANSWER
+    await store.close()
+    assert _count(path, "SELECT COUNT(*) FROM rate_events") == 1
+
+
+async def test_a_worker_that_dies_in_its_transaction_does_not_hold_up_the_others(
+    tmp_path: Path, engine: Engine
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await open_sqlite_store(path)
+    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(path) + '-writer'!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)\n",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
+    handled = asyncio.create_task(service.handle(_asked("U1")))
+    await asyncio.sleep(0.1)
+    assert not handled.done()
+    holder.kill()  # the process dies with the lock: the kernel lets it go
+    await holder.wait()
+    assert (await asyncio.wait_for(handled, 10)).status is Status.ANSWER
+    await store.close()
+
+
+async def test_a_message_given_up_while_waiting_leaves_the_lock_free(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A request cancelled while its transaction waits (the client went away) must not keep the
+    lock that the waiting thread takes afterwards: the other workers get it."""
+    path = tmp_path / "bot.sqlite3"
+    store = await open_sqlite_store(path)
+    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    fd = _hold_writer_lock(path)
+    given_up = asyncio.create_task(service.handle(_asked("U1")))
+    await asyncio.sleep(0.05)  # waiting in the thread by now
+    given_up.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await given_up
+    os.close(fd)
+    await asyncio.sleep(0.1)  # the waiting thread has the lock by now
+    other = os.open(f"{path}-writer", os.O_RDWR)  # another worker's next transaction
+    for _ in range(100):
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the given-up message's thread kept the writer lock")
+    os.close(other)
+    reply = await asyncio.wait_for(service.handle(_asked("U2")), 10)
+    assert reply.status is Status.ANSWER
+    await store.close()
