@@ -26,7 +26,10 @@ supervisor and its workers) over that time divided by the replies is "CPU µs/re
 the time from wrk's start to the last reply is "req/s".
 
 The ratios printed under the table are the issue's targets: /slack/events ≤ 2× and
-/api/messages ≤ 3× the CPU of the relay with the answer; 2 workers ≥ 1.8× the rate of 1.
+/api/messages ≤ 3× the CPU of the relay with the answer; 2 workers ≥ 1.8× the rate of 1. The load
+side (wrk, and this process's fakes and counting) runs on the same cores: "load side, cores" is
+its CPU over the row divided by the row's time, and the "ceiling" beside each 2-worker ratio is
+the rate the cores it left would give at one worker's CPU per reply, over one worker's rate.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import hmac
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -250,10 +254,16 @@ class Row:
     failed: int = 0
     p50_ms: float = 0.0
     p99_ms: float = 0.0
+    load_cpu: float = 0.0  # CPU s of the load side over the row: wrk, this process (fakes)
 
     @property
     def rate(self) -> float:
         return self.replies / self.seconds if self.seconds else 0.0
+
+    @property
+    def load_cores(self) -> float:
+        """Cores the load side kept busy during the row (wrk and the fakes)."""
+        return self.load_cpu / self.seconds if self.seconds else 0.0
 
     @property
     def cpu_us(self) -> float:
@@ -281,6 +291,15 @@ def family(pid: int) -> list[int]:
 
 def cpu_of(pids: list[int]) -> float:
     return sum(process_cpu(p) for p in pids)
+
+
+def load_side_cpu() -> float:
+    """CPU seconds (user + system) of this process (the fakes, the reply counting) and of its
+    children that have been waited for (every finished wrk; the servers are still running)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def free_port() -> int:
@@ -369,12 +388,14 @@ class Bench:
         count = int(expected_rate * self.duration * 2)
         built = lines("m", count)
         before_cpu, before_replies = cpu_of(pids), self.replies.count()
+        before_load = load_side_cpu()
         begun = time.perf_counter()
         result = await self.wrk(url, built)
         ended = time.perf_counter()
         if replied:
             ended = await self.settle(replied, until=before_replies + result["requests"])
-        row = Row(name, requests=result["requests"], cpu=cpu_of(pids) - before_cpu)
+        row = Row(name, requests=result["requests"], cpu=cpu_of(pids) - before_cpu,
+                  load_cpu=load_side_cpu() - before_load)  # fmt: skip
         ok = result["requests"] - result["non_2xx"] - result["socket_errors"]
         row.replies = self.replies.count() - before_replies if replied else ok
         row.failed = result["non_2xx"] + result["socket_errors"]
@@ -490,12 +511,13 @@ def table(rows: list[Row], connections: int) -> str:
     lines = [
         f"| endpoint (wrk, {connections} connections) | sent | replies | failed | req/s "
         "| p50 ms | p99 ms | server CPU µs/req |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    lines[0] += " load side, cores |"
     for r in rows:
         lines.append(
             f"| {r.name} | {r.requests} | {r.replies} | {r.failed} | {r.rate:,.0f} "
-            f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:,.0f} |"
+            f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:,.0f} | {r.load_cores:.2f} |"
         )
     return "\n".join(lines)
 
@@ -515,6 +537,11 @@ def ratios(rows: list[Row]) -> dict[str, float]:
         one, two = by.get(f"{endpoint} (1 worker)"), by.get(f"{endpoint} (2 workers)")
         if one and two and one.rate:
             found[f"{endpoint} rate 2 workers / 1 [target ≥ 1.8]"] = two.rate / one.rate
+            # What the cores left by the load side allow: one worker's CPU per reply, on every
+            # core that wrk and the fakes did not use during the 2-worker row.
+            cores = os.cpu_count() or 1
+            ceiling = (cores - two.load_cores) / (one.cpu_us / 1e6) / one.rate
+            found[f"{endpoint} rate 2 workers / 1, ceiling the load side leaves"] = ceiling
     return found
 
 
