@@ -15,6 +15,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.answering.engine import Engine
 from bot.messages import Message, Status
 from bot.reminders import store_sqlite
@@ -214,3 +216,58 @@ async def test_a_message_given_up_while_waiting_leaves_the_lock_free(
     reply = await asyncio.wait_for(service.handle(_asked("U2")), 10)
     assert reply.status is Status.ANSWER
     await store.close()
+
+
+async def test_a_transaction_after_a_given_up_one_holds_the_lock_until_it_ends(
+    tmp_path: Path,
+) -> None:
+    """The wait that a given-up transaction left is taken over by the next one, whose lock must
+    not be let go under it when that wait ends."""
+    path = tmp_path / "bot.sqlite3"
+    store = await open_sqlite_store(path)
+    database = store.database
+    fd = _hold_writer_lock(path)
+
+    async def write(n: int) -> bool:
+        """Whether another worker could take the writer lock while this transaction ran."""
+        async with database.transaction(short=True) as conn:
+            await conn.execute("INSERT INTO rate_events (user_key, at_ms) VALUES ($1, 1)", f"u{n}")
+            await asyncio.sleep(0.05)  # the moment the given-up wait ends and is looked at
+            probe = os.open(f"{path}-writer", os.O_RDWR)
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            finally:
+                os.close(probe)
+            return True
+
+    given_up = asyncio.create_task(write(1))
+    await asyncio.sleep(0.05)  # waiting in the thread by now
+    given_up.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await given_up
+    second = asyncio.create_task(write(2))
+    await asyncio.sleep(0.05)
+    os.close(fd)
+    assert await asyncio.wait_for(second, 10) is False  # no other worker got in
+    await store.close()
+    assert _count(path, "SELECT COUNT(*) FROM rate_events") == 1
+
+
+async def test_a_writer_lock_never_let_go_only_delays_messages(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stuck while holding the writer lock (stopped, its loop blocked) but not SQLite's:
+    after the wait, messages wait on SQLite's lock instead, and are answered."""
+    monkeypatch.setattr(store_sqlite, "WRITER_WAIT_SECONDS", 0.2)
+    path = tmp_path / "bot.sqlite3"
+    store = await open_sqlite_store(path)
+    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    fd = _hold_writer_lock(path)
+    replies = await asyncio.wait_for(
+        asyncio.gather(*(service.handle(_asked(f"U{n}")) for n in range(3))), 10
+    )
+    assert all(r.status is Status.ANSWER for r in replies)
+    await store.close()
+    os.close(fd)

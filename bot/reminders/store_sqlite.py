@@ -20,11 +20,13 @@ checkpoint runs on the thread instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -45,6 +47,7 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 BUSY_TIMEOUT_MS = 30_000  # how long a transaction on the thread waits for the write lock
 CHECKPOINT_EVERY = 200  # short transactions committed on the loop between WAL checkpoints
 SPIN_SECONDS = 0.002  # how long the loop tries again for the writer lock before a thread waits
+WRITER_WAIT_SECONDS = BUSY_TIMEOUT_MS / 1000  # then how long for the thread, before SQLite's wait
 
 
 @functools.lru_cache(maxsize=512)
@@ -166,12 +169,20 @@ class WriterLock:
     worker's transaction of about 0.06 ms. This lock is taken on the loop when free; when
     another process holds it, the loop tries again between its other work (`asyncio.sleep(0)`)
     for up to `SPIN_SECONDS`, and after that a thread waits in flock, which wakes as soon as
-    the lock is released. Linux and the BSDs; None where fcntl is missing (every transaction
-    then waits on SQLite's lock as before).
+    the lock is released; after `WRITER_WAIT_SECONDS` the transaction waits on SQLite's lock on
+    aiosqlite's thread instead (its busy timeout then ends the wait, as without this lock). A
+    caller that gives up while the thread waits leaves that wait to the next caller, or, when
+    nobody takes it over, the lock is let go as soon as the thread has it. Linux and the BSDs;
+    None where fcntl is missing (every transaction then waits on SQLite's lock as before).
     """
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
+        self._closed = False
+        # A thread still waiting in flock (or done waiting) whose caller gave up: the next
+        # `acquire` takes it over, so that there is one waiting thread at most and no thread
+        # lets go of a lock that a later caller holds. Unclaimed when it gets the lock: let go.
+        self._orphan: asyncio.Future[None] | None = None
 
     @classmethod
     def beside(cls, path: Path) -> WriterLock | None:
@@ -192,32 +203,82 @@ class WriterLock:
             return False
         return True
 
-    async def acquire(self) -> None:
-        if self._take():
-            return
-        loop = asyncio.get_running_loop()
-        until = loop.time() + SPIN_SECONDS
-        while loop.time() < until:
-            await asyncio.sleep(0)
+    async def acquire(self, timeout: float | None = None) -> bool:
+        """Take the lock: True once held; False when it was not let go within `timeout` seconds
+        (default `WRITER_WAIT_SECONDS`: SQLite's busy timeout), and the caller waits on SQLite's
+        lock on its thread, as without this lock. One caller at a time (the database's lock)."""
+        waiting, self._orphan = self._orphan, None
+        if waiting is None:
             if self._take():
-                return
-        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, self._fd, fcntl.LOCK_EX))
+                return True
+            loop = asyncio.get_running_loop()
+            until = loop.time() + SPIN_SECONDS
+            while loop.time() < until:
+                await asyncio.sleep(0)
+                if self._take():
+                    return True
+            waiting = _flock_in_thread(loop, self._fd)
         try:
-            await asyncio.shield(waiting)
+            await asyncio.wait_for(
+                asyncio.shield(waiting), WRITER_WAIT_SECONDS if timeout is None else timeout
+            )
         except asyncio.CancelledError:
-            # The thread goes on waiting; whenever it gets the lock, let it go at once.
-            waiting.add_done_callback(self._release_taken)
+            self._abandon(waiting)
             raise
+        except TimeoutError:
+            self._abandon(waiting)
+            log.warning("the SQLite writer lock was not let go in time; waiting on SQLite's lock")
+            return False
+        except OSError:
+            log.warning("could not take the SQLite writer lock; waiting on SQLite's lock",
+                        exc_info=True)  # fmt: skip
+            return False
+        return True
 
-    def _release_taken(self, waiting: asyncio.Future[None]) -> None:
-        if not waiting.cancelled() and waiting.exception() is None:
-            self.release()
+    def _abandon(self, waiting: asyncio.Future[None]) -> None:
+        self._orphan = waiting
+        waiting.add_done_callback(self._unclaimed)
+
+    def _unclaimed(self, waiting: asyncio.Future[None]) -> None:
+        if self._orphan is waiting:  # nobody took the wait over: let go of what it got
+            self._orphan = None
+            if not waiting.cancelled() and waiting.exception() is None:
+                self.release()
 
     def release(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if not self._closed:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        os.close(self._fd)
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+
+
+def _flock_in_thread(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.Future[None]:
+    """flock(fd, LOCK_EX) in a daemon thread of its own (never the loop's default executor, and
+    never holding up the interpreter's exit); the future is done once the lock is held."""
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: OSError | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def wait() -> None:
+        error: OSError | None = None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as failed:
+            error = failed
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the process is ending
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=wait, name="sqlite-writer-lock", daemon=True).start()
+    return done
 
 
 class SqliteDatabase:
@@ -278,7 +339,8 @@ class SqliteDatabase:
             await self._checkpoint()
         if self._writer is None:
             return self._here if _begin_now(self._here) else None
-        await self._writer.acquire()
+        if not await self._writer.acquire():
+            return None
         try:
             if _begin_now(self._here):
                 return self._here
