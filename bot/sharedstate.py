@@ -343,12 +343,17 @@ class SqlRateLimiter:
         )
         if admitted:
             return None
+        # The user may send again when fewer than `limit` messages are left in the window: when
+        # the limit-th newest leaves it (more than `limit` are counted after the limit was
+        # lowered; the oldest would leave too early).
         rows = await conn.fetch(
-            "SELECT MIN(at_ms) AS first FROM rate_events WHERE user_key = $1 AND at_ms > $2",
+            "SELECT at_ms FROM rate_events WHERE user_key = $1 AND at_ms > $2"
+            " ORDER BY at_ms DESC LIMIT 1 OFFSET $3",
             user,
             since,
+            self._limit - 1,
         )
-        return max(0.0, (int(rows[0]["first"]) - since) / 1000)
+        return max(0.0, (int(rows[0]["at_ms"]) - since) / 1000) if rows else 0.0
 
     async def purge(self) -> int:
         since = _ms(self._clock() - self._window)

@@ -126,6 +126,24 @@ async def test_the_rate_limit_counts_messages_on_every_replica(
     assert await b.limiter.admit("slack:U1") is None
 
 
+async def test_after_the_limit_is_lowered_the_wait_given_is_the_whole_wait(
+    replica: Callable[..., object], clock: Clock
+) -> None:
+    """Five messages counted under a limit of 5; restarted with a limit of 2, the user may send
+    again only when the 2nd newest leaves the window, not when the oldest does."""
+    before: SharedState = await replica(limit=5, window=60.0)  # type: ignore[misc]
+    for _ in range(5):
+        assert await before.limiter.admit("slack:U1") is None
+        clock.now += 10  # sent at 0, 10, 20, 30, 40 s
+    after: SharedState = await replica(limit=2, window=60.0)  # type: ignore[misc]
+    wait = await after.limiter.admit("slack:U1")  # at 50 s; the 2nd newest (30 s) leaves at 90 s
+    assert wait == pytest.approx(40.0)
+    clock.now += 39
+    assert await after.limiter.admit("slack:U1") is not None
+    clock.now += 1.5
+    assert await after.limiter.admit("slack:U1") is None
+
+
 async def test_a_clarification_asked_by_one_service_is_answered_by_another(
     replica: Callable[..., object], engine: Engine
 ) -> None:
