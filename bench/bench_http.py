@@ -510,10 +510,9 @@ async def _all_workers_up(base: str, workers: int) -> None:
 def table(rows: list[Row], connections: int) -> str:
     lines = [
         f"| endpoint (wrk, {connections} connections) | sent | replies | failed | req/s "
-        "| p50 ms | p99 ms | server CPU µs/req |",
+        "| p50 ms | p99 ms | server CPU µs/req | load side, cores |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines[0] += " load side, cores |"
     for r in rows:
         lines.append(
             f"| {r.name} | {r.requests} | {r.replies} | {r.failed} | {r.rate:,.0f} "

@@ -20,6 +20,7 @@ import pytest
 from bot.answering.engine import Engine
 from bot.messages import Message, Status
 from bot.reminders import store_sqlite
+from bot.reminders.store import SqlReminderStore
 from bot.reminders.store_sqlite import SqliteDatabase, open_sqlite_store
 from bot.safety import Guard
 from bot.service import Service
@@ -143,12 +144,29 @@ def _hold_writer_lock(path: Path) -> int:
     return fd
 
 
+def _another_worker_can_lock(path: Path) -> bool:
+    """Whether another worker's next short transaction would get the writer lock now."""
+    probe = os.open(f"{path}-writer", os.O_RDWR)
+    try:
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(probe)  # let go of it again, if taken
+    return True
+
+
+async def _worker(path: Path, engine: Engine) -> tuple[SqlReminderStore, Service]:
+    """One worker on the file at `path`: its store and the service answering through it."""
+    store = await open_sqlite_store(path)
+    return store, _service(engine, SharedState(database=store.database, limit=5, window=60))
+
+
 async def test_a_message_waits_for_another_workers_short_transaction_without_stopping_the_loop(
     tmp_path: Path, engine: Engine
 ) -> None:
     path = tmp_path / "bot.sqlite3"
-    store = await open_sqlite_store(path)
-    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    store, service = await _worker(path, engine)
     fd = _hold_writer_lock(path)
     handled = asyncio.create_task(service.handle(_asked("U1")))
     ticks = 0
@@ -167,8 +185,7 @@ async def test_a_worker_that_dies_in_its_transaction_does_not_hold_up_the_others
     tmp_path: Path, engine: Engine
 ) -> None:
     path = tmp_path / "bot.sqlite3"
-    store = await open_sqlite_store(path)
-    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    store, service = await _worker(path, engine)
     holder = await asyncio.create_subprocess_exec(
         sys.executable, "-c",
         "import fcntl, os, sys, time\n"
@@ -193,8 +210,7 @@ async def test_a_message_given_up_while_waiting_leaves_the_lock_free(
     """A request cancelled while its transaction waits (the client went away) must not keep the
     lock that the waiting thread takes afterwards: the other workers get it."""
     path = tmp_path / "bot.sqlite3"
-    store = await open_sqlite_store(path)
-    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    store, service = await _worker(path, engine)
     fd = _hold_writer_lock(path)
     given_up = asyncio.create_task(service.handle(_asked("U1")))
     await asyncio.sleep(0.05)  # waiting in the thread by now
@@ -203,16 +219,12 @@ async def test_a_message_given_up_while_waiting_leaves_the_lock_free(
         await given_up
     os.close(fd)
     await asyncio.sleep(0.1)  # the waiting thread has the lock by now
-    other = os.open(f"{path}-writer", os.O_RDWR)  # another worker's next transaction
     for _ in range(100):
-        try:
-            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if _another_worker_can_lock(path):
             break
-        except BlockingIOError:
-            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)
     else:
         raise AssertionError("the given-up message's thread kept the writer lock")
-    os.close(other)
     reply = await asyncio.wait_for(service.handle(_asked("U2")), 10)
     assert reply.status is Status.ANSWER
     await store.close()
@@ -233,14 +245,7 @@ async def test_a_transaction_after_a_given_up_one_holds_the_lock_until_it_ends(
         async with database.transaction(short=True) as conn:
             await conn.execute("INSERT INTO rate_events (user_key, at_ms) VALUES ($1, 1)", f"u{n}")
             await asyncio.sleep(0.05)  # the moment the given-up wait ends and is looked at
-            probe = os.open(f"{path}-writer", os.O_RDWR)
-            try:
-                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            finally:
-                os.close(probe)
-            return True
+            return _another_worker_can_lock(path)
 
     given_up = asyncio.create_task(write(1))
     await asyncio.sleep(0.05)  # waiting in the thread by now
@@ -262,8 +267,7 @@ async def test_a_writer_lock_never_let_go_only_delays_messages(
     after the wait, messages wait on SQLite's lock instead, and are answered."""
     monkeypatch.setattr(store_sqlite, "WRITER_WAIT_SECONDS", 0.2)
     path = tmp_path / "bot.sqlite3"
-    store = await open_sqlite_store(path)
-    service = _service(engine, SharedState(database=store.database, limit=5, window=60))
+    store, service = await _worker(path, engine)
     fd = _hold_writer_lock(path)
     replies = await asyncio.wait_for(
         asyncio.gather(*(service.handle(_asked(f"U{n}")) for n in range(3))), 10

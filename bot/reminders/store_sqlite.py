@@ -203,10 +203,10 @@ class WriterLock:
             return False
         return True
 
-    async def acquire(self, timeout: float | None = None) -> bool:
-        """Take the lock: True once held; False when it was not let go within `timeout` seconds
-        (default `WRITER_WAIT_SECONDS`: SQLite's busy timeout), and the caller waits on SQLite's
-        lock on its thread, as without this lock. One caller at a time (the database's lock)."""
+    async def acquire(self) -> bool:
+        """Take the lock: True once held; False when it was not let go within
+        `WRITER_WAIT_SECONDS` (SQLite's busy timeout), and the caller waits on SQLite's lock on
+        its thread, as without this lock. One caller at a time (the database's lock)."""
         waiting, self._orphan = self._orphan, None
         if waiting is None:
             if self._take():
@@ -219,9 +219,7 @@ class WriterLock:
                     return True
             waiting = _flock_in_thread(loop, self._fd)
         try:
-            await asyncio.wait_for(
-                asyncio.shield(waiting), WRITER_WAIT_SECONDS if timeout is None else timeout
-            )
+            await asyncio.wait_for(asyncio.shield(waiting), WRITER_WAIT_SECONDS)
         except asyncio.CancelledError:
             self._abandon(waiting)
             raise
@@ -323,8 +321,7 @@ class SqliteDatabase:
                     with _on_loop(here) as on_loop:
                         yield on_loop
                 finally:
-                    if self._writer is not None:
-                        self._writer.release()
+                    self._let_go()
                 self._unchecked += 1
                 return
             async with _on_thread(self._conn) as on_thread:
@@ -337,18 +334,21 @@ class SqliteDatabase:
             return None
         if self._unchecked >= CHECKPOINT_EVERY:
             await self._checkpoint()
-        if self._writer is None:
-            return self._here if _begin_now(self._here) else None
-        if not await self._writer.acquire():
+        if self._writer is not None and not await self._writer.acquire():
             return None
         try:
-            if _begin_now(self._here):
-                return self._here
+            begun = _begin_now(self._here)
         except BaseException:
-            self._writer.release()
+            self._let_go()
             raise
-        self._writer.release()  # SQLite's lock is held elsewhere (batch work): the thread waits
-        return None
+        if not begun:  # SQLite's lock is held elsewhere (batch work): the thread waits
+            self._let_go()
+            return None
+        return self._here
+
+    def _let_go(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
 
     async def _checkpoint(self) -> None:
         self._unchecked = 0
