@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from bot.ratelimit import RateLimiter
 from bot.reminders.parse import parse_request
 from bot.report import group_questions
 from bot.safety import Guard
+from bot.text import _FOLD, fold
 from bot.service import Service, parse_rating
 from bot.unanswered import Unanswered
 from tests.test_safety import Recorder
@@ -29,6 +31,18 @@ WORDS = st.sampled_from(
 # Arbitrary Unicode, plus sentences built from words the bot reacts to.
 TEXT = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=12).map(" ".join))
 QUICK = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@QUICK
+@given(st.one_of(TEXT, st.text(alphabet="åäöÅÄÖæøéèüçñßİ aAoO-", max_size=40)))
+def test_folding_maps_every_character_as_the_table_says(text: str) -> None:
+    """Typed with or without å/ä/ö, a word reads the same: `fold` is NFKC, lowercase, then the
+    accent table character by character (`str.translate`, the slow way it was first written)."""
+    expected = unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
+    assert fold(text) == expected
+    assert fold("Handledarutbildning för ST-läkare i Örebro, Skåne") == (
+        "handledarutbildning for st-lakare i orebro, skane"
+    )
 
 
 @QUICK

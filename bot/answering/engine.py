@@ -556,21 +556,30 @@ class Engine:
             len({self._answers.get(self._entries[i].id) for i in members}) == 1
             for members in self._groups
         ]
-        self._retriever = Retriever(
-            knowledge.answerables(), ignore=self._ignorable, rank_only=FIELD_WORDS
-        )
-        # Each entry's own words (for "how many X"), and the numbers it, its related entries
-        # and its courses mention (for "steg 3"): computed once, not per question.
+        # Each entry's own words (for "how many X" and for retrieval), and the numbers it, its
+        # related entries and its courses mention (for "steg 3"): computed once, not per question.
         self._words: dict[str, tuple[str, ...]] = {
             e.id: tuple(normalize(document_text(e))) for e in knowledge.answerables()
         }
+        self._retriever = Retriever(
+            knowledge.answerables(), ignore=self._ignorable, rank_only=FIELD_WORDS,
+            tokens=self._words,
+        )
+        mentioned: dict[str, frozenset[str]] = {}
+
+        def numbers_of(entry: Entry) -> frozenset[str]:
+            found = mentioned.get(entry.id)
+            if found is None:
+                words = self._words.get(entry.id) or normalize(document_text(entry))
+                found = frozenset(
+                    t for w in words for t in [_NUMBER_VALUES.get(w, w)] if t.isdigit()
+                )
+                mentioned[entry.id] = found
+            return found
+
         self._numbers: dict[str, frozenset[str]] = {
-            e.id: frozenset(
-                t
-                for other in [e, *self._related(e), *knowledge.courses_of(e)]
-                for w in self._words.get(other.id) or normalize(document_text(other))
-                for t in [_NUMBER_VALUES.get(w, w)]
-                if t.isdigit()
+            e.id: frozenset().union(
+                *(numbers_of(o) for o in [e, *self._related(e), *knowledge.courses_of(e)])
             )
             for e in knowledge.answerables()
         }

@@ -11,7 +11,7 @@ not speak of (`grounded`), which the engine uses to keep precision.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,10 +82,12 @@ class Retriever:
     def __init__(
         self, entries: Iterable[Entry], *, ignore: frozenset[str],
         rank_only: frozenset[str] = frozenset(),
+        tokens: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`ignore`: words neither indexed nor searched. `rank_only`: words among them that
         rank entries when searched for but ground nothing (`grounded`, `known`): the field's
-        own words ("handledning" would otherwise ground every compound of it)."""
+        own words ("handledning" would otherwise ground every compound of it). `tokens`: each
+        entry's `normalize(document_text(entry))` by id, where the caller has them already."""
         self._ids: list[str] = []
         corpus: list[list[str]] = []
         self._vocab: list[frozenset[str]] = []
@@ -95,15 +97,21 @@ class Retriever:
         # up once per length, not compared with every word.
         self._head_lengths = sorted({len(w) for w in rank_only if len(w) >= 5})
         self._head_terms = {w: _ranked(w) for w in rank_only if len(w) >= 5}
+        heads: dict[str, list[str]] = {}  # a token's, worked out once per build
         for entry in entries:
-            tokens = normalize(document_text(entry))
+            known = tokens.get(entry.id) if tokens is not None else None
+            words_of = normalize(document_text(entry)) if known is None else known
             # A rank-only word is its own term: "handledare" does not make "handledarens",
             # which shares its stem, any more common.
-            words = [_ranked(t) if t in rank_only else stem(t) for t in tokens if t not in ranked]
-            words += self._heads(tokens)
+            words = [_ranked(t) if t in rank_only else stem(t) for t in words_of if t not in ranked]
+            for token in words_of:
+                found = heads.get(token)
+                if found is None:
+                    found = heads[token] = self._heads((token,))
+                words += found
             self._ids.append(entry.id)
             corpus.append(words or ["-"])
-            self._vocab.append(frozenset(stem(t) for t in tokens if t not in ignore))
+            self._vocab.append(frozenset(stem(t) for t in words_of if t not in ignore))
         self._index_of = {entry_id: i for i, entry_id in enumerate(self._ids)}
         self._ignore = ranked
         self._bm25 = bm25s.BM25()
