@@ -275,3 +275,33 @@ async def test_a_writer_lock_never_let_go_only_delays_messages(
     assert all(r.status is Status.ANSWER for r in replies)
     await store.close()
     os.close(fd)
+
+
+async def test_a_transaction_on_the_thread_takes_its_turn_at_the_writer_lock(
+    tmp_path: Path,
+) -> None:
+    """Reminder claims, the journal and purges run on aiosqlite's thread. They queue for the
+    writer lock like a message does, and hold it to their end: otherwise a stream of other
+    workers' short transactions, handing the lock on to each other, keeps SQLite's lock taken
+    whenever the thread's busy handler looks, and a reminder waits seconds for its turn."""
+    path = tmp_path / "bot.sqlite3"
+    store = await open_sqlite_store(path)
+    fd = _hold_writer_lock(path)  # another worker's short transaction
+
+    async def batch() -> bool:
+        """Whether another worker could take the writer lock while this batch ran."""
+        async with store.database.transaction() as conn:
+            await conn.execute("INSERT INTO rate_events (user_key, at_ms) VALUES ('u1', 1)")
+            await asyncio.sleep(0.05)  # statements of a batch are round trips: others run
+            await conn.execute("INSERT INTO rate_events (user_key, at_ms) VALUES ('u2', 1)")
+            return _another_worker_can_lock(path)
+
+    running = asyncio.create_task(batch())
+    await asyncio.sleep(0.1)
+    assert not running.done()  # its turn comes after the other worker's transaction
+    assert _count(path, "SELECT COUNT(*) FROM rate_events") == 0
+    os.close(fd)
+    assert await asyncio.wait_for(running, 10) is False  # no other worker got in meanwhile
+    assert _another_worker_can_lock(path)  # and let go at its end
+    await store.close()
+    assert _count(path, "SELECT COUNT(*) FROM rate_events") == 2

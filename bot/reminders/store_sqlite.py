@@ -7,12 +7,12 @@ A transaction runs on aiosqlite's thread, where BEGIN IMMEDIATE waits up to `bus
 the write lock, and every statement is a round trip (a thread switch each way). A *short*
 transaction (`transaction(short=True)`: a message's state, a mark, a rate-limit check) first
 tries the event loop's own thread, on a second connection whose busy_timeout is 0: when the
-write lock is free it runs there without a thread switch. Short transactions of every process
-on the file first take a `WriterLock` (flock on `<database>-writer`), which a waiter gets as
-soon as it is let go, where SQLite's own lock is tried again only after sleeps of 1, 2, 5 ...
-ms; when another connection still holds SQLite's lock (batch work on a thread, here or in
-another process) BEGIN IMMEDIATE fails at once with SQLITE_BUSY and the transaction goes to the
-thread, which waits. The loop never blocks on a lock, and it never checkpoints the WAL
+write lock is free it runs there without a thread switch. Every transaction of every process
+on the file, short or on the thread, first takes a `WriterLock` (flock on `<database>-writer`),
+which a waiter gets as soon as it is let go, where SQLite's own lock is tried again only after
+sleeps of 1, 2, 5 ... ms; when a writer without that lock (the sqlite3 shell, a backup) still
+holds SQLite's lock, BEGIN IMMEDIATE fails at once with SQLITE_BUSY and the transaction goes to
+the thread, which waits. The loop never blocks on a lock, and it never checkpoints the WAL
 (`wal_autocheckpoint=0` there): every `CHECKPOINT_EVERY` short transactions a passive
 checkpoint runs on the thread instead.
 """
@@ -159,8 +159,8 @@ def _loop_connection(path: Path) -> sqlite3.Connection:
 
 
 class WriterLock:
-    """A lock that every process's short transactions take before BEGIN IMMEDIATE: flock(2) on
-    a file beside the database (`<database>-writer`), released by the kernel if its holder dies.
+    """A lock that every process's transactions take before BEGIN IMMEDIATE: flock(2) on a file
+    beside the database (`<database>-writer`), released by the kernel if its holder dies.
 
     It only makes waiting cheap; SQLite's own write lock still decides (a transaction that got
     this lock but not SQLite's goes to the thread, as before). SQLite's lock cannot be waited for
@@ -313,38 +313,35 @@ class SqliteDatabase:
         """BEGIN IMMEDIATE, the statements, COMMIT (ROLLBACK when the block raises). On the
         thread, BEGIN travels with the first statement: a transaction of one statement is two
         round trips. `short`: on the loop's thread when the write lock is free (no round trip);
-        the block must then await nothing but its statements, or it holds the lock meanwhile."""
+        the block must then await nothing but its statements, or it holds the lock meanwhile.
+        Every transaction, short or not, holds the writer lock (`WriterLock`) from before its
+        BEGIN to after its end: a transaction on the thread is then waited for like a short one,
+        and its BEGIN never finds SQLite's lock taken by a stream of other workers' short
+        transactions that hand the writer lock on to each other."""
         async with self._lock:
-            here = await self._begin_here() if short else None
-            if here is not None:
-                try:
+            if short and self._here is not None and self._unchecked >= CHECKPOINT_EVERY:
+                await self._checkpoint()
+            held = self._writer is not None and await self._writer.acquire()
+            try:
+                here = self._begin_here() if short else None
+                if here is not None:
                     with _on_loop(here) as on_loop:
                         yield on_loop
-                finally:
+                    self._unchecked += 1
+                    return
+                async with _on_thread(self._conn) as on_thread:
+                    yield on_thread
+            finally:
+                if held:
                     self._let_go()
-                self._unchecked += 1
-                return
-            async with _on_thread(self._conn) as on_thread:
-                yield on_thread
 
-    async def _begin_here(self) -> sqlite3.Connection | None:
-        """The loop's connection with its transaction begun; None when the write lock is taken
-        (or there is no such connection)."""
+    def _begin_here(self) -> sqlite3.Connection | None:
+        """The loop's connection with its transaction begun; None when SQLite's write lock is
+        held elsewhere (batch work of a process without the writer lock), or there is no such
+        connection: the transaction then waits on the thread."""
         if self._here is None:
             return None
-        if self._unchecked >= CHECKPOINT_EVERY:
-            await self._checkpoint()
-        if self._writer is not None and not await self._writer.acquire():
-            return None
-        try:
-            begun = _begin_now(self._here)
-        except BaseException:
-            self._let_go()
-            raise
-        if not begun:  # SQLite's lock is held elsewhere (batch work): the thread waits
-            self._let_go()
-            return None
-        return self._here
+        return self._here if _begin_now(self._here) else None
 
     def _let_go(self) -> None:
         if self._writer is not None:
