@@ -1019,3 +1019,28 @@ def test_who_may_hold_a_role_in_a_region_is_not_any_page_of_that_region(engine: 
 def test_a_task_done_for_someone_is_declined(engine: Engine) -> None:
     reply, rule, _ = ask(engine, "kan du skriva specialistintyget at min ST-lakare?")
     assert (reply.status, rule) == (Status.NO_MATCH, "task")
+
+
+def test_who_may_supervise_whom_in_a_region_without_a_table_is_not_its_nearest_page(engine: Engine) -> None:
+    """Örebro's pages speak of supervising ST, never of who supervises AT or BT: only Region
+    Stockholm's table says, and that is given as Stockholm's, beside the no-match."""
+    for question in ("i Region Örebro län, får en ST-läkare handleda AT-läkare?",
+                     "får en specialist handleda BT-läkare i Skåne?"):  # fmt: skip
+        reply, rule, text = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "region"), question
+        assert "Region Stockholm" in text and not text.startswith("Ja.")
+    reply, rule, text = ask(engine, "får en ST-läkare handleda AT-läkare i Stockholm?")
+    assert (reply.status, rule) == (Status.ANSWER, "supervision")
+    assert text.startswith("Ja.")
+
+
+def test_the_noun_supervision_asks_no_permission_to_supervise(engine: Engine) -> None:
+    reply, _, text = ask(engine, "får ST-handledningen i Örebro äta upp min tid för eget administrativt arbete?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "orebro-st-time-allocated")
+    assert "administrativt arbete" in text
+
+
+def test_a_direct_number_the_sources_do_not_give_is_an_honest_no_match(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "vad har Torbjörn Södergren för direktnummer?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    assert "telefonnummer" in text

@@ -307,6 +307,7 @@ COUNT = "how_many"  # the facet of "hur många"/"how many": a count
 WHO = "who"  # the question word of "vem"/"who": a person asked for
 # "handledare", "handledaren", "supervisor(s)": the one who supervises, not the verb.
 _SUPERVISOR_NOUN = re.compile(r"^(?:handledar(?:e|en|na|nas|es)?|supervisors?)$")
+_SUPERVISION_NOUN = re.compile(r"^(?:handledning\w*|supervision\w*)$")
 # A question of permission ("får en AT-läkare handleda ...?").
 _PERMISSION = frozenset({"far", "kan", "may", "can"})
 # The concept naming the detail "who may supervise them" (vocabulary.yaml).
@@ -1027,10 +1028,12 @@ class Engine:
             elif (
                 covered and candidates and not (concepts & self._details) - set(reading.negated)
                 and self._role_asked_who_may_be(reading) is None
+                and not self._supervisee_unknown_in(reading, covered)
             ):
                 # Nothing of the named region among the candidates: its entry whose own words
                 # the question uses ("bedömningstillfällen ... i Örebro"), before another's. Not
-                # for who may hold a role: any page of the region speaking of BT is no answer.
+                # for who may hold a role or who may supervise whom: any page of the region
+                # speaking of BT or of ST supervisors is no answer to that.
                 trace.candidates = candidates
                 if uncovered:
                     # "Har Gotland en studierektorsgrupp som Örebro?": about the uncovered
@@ -1223,6 +1226,13 @@ class Engine:
             trace.rule, trace.detail = "supervision", f"{unlisted.id} lists no supervisors"
             return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, unlisted, lang)
         if supervision:
+            named = covered - {"national"}
+            if named and self._supervisee_unknown_in(reading, covered):
+                # "I Region Örebro län, får en ST-läkare handleda AT-läkare?": only another
+                # region's table says, and it is not the named region's rule.
+                trace.rule = "region"
+                trace.detail = f"only {supervision[0][0].id} says who supervises whom"
+                return self._composer.other_region_only(supervision[0][0], covered, lang)
             qualified = self._qualifier_not_stated([r for r, _ in supervision], reading)
             if qualified:
                 # "Kan en specialist i en annan specialitet vara huvudhandledare för min ST?":
@@ -1880,7 +1890,9 @@ class Engine:
             return None
         if reading.tokens[0] not in _PERMISSION:
             return None
-        verb = _supervise_verb(reading)
+        # Not the noun "handledning": "får ST-handledningen äta upp min tid?" asks no one's
+        # permission.
+        verb = [p for p in _supervise_verb(reading) if not _SUPERVISION_NOUN.match(reading.tokens[p])]
         if not verb:
             return None
         levels = self._levels
@@ -1898,6 +1910,24 @@ class Engine:
              if not isinstance(c.entry, Clarification) and set(c.key) & after
              and not (isinstance(c.entry, Role) and c.entry.supervision is not None)),
             None,
+        )
+
+    def _supervisee_unknown_in(self, reading: Reading, regions: set[str]) -> bool:
+        """"I Region Örebro län, får en ST-läkare handleda AT-läkare?": a question of who may
+        supervise whom (`_who_supervises`) whose supervisees no entry of the named regions is
+        keyed on together with supervising; their pages speak of supervising others (Örebro's
+        of ST), so only another region's table could say, and that is not the named region's
+        rule."""
+        named = regions - {"national"}
+        supervision = self._who_supervises(reading)
+        if not named or not supervision:
+            return False
+        supervisees = {r.supervision.supervisee for r, _ in supervision if r.supervision}
+        return not any(
+            self._scope_of[i] in named and any(
+                concept in key and "supervise" in key for key in self._keys[i]
+            )
+            for concept in supervisees for i in self._keyed_on.get(concept, ())
         )
 
     def _asks_who_supervises(self, reading: Reading) -> bool:
