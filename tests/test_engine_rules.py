@@ -1044,3 +1044,20 @@ def test_a_direct_number_the_sources_do_not_give_is_an_honest_no_match(engine: E
     reply, rule, text = ask(engine, "vad har Torbjörn Södergren för direktnummer?")
     assert (reply.status, rule) == (Status.NO_MATCH, "facet")
     assert "telefonnummer" in text
+
+
+def test_a_region_opening_the_message_is_read_as_if_it_ended_it(engine: Engine) -> None:
+    """"I Skåne, vem får ...?" is the question "vem får ...?" asked of Skåne: the rules that
+    read how a question opens still see its question word."""
+    for opened, ended in (
+        ("I Skåne, vem får vara huvudhandledare för en BT-läkare?",
+         "vem får vara huvudhandledare för en BT-läkare i Skåne?"),
+        ("Stockholm – hur lång är intro till handledning?",
+         "hur lång är intro till handledning i Stockholm?"),
+    ):  # fmt: skip
+        first, _, first_text = ask(engine, opened)
+        second, _, second_text = ask(engine, ended)
+        assert (first.status, first.entry_id) == (second.status, second.entry_id), opened
+        assert first_text == second_text
+    reply, rule, _ = ask(engine, "I Skåne, vem får vara huvudhandledare för en BT-läkare?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "region")

@@ -431,6 +431,9 @@ class _Turn:
 
 
 _TURN: ContextVar[_Turn | None] = ContextVar("turn", default=None)
+# A message's opening words set off by a comma, colon or dash ("I Skåne, ...", "Region
+# Gotland: ..."), and the rest (`Engine._region_last`).
+_OPENING = re.compile(r"^(?P<head>[^,:;?!.\n]{2,40}?)\s*(?:,|:|\s[–—-])\s+(?P<rest>\S.*)$", re.DOTALL)
 
 
 class Engine:
@@ -623,7 +626,7 @@ class Engine:
         profile: Mapping[str, Any] | None,
     ) -> tuple[Reply, Trace]:
         trace = Trace()
-        reading = self._read(text)
+        reading = self._read(self._region_last(text))
         social = self._social.kind(list(reading.tokens), self._filler)
         if social is not None:
             trace.reading, trace.rule = reading, "social"
@@ -735,6 +738,23 @@ class Engine:
             text, self._concepts, filler=self._filler, names=self._names,
             ignorable=self._ignorable, transparent=self._region_ids,
         )
+
+    def _region_last(self, text: str) -> str:
+        """"I Skåne, vem får vara huvudhandledare för en BT-läkare?" read as "vem får vara
+        huvudhandledare för en BT-läkare, i Skåne?": a message opening with nothing but a
+        region, set off by a comma, colon or dash, has it moved to the end, where the rules
+        that read how a question opens ("vem får ...", "får en ST-läkare ...") find the question
+        word first. Any other text is returned as it is."""
+        match = _OPENING.match(text)
+        if match is None:
+            return text
+        head, rest = match.group("head"), match.group("rest")
+        opening = self._read(head)
+        regions = opening.positions_of([c for c in opening.found if c in self._regions])
+        if not regions or opening.unknown or not set(opening.content) <= regions:
+            return text
+        ending = "?" if rest.rstrip().endswith("?") else ""
+        return f"{rest.rstrip().rstrip('?').rstrip()}, {head.strip()}{ending}"
 
     def explain_text(self, text: str, *, context: Mapping[str, Any] | None = None) -> str:
         reply, trace = self.explain(text, context=context)
