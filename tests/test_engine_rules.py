@@ -1061,3 +1061,27 @@ def test_a_region_opening_the_message_is_read_as_if_it_ended_it(engine: Engine) 
         assert first_text == second_text
     reply, rule, _ = ask(engine, "I Skåne, vem får vara huvudhandledare för en BT-läkare?")
     assert (reply.status, rule) == (Status.NO_MATCH, "region")
+
+
+def test_supervising_someone_no_source_speaks_of_is_not_asked_back(engine: Engine) -> None:
+    """"Får en sjuksköterska vara handledare för en PTP-psykolog?": no source speaks of
+    supervising PTP psychologists; asking back which students the nurse supervises is no help."""
+    for question in ("får en sjuksköterska vara handledare för en PTP-psykolog?",
+                     "får en sjuksköterska handleda en PTP-psykolog?"):  # fmt: skip
+        reply, rule, text = ask(engine, question)
+        assert (reply.status, rule) == (Status.NO_MATCH, "supervision"), question
+        assert "vem som får handleda" in text
+    reply, _, _ = ask(engine, "får en sjuksköterska handleda sjuksköterskestudenter?")
+    assert reply.status is Status.ANSWER
+
+
+def test_which_groups_is_answered_by_the_entry_naming_them(engine: Engine) -> None:
+    for question in (
+        "In Örebro's strategy, which groups might also get time for pedagogical work like AT doctors do?",
+        "vilka andra grupper än AT föreslås kunna få tid för pedagogiskt arbete i Örebros strategi?",
+    ):
+        reply, _, text = ask(engine, question)
+        assert (reply.status, reply.entry_id) == (
+            Status.ANSWER, "orebro-pedagogical-time-ptp-nurses"
+        ), question
+        assert "PTP" in text

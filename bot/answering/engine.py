@@ -292,7 +292,10 @@ _NOT_FOCUS = frozenset(
      "racker", "passar", "lampar", "funkar", "fungerar", "duger", "enough", "suffices",
      "suffice", "fits", "suits", "works",
      # verbs of aiming ("vilka riktar den sig till?") and of taking part ("vilka satt i ...")
-     "riktar", "vander", "aimed", "intended", "meant", "targeted", "satt", "sitter", "deltog"}
+     "riktar", "vander", "aimed", "intended", "meant", "targeted", "satt", "sitter", "deltog",
+     # groups of people ("which groups might also get time ...?"): the entry names them by
+     # who they are (psychologists in PTP, nurses), not as groups
+     "grupper", "groups", "yrkesgrupper", "personalgrupper", "professions"}
 )
 # Number words that state a count in an entry's text ("fem kompetensområden"); "en", "ett" and
 # "one" are left out (articles as often as numbers).
@@ -1235,6 +1238,11 @@ class Engine:
             # never speak of "pensionerade".
             trace.rule, trace.detail = "supervision", f"no source speaks of {stranger!r}"
             return self._composer.unstated_word(stranger, best.entry, lang)
+        if self._supervisee_never_named(reading):
+            # "Får en sjuksköterska vara handledare för en PTP-psykolog?": whoever asks, no
+            # source speaks of supervising them; not a question back about whom.
+            trace.rule, trace.detail = "supervision", "no source names who would be supervised"
+            return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, None, lang)
         supervision = self._who_supervises(reading)
         unlisted = None if supervision else (
             self._unlisted_supervisee(reading, candidates)
@@ -1931,6 +1939,29 @@ class Engine:
              and not (isinstance(c.entry, Role) and c.entry.supervision is not None)),
             None,
         )
+
+    def _supervisee_never_named(self, reading: Reading) -> bool:
+        """A question of permission ("får/kan/may/can" first) naming a would-be supervisor
+        before the verb "handleda/supervise" (or "vara handledare för") and, after it, only
+        words no concept explains ("... för en PTP-psykolog?"): whom it asks about, no source
+        speaks of as supervised."""
+        tokens = reading.tokens
+        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not tokens:
+            return False
+        if tokens[0] not in _PERMISSION:
+            return False
+        verb = [p for p in _supervise_verb(reading) if not _SUPERVISION_NOUN.match(tokens[p])]
+        if not verb:
+            return False
+        last = max(verb)  # "vara handledare för": after "handledare"
+        found = [p for c, ps in reading.found.items() if c != "supervise" for p in ps]
+        before = [p for p in found if p < verb[0]]
+        after = [p for p in found if p > last]
+        unknown_after = [
+            tokens[p] for p in reading.content
+            if p > last and tokens[p] in reading.unknown and len(tokens[p]) >= 3
+        ]
+        return bool(before) and not after and bool(unknown_after)
 
     def _supervisee_unknown_in(self, reading: Reading, regions: set[str]) -> bool:
         """"I Region Örebro län, får en ST-läkare handleda AT-läkare?": a question of who may
