@@ -1085,3 +1085,18 @@ def test_which_groups_is_answered_by_the_entry_naming_them(engine: Engine) -> No
             Status.ANSWER, "orebro-pedagogical-time-ptp-nurses"
         ), question
         assert "PTP" in text
+
+
+def test_a_national_rule_is_no_answer_to_an_uncovered_region_asking_what_it_never_says(
+    engine: Engine,
+) -> None:
+    """The ST regulations apply in Gotland too, but they say supervisors must have training,
+    never with whom it is given: "no sources from Region Gotland", not the regulations."""
+    reply, rule, text = ask(
+        engine, "Region Gotland: does the ST supervisor course have to be given together with a university?"
+    )
+    assert (reply.status, rule) == (Status.NO_MATCH, "region")
+    assert "Gotland" in text
+    # What the national rule does speak of is still answered for an uncovered region.
+    reply, _, text = ask(engine, "måste ST-handledare i Västerbotten ha gått handledarutbildning?")
+    assert reply.status is Status.ANSWER and "Socialstyrelsen" in text

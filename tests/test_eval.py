@@ -73,7 +73,7 @@ SETS = {
     "blind set 52": (KNOWLEDGE / "eval" / "questions-blind52.yaml", 0.97),
     "blind set 53": (KNOWLEDGE / "eval" / "questions-blind53.yaml", 0.98),
     "blind set 54": (KNOWLEDGE / "eval" / "questions-blind54.yaml", 0.94),
-    "blind set 55": (KNOWLEDGE / "eval" / "questions-blind55.yaml", 0.94),
+    "blind set 55": (KNOWLEDGE / "eval" / "questions-blind55.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -94,11 +94,6 @@ KNOWN_ANSWERED = {
     "blind set 48": {"What's the pass rate on the kunskapsprov for doctors trained outside the EU?"},
     # The reply gives the dates the page listed (April 2024) and says no later ones are given.
     "blind set 54": {"When is the next B-delmålsveckan after April 2024?"},
-    # Answered with the national rule (supervisors must have training), which says nothing of
-    # a university.
-    "blind set 55": {
-        "Region Gotland: does the ST supervisor course have to be given together with a university?"
-    },
 }
 
 

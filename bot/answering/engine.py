@@ -1708,9 +1708,21 @@ class Engine:
             found={c: p for c, p in reading.found.items() if c not in uncovered},
             content=tuple(p for p in reading.content if p not in dropped),
         )
-        reply = self._decide(alone, Trace())
+        decided = Trace()
+        reply = self._decide(alone, decided)
         entry = self.knowledge.entries.get(reply.entry_id or "")
         if reply.status is not Status.ANSWER or entry is None or entry.scope != "national":
+            return None
+        # "Region Gotland: must the ST supervisor course be given with a university?": the ST
+        # regulations say supervisors must have training, never with whom; what applies
+        # everywhere is no answer to a question it does not speak of.
+        # (an entry's alias, "ST supervisor", is the name of a region's role, not a subject)
+        unspoken = not self._speaks_of_subject(
+            entry, replace(alone, found={
+                c: p for c, p in alone.found.items() if not c.startswith(ALIAS_PREFIX)
+            }),
+        )
+        if decided.rule != "several" and unspoken:
             return None
         national = self.knowledge.scopes.get("national")
         names = {national.name.sv, national.name.en} if national is not None else set()
@@ -1718,6 +1730,8 @@ class Engine:
             # A region's guidance is part of the answer: the national part alone, when the
             # answer led with it ("måste ST-handledare ha gått handledarutbildning?": the ST
             # regulations, beside Stockholm's recommended course).
+            if unspoken:
+                return None
             alone_reply = self._composer.entry(entry, reading.lang, score=reply.score, regions=set())
             if any(source.scope not in names for source in alone_reply.sources):
                 return None  # its related entries are a region's
