@@ -1100,3 +1100,19 @@ def test_a_national_rule_is_no_answer_to_an_uncovered_region_asking_what_it_neve
     # What the national rule does speak of is still answered for an uncovered region.
     reply, _, text = ask(engine, "måste ST-handledare i Västerbotten ha gått handledarutbildning?")
     assert reply.status is Status.ANSWER and "Socialstyrelsen" in text
+
+
+def test_where_exactly_a_course_is_held_is_a_detail_the_sources_do_not_give(engine: Engine) -> None:
+    reply, rule, text = ask(
+        engine, "Where exactly (building/room) is the Ortopedisk medicin course for ST doctors in primary care held?"
+    )
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    assert "Ortopedisk medicin" in text  # what the sources do say of it, beside the no-match
+
+
+def test_a_regions_page_on_other_trainees_is_no_answer_about_these(engine: Engine) -> None:
+    """Skåne's pages are about ST: the nearest of them is no answer to what it takes to
+    supervise nursing students there."""
+    reply, _, text = ask(engine, "Region Skåne: vilka krav finns för att få handleda sjuksköterskestudenter?")
+    assert reply.status is Status.NO_MATCH
+    assert "Region Stockholm" in text and "verktygslåda för ST-handledare är du" not in text

@@ -74,6 +74,7 @@ SETS = {
     "blind set 53": (KNOWLEDGE / "eval" / "questions-blind53.yaml", 0.98),
     "blind set 54": (KNOWLEDGE / "eval" / "questions-blind54.yaml", 0.94),
     "blind set 55": (KNOWLEDGE / "eval" / "questions-blind55.yaml", 0.95),
+    "blind set 56": (KNOWLEDGE / "eval" / "questions-blind56.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.

@@ -1066,7 +1066,9 @@ class Engine:
                     return self._composer.region_not_covered(
                         uncovered, lang, compared=found[0] if found else None
                     )
-                regional = self._regional_retrieval(reading, trace, covered)
+                # (the region's entry must speak of the question's heaviest subjects: Skåne's
+                # ST toolkit is no answer about supervising nursing students)
+                regional = self._regional_retrieval(reading, trace, covered, heavy_subject=True)
                 if regional is not None:
                     return regional
         trace.candidates = candidates
@@ -1520,12 +1522,16 @@ class Engine:
         return any(self._retriever.grounded(entry.id, w) for w in words if w != "region")
 
     def _regional_retrieval(
-        self, reading: Reading, trace: Trace, regions: set[str], *, whole_subject: bool = False
+        self, reading: Reading, trace: Trace, regions: set[str], *, whole_subject: bool = False,
+        heavy_subject: bool = False,
     ) -> Reply | None:
         """A named region none of whose entries is a candidate: the region's entry whose own
         words cover most of the question, if any does well enough (with `whole_subject`, only
-        one that also speaks of every specific concept the question names)."""
-        found = self._regional_entry(reading, regions, whole_subject=whole_subject)
+        one that also speaks of every specific concept the question names; with
+        `heavy_subject`, of the heaviest naming whom a role is for: `_speaks_of_subject`)."""
+        found = self._regional_entry(
+            reading, regions, whole_subject=whole_subject, heavy_subject=heavy_subject
+        )
         if found is None:
             return None
         entry, score = found
@@ -1648,18 +1654,26 @@ class Engine:
             if self._weights.get(c, 0) >= 2 and c not in self._details and c not in self._regions
         ]
 
-    def _speaks_of_subject(self, entry: Entry, reading: Reading) -> bool:
+    def _speaks_of_subject(self, entry: Entry, reading: Reading, *, heavy: bool = False) -> bool:
         """Whether `entry` speaks of every specific concept the question names, by its match
-        keys or its own words ("Socialstyrelsen" is not spoken of by Örebro's course page)."""
+        keys or its own words ("Socialstyrelsen" is not spoken of by Örebro's course page).
+        `heavy`: of those of weight 3 or more that name whom a role is for (students at a
+        university, APL pupils), not the form of the question ("which courses")."""
         keyed = {k for key in entry.match for k in key}
+        subjects = self._subject_concepts(reading)
+        if heavy:
+            subjects = [
+                c for c in subjects if self._weights.get(c, 0) >= 3 and c in self._roles_keyed_on
+            ]
         return all(
             c in keyed
             or all(self._retriever.grounded(entry.id, reading.tokens[p]) for p in reading.found[c])
-            for c in self._subject_concepts(reading)
+            for c in subjects
         )
 
     def _regional_entry(
-        self, reading: Reading, regions: set[str], *, whole_subject: bool = False
+        self, reading: Reading, regions: set[str], *, whole_subject: bool = False,
+        heavy_subject: bool = False,
     ) -> tuple[Entry, float] | None:
         """The entry of `regions` that retrieval ranks first among theirs (with `whole_subject`,
         among those that speak of every specific concept the question names), with its BM25
@@ -1680,6 +1694,8 @@ class Engine:
                 entry = self.knowledge.entries[hit.entry_id]
                 if entry.scope not in regions or (
                     whole_subject and not self._speaks_of_subject(entry, reading)
+                ) or (
+                    heavy_subject and not self._speaks_of_subject(entry, reading, heavy=True)
                 ) or (must_state and not self._states(entry, asked)):
                     continue
                 grounded = [w for w in words if self._retriever.grounded(entry.id, w)]
