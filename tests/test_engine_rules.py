@@ -1116,3 +1116,24 @@ def test_a_regions_page_on_other_trainees_is_no_answer_about_these(engine: Engin
     reply, _, text = ask(engine, "Region Skåne: vilka krav finns för att få handleda sjuksköterskestudenter?")
     assert reply.status is Status.NO_MATCH
     assert "Region Stockholm" in text and "verktygslåda för ST-handledare är du" not in text
+
+
+def test_at_typed_with_its_a_ring_is_the_preposition_not_the_abbreviation(engine: Engine) -> None:
+    """"handledare åt BT-läkare" asks about BT only; "at bt" is a term of AT ("AT/BT")."""
+    reply, rule, text = ask(engine, "Örebro – vem får vara handledare åt BT-läkare?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "region")
+    assert "AT-läkare" not in text
+    reply, _, _ = ask(engine, "vem får vara handledare åt AT-läkare?")
+    assert (reply.status, reply.entry_id) == (Status.ANSWER, "role-at-supervisor")
+
+
+def test_who_may_supervise_in_a_region_is_not_its_nearest_page(engine: Engine) -> None:
+    reply, _, text = ask(engine, "Vem får handleda en ST-läkare i Skåne? vilka krav finns på handledaren?")
+    assert reply.status is Status.NO_MATCH
+    assert "verktygslåda" not in text.split("\n")[0]
+
+
+def test_the_device_a_course_is_taken_on_is_a_detail_the_sources_do_not_give(engine: Engine) -> None:
+    reply, rule, text = ask(engine, "funkar introduktion till handledning i mobilen eller måste man sitta vid dator?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "facet")
+    assert "webbaserad" in text  # what the sources do say of it

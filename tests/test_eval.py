@@ -75,6 +75,7 @@ SETS = {
     "blind set 54": (KNOWLEDGE / "eval" / "questions-blind54.yaml", 0.94),
     "blind set 55": (KNOWLEDGE / "eval" / "questions-blind55.yaml", 0.95),
     "blind set 56": (KNOWLEDGE / "eval" / "questions-blind56.yaml", 0.95),
+    "blind set 57": (KNOWLEDGE / "eval" / "questions-blind57.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -91,7 +92,6 @@ KNOWN_ANSWERED = {
     "blind set 38": {"får en underläkare utan legitimation handleda sjuksköterskestudenter?"},
     "blind set 39": {"får en AT-läkare handleda en annan AT-läkare?"},
     "blind set 42": {"vad ingar i B-delmalsveckan, vilka delmal tas upp?"},
-    "blind set 44": {"funkar introduktion till handledning i mobilen eller maste man ha dator?"},
     "blind set 48": {"What's the pass rate on the kunskapsprov for doctors trained outside the EU?"},
     # The reply gives the dates the page listed (April 2024) and says no later ones are given.
     "blind set 54": {"When is the next B-delmålsveckan after April 2024?"},

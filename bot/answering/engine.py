@@ -1051,12 +1051,13 @@ class Engine:
             elif (
                 covered and candidates and not (concepts & self._details) - set(reading.negated)
                 and self._role_asked_who_may_be(reading) is None
+                and not self._asks_who_supervises(reading)
                 and not self._supervisee_unknown_in(reading, covered)
             ):
                 # Nothing of the named region among the candidates: its entry whose own words
                 # the question uses ("bedömningstillfällen ... i Örebro"), before another's. Not
-                # for who may hold a role or who may supervise whom: any page of the region
-                # speaking of BT or of ST supervisors is no answer to that.
+                # for who may hold a role, who may supervise someone or whom: any page of the
+                # region speaking of BT or of ST supervisors is no answer to that.
                 trace.candidates = candidates
                 if uncovered:
                     # "Har Gotland en studierektorsgrupp som Örebro?": about the uncovered

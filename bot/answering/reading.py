@@ -88,6 +88,17 @@ def read(
     tokens, clause_of = _tokens_with_clauses(text)
     capitals = _in_capitals(text, tokens) if matcher.acronyms else frozenset()
     every = dict(matcher.find(tokens, skip=filler))
+    prepositions = _typed_at(text, tokens) if matcher.acronyms else frozenset()
+    if prepositions:
+        # "handledare åt BT-läkare": "åt" folds to "at", but typed with its å it is the
+        # preposition, never the abbreviation AT ("at bt" is a term of AT: "AT/BT").
+        marked = [t if i not in prepositions else "\u00e5t" for i, t in enumerate(tokens)]
+        apart = matcher.find(marked, skip=filler)
+        for concept in {c for cs in matcher.acronyms.values() for c in cs}:
+            if concept in apart:
+                every[concept] = apart[concept]
+            else:
+                every.pop(concept, None)
     for position in capitals:
         for concept in matcher.acronyms.get(tokens[position], ()):
             every[concept] = every.get(concept, frozenset()) | {position}
@@ -181,6 +192,21 @@ def _in_capitals(text: str, tokens: list[str]) -> frozenset[int]:
         if len(typed) >= 2 and typed.isalpha() and typed.isupper():
             capitals.add(position)
     return frozenset(capitals)
+
+
+def _typed_at(text: str, tokens: list[str]) -> frozenset[int]:
+    """Positions of the tokens typed "åt" (with its å: the preposition, "for"), where the
+    folded text's words line up with the tokens."""
+    if "åt" not in text.lower():
+        return frozenset()
+    original = unicodedata.normalize("NFKC", text).lower()
+    folded = fold(text)
+    if len(original) != len(folded):
+        return frozenset()
+    return frozenset(
+        position for position, match in enumerate(_TOKEN.finditer(folded))
+        if position < len(tokens) and original[match.start():match.end()] == "åt"
+    )
 
 
 def _lone_letter(token: str) -> bool:
