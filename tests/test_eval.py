@@ -76,6 +76,7 @@ SETS = {
     "blind set 55": (KNOWLEDGE / "eval" / "questions-blind55.yaml", 0.95),
     "blind set 56": (KNOWLEDGE / "eval" / "questions-blind56.yaml", 0.95),
     "blind set 57": (KNOWLEDGE / "eval" / "questions-blind57.yaml", 0.95),
+    "blind set 58": (KNOWLEDGE / "eval" / "questions-blind58.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -95,6 +96,8 @@ KNOWN_ANSWERED = {
     "blind set 48": {"What's the pass rate on the kunskapsprov for doctors trained outside the EU?"},
     # The reply gives the dates the page listed (April 2024) and says no later ones are given.
     "blind set 54": {"When is the next B-delmålsveckan after April 2024?"},
+    # Answered with the course's dates: the page lists B-delmålsveckan, nothing of lunch.
+    "blind set 58": {"ingår lunch på B-delmålsveckan?"},
 }
 
 
