@@ -17,8 +17,8 @@ from bot.ratelimit import RateLimiter
 from bot.reminders.parse import parse_request
 from bot.report import group_questions
 from bot.safety import Guard
-from bot.text import _FOLD, fold
 from bot.service import Service, parse_rating
+from bot.text import _FOLD, fold
 from bot.unanswered import Unanswered
 from tests.test_safety import Recorder
 
