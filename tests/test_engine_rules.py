@@ -1137,3 +1137,8 @@ def test_the_device_a_course_is_taken_on_is_a_detail_the_sources_do_not_give(eng
     reply, rule, text = ask(engine, "funkar introduktion till handledning i mobilen eller måste man sitta vid dator?")
     assert (reply.status, rule) == (Status.NO_MATCH, "facet")
     assert "webbaserad" in text  # what the sources do say of it
+
+
+def test_the_region_named_after_whom_is_supervised_is_not_who_is_supervised(engine: Engine) -> None:
+    reply, rule, _ = ask(engine, "får en sjuksköterska handleda en PTP-psykolog i Skåne?")
+    assert (reply.status, rule) == (Status.NO_MATCH, "supervision")

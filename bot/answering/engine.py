@@ -1985,7 +1985,10 @@ class Engine:
         if not verb:
             return False
         last = max(verb)  # "vara handledare för": after "handledare"
-        found = [p for c, ps in reading.found.items() if c != "supervise" for p in ps]
+        found = [
+            p for c, ps in reading.found.items() if c != "supervise" and c not in self._regions
+            for p in ps
+        ]
         before = [p for p in found if p < verb[0]]
         after = [p for p in found if p > last]
         unknown_after = [
