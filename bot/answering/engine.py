@@ -1052,7 +1052,7 @@ class Engine:
                 covered and candidates and not (concepts & self._details) - set(reading.negated)
                 and self._role_asked_who_may_be(reading) is None
                 and not self._asks_who_supervises(reading)
-                and not self._supervisee_unknown_in(reading, covered)
+                and not self._supervisee_unknown_in(self._who_supervises(reading), covered)
             ):
                 # Nothing of the named region among the candidates: its entry whose own words
                 # the question uses ("bedömningstillfällen ... i Örebro"), before another's. Not
@@ -1257,8 +1257,7 @@ class Engine:
             trace.rule, trace.detail = "supervision", f"{unlisted.id} lists no supervisors"
             return self._composer.unsupported_detail({WHO_MAY_SUPERVISE}, unlisted, lang)
         if supervision:
-            named = covered - {"national"}
-            if named and self._supervisee_unknown_in(reading, covered):
+            if self._supervisee_unknown_in(supervision, covered):
                 # "I Region Örebro län, får en ST-läkare handleda AT-läkare?": only another
                 # region's table says, and it is not the named region's rule.
                 trace.rule = "region"
@@ -1945,13 +1944,7 @@ class Engine:
         and, after it, a subject whose entry lists no supervisors (no `supervision` table):
         that entry (the sources do not say who may supervise them). None otherwise, and when
         the knowledge base has no concept for this detail."""
-        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not reading.tokens:
-            return None
-        if reading.tokens[0] not in _PERMISSION:
-            return None
-        # Not the noun "handledning": "får ST-handledningen äta upp min tid?" asks no one's
-        # permission.
-        verb = [p for p in _supervise_verb(reading) if not _SUPERVISION_NOUN.match(reading.tokens[p])]
+        verb = self._permission_verb(reading)
         if not verb:
             return None
         levels = self._levels
@@ -1971,17 +1964,25 @@ class Engine:
             None,
         )
 
+    def _permission_verb(self, reading: Reading) -> list[int]:
+        """The positions of the verb "handleda/supervise" (`_supervise_verb`) in a question of
+        permission ("får/kan/may/can" first), not the noun "handledning" ("får
+        ST-handledningen äta upp min tid?" asks no one's permission); empty otherwise, and when
+        the knowledge base has no concept for who may supervise."""
+        tokens = reading.tokens
+        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not tokens:
+            return []
+        if tokens[0] not in _PERMISSION:
+            return []
+        return [p for p in _supervise_verb(reading) if not _SUPERVISION_NOUN.match(tokens[p])]
+
     def _supervisee_never_named(self, reading: Reading) -> bool:
         """A question of permission ("får/kan/may/can" first) naming a would-be supervisor
         before the verb "handleda/supervise" (or "vara handledare för") and, after it, only
         words no concept explains ("... för en PTP-psykolog?"): whom it asks about, no source
         speaks of as supervised."""
         tokens = reading.tokens
-        if WHO_MAY_SUPERVISE not in self.knowledge.concepts or not tokens:
-            return False
-        if tokens[0] not in _PERMISSION:
-            return False
-        verb = [p for p in _supervise_verb(reading) if not _SUPERVISION_NOUN.match(tokens[p])]
+        verb = self._permission_verb(reading)
         if not verb:
             return False
         last = max(verb)  # "vara handledare för": after "handledare"
@@ -1997,14 +1998,15 @@ class Engine:
         ]
         return bool(before) and not after and bool(unknown_after)
 
-    def _supervisee_unknown_in(self, reading: Reading, regions: set[str]) -> bool:
+    def _supervisee_unknown_in(
+        self, supervision: Sequence[tuple[Role, bool]], regions: set[str]
+    ) -> bool:
         """"I Region Örebro län, får en ST-läkare handleda AT-läkare?": a question of who may
-        supervise whom (`_who_supervises`) whose supervisees no entry of the named regions is
-        keyed on together with supervising; their pages speak of supervising others (Örebro's
-        of ST), so only another region's table could say, and that is not the named region's
-        rule."""
+        supervise whom (`supervision`: `_who_supervises`) whose supervisees no entry of the
+        named regions is keyed on together with supervising; their pages speak of supervising
+        others (Örebro's of ST), so only another region's table could say, and that is not the
+        named region's rule."""
         named = regions - {"national"}
-        supervision = self._who_supervises(reading)
         if not named or not supervision:
             return False
         supervisees = {r.supervision.supervisee for r, _ in supervision if r.supervision}

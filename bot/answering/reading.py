@@ -86,9 +86,10 @@ def read(
     unquoted = _QUOTED.sub(" ", text)
     lang = detect_language(unquoted if unquoted != text and normalize(unquoted) else text)
     tokens, clause_of = _tokens_with_clauses(text)
-    capitals = _in_capitals(text, tokens) if matcher.acronyms else frozenset()
+    typed = _as_typed(text, tokens) if matcher.acronyms else []
+    capitals = _in_capitals(text, typed)
     every = dict(matcher.find(tokens, skip=filler))
-    prepositions = _typed_at(text, tokens) if matcher.acronyms else frozenset()
+    prepositions = _typed_at(typed)
     if prepositions:
         # "handledare åt BT-läkare": "åt" folds to "at", but typed with its å it is the
         # preposition, never the abbreviation AT ("at bt" is a term of AT: "AT/BT").
@@ -177,36 +178,31 @@ def _told(text: str) -> frozenset[int]:
 _TOKEN = re.compile(r"[0-9a-z*]+")
 
 
-def _in_capitals(text: str, tokens: list[str]) -> frozenset[int]:
+def _as_typed(text: str, tokens: list[str]) -> list[str]:
+    """Each token as it was typed (compatibility-normalised, case and accents kept); empty when
+    a letter whose lower case is longer keeps the positions from lining up."""
+    original = unicodedata.normalize("NFKC", text)
+    folded = fold(text)
+    if len(original) != len(folded):
+        return []
+    return [original[m.start():m.end()] for m in _TOKEN.finditer(folded)][:len(tokens)]
+
+
+def _in_capitals(text: str, typed: list[str]) -> frozenset[int]:
     """Positions of the tokens typed in capitals ("AT", "BT") of at least two letters, unless
     the whole message is in capitals (shouting says nothing of abbreviations)."""
     original = unicodedata.normalize("NFKC", text)
-    folded = fold(text)
-    if len(original) != len(folded) or original.upper() == original:
-        return frozenset()  # a letter whose lower case is longer: positions do not line up
-    capitals = set()
-    for position, match in enumerate(_TOKEN.finditer(folded)):
-        if position >= len(tokens):
-            break
-        typed = original[match.start():match.end()]
-        if len(typed) >= 2 and typed.isalpha() and typed.isupper():
-            capitals.add(position)
-    return frozenset(capitals)
-
-
-def _typed_at(text: str, tokens: list[str]) -> frozenset[int]:
-    """Positions of the tokens typed "åt" (with its å: the preposition, "for"), where the
-    folded text's words line up with the tokens."""
-    if "åt" not in text.lower():
-        return frozenset()
-    original = unicodedata.normalize("NFKC", text).lower()
-    folded = fold(text)
-    if len(original) != len(folded):
+    if original.upper() == original:
         return frozenset()
     return frozenset(
-        position for position, match in enumerate(_TOKEN.finditer(folded))
-        if position < len(tokens) and original[match.start():match.end()] == "åt"
+        position for position, word in enumerate(typed)
+        if len(word) >= 2 and word.isalpha() and word.isupper()
     )
+
+
+def _typed_at(typed: list[str]) -> frozenset[int]:
+    """Positions of the tokens typed "åt" (with its å: the preposition, "for")."""
+    return frozenset(position for position, word in enumerate(typed) if word.lower() == "åt")
 
 
 def _lone_letter(token: str) -> bool:
