@@ -77,6 +77,7 @@ SETS = {
     "blind set 56": (KNOWLEDGE / "eval" / "questions-blind56.yaml", 0.95),
     "blind set 57": (KNOWLEDGE / "eval" / "questions-blind57.yaml", 0.95),
     "blind set 58": (KNOWLEDGE / "eval" / "questions-blind58.yaml", 0.95),
+    "blind set 59": (KNOWLEDGE / "eval" / "questions-blind59.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -98,6 +99,7 @@ KNOWN_ANSWERED = {
     "blind set 54": {"When is the next B-delmålsveckan after April 2024?"},
     # Answered with the course's dates: the page lists B-delmålsveckan, nothing of lunch.
     "blind set 58": {"ingår lunch på B-delmålsveckan?"},
+    "blind set 59": {"ingår lunch på den 2-3 dagar långa handledarkursen för ST-handledare?"},
 }
 
 

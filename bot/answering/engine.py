@@ -1051,13 +1051,12 @@ class Engine:
             elif (
                 covered and candidates and not (concepts & self._details) - set(reading.negated)
                 and self._role_asked_who_may_be(reading) is None
-                and not self._asks_who_supervises(reading)
                 and not self._supervisee_unknown_in(self._who_supervises(reading), covered)
             ):
                 # Nothing of the named region among the candidates: its entry whose own words
                 # the question uses ("bedömningstillfällen ... i Örebro"), before another's. Not
-                # for who may hold a role, who may supervise someone or whom: any page of the
-                # region speaking of BT or of ST supervisors is no answer to that.
+                # for who may hold a role or whom a level may supervise: any page of the region
+                # speaking of BT or of ST supervisors is no answer to that.
                 trace.candidates = candidates
                 if uncovered:
                     # "Har Gotland en studierektorsgrupp som Örebro?": about the uncovered
@@ -1689,10 +1688,16 @@ class Engine:
         # What is asked (how often, how long): the region's entry that states it first, else
         # its first entry (whose reply then says the detail is not given).
         asked = sorted((set(reading.found) & self._details) - set(reading.negated))
+        # Who may supervise someone ("vem får handleda BT-läkare i Skåne?"): only a page that
+        # states it (a supervision table, Örebro's VO-college steps), not any page speaking of
+        # BT or using the verb.
+        supervisors = self._asks_who_supervises(reading)
         for must_state in ([True, False] if asked else [False]):
             for hit in hits:
                 entry = self.knowledge.entries[hit.entry_id]
                 if entry.scope not in regions or (
+                    supervisors and not self._states_who_supervises(entry)
+                ) or (
                     whole_subject and not self._speaks_of_subject(entry, reading)
                 ) or (
                     heavy_subject and not self._speaks_of_subject(entry, reading, heavy=True)
@@ -2168,6 +2173,13 @@ class Engine:
         if isinstance(entry, Role) and entry.supervision is not None:
             return True
         return "supervise" in reading.found and self._names_supervisors(entry)
+
+    def _states_who_supervises(self, entry: Entry) -> bool:
+        """Whether the entry states who may supervise whom: a supervision table, or
+        `who_may_supervise` among its facets (`answers`)."""
+        return (isinstance(entry, Role) and entry.supervision is not None) or self._states(
+            entry, [WHO_MAY_SUPERVISE]
+        )
 
     def _names_supervisors(self, entry: Entry) -> bool:
         """Whether the entry says who supervises whom: a supervision table, or the verb in its
