@@ -78,6 +78,7 @@ SETS = {
     "blind set 57": (KNOWLEDGE / "eval" / "questions-blind57.yaml", 0.95),
     "blind set 58": (KNOWLEDGE / "eval" / "questions-blind58.yaml", 0.95),
     "blind set 59": (KNOWLEDGE / "eval" / "questions-blind59.yaml", 0.95),
+    "blind set 60": (KNOWLEDGE / "eval" / "questions-blind60.yaml", 0.95),
 }
 # Out-of-scope questions still answered, by set: known, listed in the README's "How well it
 # answers", and never more. Each is a confident answer the sources do not support: fix them.
@@ -100,6 +101,9 @@ KNOWN_ANSWERED = {
     # Answered with the course's dates: the page lists B-delmålsveckan, nothing of lunch.
     "blind set 58": {"ingår lunch på B-delmålsveckan?"},
     "blind set 59": {"ingår lunch på den 2-3 dagar långa handledarkursen för ST-handledare?"},
+    # Answered with Örebro's requirement that ST supervisors have done the training: not which
+    # doctors.
+    "blind set 60": {"Which doctors are allowed to supervise ST doctors in Region Örebro län?"},
 }
 
 
